@@ -1,0 +1,82 @@
+package dev.junction.lb;
+
+import dev.junction.model.ServiceRoute;
+import java.net.InetAddress;
+
+/**
+ * The immutable thing a listener slot holds: a route's endpoints resolved to their long-lived states,
+ * plus the selector to pick with. Built on the control thread by {@link ServiceBalancer#tables}, read
+ * by any event loop. Picking allocates nothing unless affinity pins a new client.
+ */
+public final class EndpointTable {
+
+    private static final EndpointState[] NONE = new EndpointState[0];
+
+    private final ServiceRoute route;
+    private final EndpointState[] states;
+    private final Selector selector;
+    private final ServiceBalancer balancer;
+    private final long affinityNanos;
+
+    EndpointTable(ServiceRoute route, EndpointState[] states, Selector selector, ServiceBalancer balancer) {
+        this.route = route;
+        this.states = states.length == 0 ? NONE : states;
+        this.selector = selector;
+        this.balancer = balancer;
+        this.affinityNanos = route.affinityTimeout().toNanos();
+    }
+
+    public ServiceRoute route() {
+        return route;
+    }
+
+    public boolean isEmpty() {
+        return states.length == 0;
+    }
+
+    public int size() {
+        return states.length;
+    }
+
+    public EndpointState state(int index) {
+        return states[index];
+    }
+
+    /**
+     * Picks an endpoint for a new connection (or UDP session) from {@code client}, skipping the ones in
+     * {@code excluded} (already tried by this connection). Returns {@code null} when nothing is left.
+     * With ClientIP affinity, a live entry wins; a fresh pick (or a move after failure) re-pins.
+     */
+    public EndpointState pick(InetAddress client, EndpointState[] excluded) {
+        if (states.length == 0) {
+            return null;
+        }
+        long now = balancer.nanoTime();
+        if (affinityNanos == 0) {
+            return selector.select(states, excluded, now);
+        }
+        EndpointState pinned = balancer.pinned(client, this, now, affinityNanos);
+        if (pinned != null && !Selector.excluded(pinned, excluded)) {
+            return pinned;
+        }
+        EndpointState chosen = selector.select(states, excluded, now);
+        if (chosen != null) {
+            balancer.pin(client, chosen, now);
+        }
+        return chosen;
+    }
+
+    boolean contains(EndpointState s) {
+        for (EndpointState e : states) {
+            if (e == s) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** For failure accounting with the same clock the balancer uses. */
+    public long nanoTime() {
+        return balancer.nanoTime();
+    }
+}

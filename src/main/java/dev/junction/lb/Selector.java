@@ -1,0 +1,54 @@
+package dev.junction.lb;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
+import java.util.function.Supplier;
+
+/**
+ * Picks one endpoint from a table. Implementations are thread-safe and allocation-free per pick.
+ * They prefer endpoints that are neither excluded nor ejected; when only ejected ones remain they pick
+ * among those (a guess beats refusing); they return {@code null} only when every endpoint is excluded.
+ */
+public interface Selector {
+
+    /**
+     * @param states   the table's endpoints, never empty
+     * @param excluded endpoints already tried by this connection (may be null), compared by identity
+     */
+    EndpointState select(EndpointState[] states, EndpointState[] excluded, long nowNanos);
+
+    /** Rotates through the table; the cursor starts at a random position so a fleet does not move in step. */
+    static Selector roundRobin(RandomGenerator random) {
+        return new RoundRobinSelector(new AtomicInteger(random.nextInt()));
+    }
+
+    /**
+     * Least live connections. Small tables are scanned for the exact minimum (from a random offset, so
+     * ties spread); large ones use the power of two random choices, which JMH shows is cheaper there
+     * and which avoids herding on the single least-loaded endpoint.
+     */
+    static Selector leastConnections(Supplier<RandomGenerator> random) {
+        return new LeastConnectionsSelector(random, LeastConnectionsSelector.DEFAULT_SCAN_LIMIT);
+    }
+
+    /** Exact minimum by full scan at any size; for comparison in benchmarks. */
+    static Selector leastConnectionsScan(Supplier<RandomGenerator> random) {
+        return new LeastConnectionsSelector(random, Integer.MAX_VALUE);
+    }
+
+    /** Power of two choices at any size; for comparison in benchmarks. */
+    static Selector leastConnectionsPowerOfTwo(Supplier<RandomGenerator> random) {
+        return new LeastConnectionsSelector(random, 1);
+    }
+
+    static boolean excluded(EndpointState s, EndpointState[] excluded) {
+        if (excluded != null) {
+            for (EndpointState e : excluded) {
+                if (e == s) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

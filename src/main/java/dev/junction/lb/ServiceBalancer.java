@@ -1,0 +1,142 @@
+package dev.junction.lb;
+
+import dev.junction.model.Endpoint;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * Long-lived balancing state of one service port: endpoint states, the selector (with its cursor) and
+ * the ClientIP affinity entries. Every frontend of the port shares it, so counts and cursors are per
+ * service port whatever the number of addresses. {@link #tables} runs on the control thread only;
+ * picks through the tables it returns are thread-safe.
+ */
+public final class ServiceBalancer {
+
+    private final ServicePortName service;
+    private final LongSupplier nanoClock;
+    private final Supplier<RandomGenerator> random;
+    private final Ejection ejection;
+    private final Map<Endpoint, EndpointState> states = new HashMap<>();
+    private final ConcurrentHashMap<InetAddress, Affinity> affinity = new ConcurrentHashMap<>();
+    private LbPolicy policy;
+    private Selector selector;
+
+    public ServiceBalancer(ServicePortName service, LongSupplier nanoClock, Supplier<RandomGenerator> random,
+            Ejection ejection) {
+        this.service = service;
+        this.nanoClock = nanoClock;
+        this.random = random;
+        this.ejection = ejection;
+    }
+
+    /** Production defaults: {@link System#nanoTime}, per-thread randomness, default ejection. */
+    public static ServiceBalancer create(ServicePortName service) {
+        return new ServiceBalancer(service, System::nanoTime, ThreadLocalRandom::current, Ejection.DEFAULT);
+    }
+
+    public ServicePortName service() {
+        return service;
+    }
+
+    /**
+     * Builds the tables for the given routes of this service port (one per frontend kind in use),
+     * reusing the state of endpoints that stay and retiring the state of endpoints no route uses any more.
+     * Runs on the control thread.
+     */
+    public List<EndpointTable> tables(List<ServiceRoute> routes) {
+        Set<Endpoint> wanted = new HashSet<>();
+        for (ServiceRoute r : routes) {
+            if (!r.service().equals(service)) {
+                throw new IllegalArgumentException(r.service() + " routed through balancer of " + service);
+            }
+            wanted.addAll(r.endpoints());
+        }
+        states.entrySet().removeIf(e -> {
+            if (wanted.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().retire();
+            return true;
+        });
+        if (affinity.size() > 0) {
+            affinity.values().removeIf(a -> a.state.retired());
+        }
+        List<EndpointTable> tables = new ArrayList<>(routes.size());
+        for (ServiceRoute r : routes) {
+            EndpointState[] table = new EndpointState[r.endpoints().size()];
+            for (int i = 0; i < table.length; i++) {
+                table[i] = states.computeIfAbsent(r.endpoints().get(i), e -> new EndpointState(e, ejection));
+            }
+            tables.add(new EndpointTable(r, table, selector(r.policy()), this));
+        }
+        return tables;
+    }
+
+    /** Retires every endpoint: the service port is gone. Runs on the control thread. */
+    public void close() {
+        states.values().forEach(EndpointState::retire);
+        states.clear();
+        affinity.clear();
+    }
+
+    /** Drops affinity entries idle longer than their timeout; call periodically from the control thread. */
+    public void expireAffinity(long timeoutNanos) {
+        long now = nanoClock.getAsLong();
+        affinity.values().removeIf(a -> now - a.lastUsedNanos >= timeoutNanos);
+    }
+
+    int affinityEntries() {
+        return affinity.size();
+    }
+
+    long nanoTime() {
+        return nanoClock.getAsLong();
+    }
+
+    private Selector selector(LbPolicy wanted) {
+        if (selector == null || policy != wanted) {
+            policy = wanted;
+            selector = wanted == LbPolicy.LEAST_CONNECTIONS
+                    ? Selector.leastConnections(random)
+                    : Selector.roundRobin(random.get());
+        }
+        return selector;
+    }
+
+    EndpointState pinned(InetAddress client, EndpointTable table, long now, long timeoutNanos) {
+        Affinity a = affinity.get(client);
+        if (a == null || now - a.lastUsedNanos >= timeoutNanos || a.state.retired() || !table.contains(a.state)) {
+            return null;
+        }
+        a.lastUsedNanos = now;
+        return a.state;
+    }
+
+    void pin(InetAddress client, EndpointState state, long now) {
+        affinity.put(client, new Affinity(state, now));
+    }
+
+    /** One client's pinned endpoint; a use refreshes it, as kube-proxy's affinity does. */
+    private static final class Affinity {
+        final EndpointState state;
+        volatile long lastUsedNanos;
+
+        Affinity(EndpointState state, long lastUsedNanos) {
+            this.state = state;
+            this.lastUsedNanos = lastUsedNanos;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.junction.source;
+
+import io.kubernetes.client.common.KubernetesObject;
+
+/**
+ * Where a source delivers the desired state: {@code V1Service}, {@code V1EndpointSlice} and
+ * {@code V1Node} objects, already validated. Implementations are thread-safe (sources call from their
+ * own threads) and idempotent: an object re-delivered unchanged is a no-op.
+ */
+public interface ObjectSink {
+
+    /** Adds or replaces the object with this kind, namespace and name. */
+    void upsert(KubernetesObject object);
+
+    /** Removes the object with this kind, namespace and name; unknown objects are ignored. */
+    void delete(KubernetesObject object);
+
+    /** The source has delivered its complete initial state; nothing is programmed before this. */
+    void synced();
+}
