@@ -2,6 +2,7 @@ package dev.junction.dataplane;
 
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
+import java.net.InetSocketAddress;
 
 /**
  * A bound listener for one frontend. {@link #update} is one volatile write: connections already open
@@ -10,6 +11,9 @@ import dev.junction.model.Frontend;
 public interface FrontendHandle {
 
     Frontend frontend();
+
+    /** Where the listener is bound (differs from the frontend only for port 0). */
+    InetSocketAddress localAddress();
 
     void update(EndpointTable table);
 

@@ -1,6 +1,7 @@
 package dev.junction.lb;
 
 import dev.junction.model.Endpoint;
+import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
@@ -14,6 +15,7 @@ public final class EndpointState {
             AtomicIntegerFieldUpdater.newUpdater(EndpointState.class, "active");
 
     private final Endpoint endpoint;
+    private final InetSocketAddress socketAddress;
     private final Ejection ejection;
     private volatile int active;
     private volatile int consecutiveFailures;
@@ -24,11 +26,17 @@ public final class EndpointState {
 
     EndpointState(Endpoint endpoint, Ejection ejection) {
         this.endpoint = endpoint;
+        this.socketAddress = endpoint.socketAddress();
         this.ejection = ejection;
     }
 
     public Endpoint endpoint() {
         return endpoint;
+    }
+
+    /** Resolved once: connecting allocates no address. */
+    public InetSocketAddress socketAddress() {
+        return socketAddress;
     }
 
     /** Connections currently open to this endpoint, across all frontends of the service port. */

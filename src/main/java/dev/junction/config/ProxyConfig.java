@@ -1,0 +1,43 @@
+package dev.junction.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything Junction is configured with, immutable and validated on construction: a bad value fails
+ * with one message naming the setting and the reason.
+ *
+ * @param manifests       directory of Kubernetes manifests to serve (the file source)
+ * @param capture         how Service traffic reaches the listeners
+ * @param nodeName        this node's name, for Local traffic policies and topology hints
+ * @param workers         event loops
+ * @param loadBalancing   default policy label for Services without the annotation
+ * @param connectTimeout  per connect attempt to an endpoint
+ * @param idleTimeout     a TCP connection idle this long in both directions is closed; zero disables
+ */
+public record ProxyConfig(
+        Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
+        Duration connectTimeout, Duration idleTimeout) {
+
+    /** How traffic for virtual addresses reaches Junction. */
+    public enum CaptureMode { NONE }
+
+    public ProxyConfig {
+        Objects.requireNonNull(manifests, "--manifests is required");
+        Objects.requireNonNull(capture, "capture");
+        if (nodeName == null || nodeName.isBlank()) {
+            throw new IllegalArgumentException("--hostname-override: node name must not be empty");
+        }
+        if (workers < 1 || workers > 1024) {
+            throw new IllegalArgumentException("--workers: " + workers + " is out of range 1-1024");
+        }
+        Objects.requireNonNull(loadBalancing, "loadBalancing");
+        if (connectTimeout.isNegative() || connectTimeout.isZero() || connectTimeout.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--connect-timeout: must be positive, got " + connectTimeout);
+        }
+        if (idleTimeout.isNegative()) {
+            throw new IllegalArgumentException("--idle-timeout: must not be negative, got " + idleTimeout);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.junction.dataplane;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event loops, channel types and buffer allocator every listener and relay uses: epoll when the
+ * native transport loads, NIO otherwise (said once, with the reason). The allocator is the data plane's
+ * own pooled direct allocator, so its memory can be measured apart from anything else in the process.
+ * Thread-safe.
+ */
+public final class Transport implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    /** Which I/O mechanism to use; {@link #AUTO} prefers epoll. */
+    public enum Kind { AUTO, EPOLL, NIO }
+
+    private final String name;
+    private final EventLoopGroup group;
+    private final ChannelFactory<? extends ServerChannel> serverChannels;
+    private final ChannelFactory<? extends SocketChannel> socketChannels;
+    private final ChannelFactory<? extends DatagramChannel> datagramChannels;
+    private final PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
+
+    private Transport(String name, int workers, IoHandlerFactory io,
+            ChannelFactory<? extends ServerChannel> serverChannels,
+            ChannelFactory<? extends SocketChannel> socketChannels,
+            ChannelFactory<? extends DatagramChannel> datagramChannels) {
+        this.name = name;
+        this.group = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory("junction-io", true), io);
+        this.serverChannels = serverChannels;
+        this.socketChannels = socketChannels;
+        this.datagramChannels = datagramChannels;
+    }
+
+    public static Transport create(Kind kind, int workers) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+        }
+        if (kind != Kind.NIO && Epoll.isAvailable()) {
+            return new Transport("epoll", workers, EpollIoHandler.newFactory(), EpollServerSocketChannel::new,
+                    EpollSocketChannel::new, EpollDatagramChannel::new);
+        }
+        if (kind == Kind.EPOLL) {
+            throw new IllegalStateException("epoll transport unavailable: " + Epoll.unavailabilityCause());
+        }
+        if (kind == Kind.AUTO) {
+            log.warn("epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());
+        }
+        return new Transport("nio", workers, NioIoHandler.newFactory(), NioServerSocketChannel::new,
+                NioSocketChannel::new, NioDatagramChannel::new);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public EventLoopGroup group() {
+        return group;
+    }
+
+    public ChannelFactory<? extends ServerChannel> serverChannels() {
+        return serverChannels;
+    }
+
+    public ChannelFactory<? extends SocketChannel> socketChannels() {
+        return socketChannels;
+    }
+
+    public ChannelFactory<? extends DatagramChannel> datagramChannels() {
+        return datagramChannels;
+    }
+
+    public ByteBufAllocator allocator() {
+        return allocator;
+    }
+
+    /** Direct memory the data plane's pool holds in its chunks right now (used or cached). */
+    public long pooledDirectMemory() {
+        return allocator.metric().usedDirectMemory();
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.junction.dataplane.tcp;
+
+import dev.junction.lb.EndpointState;
+import dev.junction.lb.EndpointTable;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.resolver.NoopAddressResolverGroup;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/**
+ * The client side of one proxied connection. On accept it reads the listener's table once, picks an
+ * endpoint and connects to it on the same event loop; a refused or timed-out connect marks that
+ * endpoint failed and tries the next, up to the attempt limit. Reading from the client starts only once
+ * the backend is connected. No usable endpoint: the client gets a RST at once. Event-loop confined.
+ */
+final class FrontendHandler extends RelayHandler implements ChannelFutureListener {
+
+    private final TcpDataPlane plane;
+    private final TcpListener listener;
+    private Channel client;
+    private EndpointTable table;
+    private InetAddress clientAddress;
+    private EndpointState[] tried;
+    private int attempts;
+    private EndpointState connecting;
+
+    FrontendHandler(TcpDataPlane plane, TcpListener listener) {
+        this.plane = plane;
+        this.listener = listener;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        client = ctx.channel();
+        table = listener.table();
+        clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
+        connectNext();
+    }
+
+    private void connectNext() {
+        EndpointState endpoint = table.pick(clientAddress, tried);
+        if (endpoint == null || attempts >= plane.options().maxConnectAttempts()) {
+            refuse(client);
+            return;
+        }
+        attempts++;
+        connecting = endpoint;
+        BackendHandler backend = new BackendHandler(endpoint);
+        backend.peer = client;
+        backend.peerRelay = this;
+        peerRelay = backend;
+        new Bootstrap()
+                .group(client.eventLoop())
+                .channelFactory(plane.transport().socketChannels())
+                .resolver(NoopAddressResolverGroup.INSTANCE)
+                .option(ChannelOption.ALLOCATOR, plane.transport().allocator())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) plane.options().connectTimeout().toMillis())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpDataPlane.WATER_MARK)
+                .handler(backend)
+                .connect(endpoint.socketAddress())
+                .addListener(this);
+    }
+
+    /** Connect outcome of the current attempt. */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        EndpointState endpoint = connecting;
+        if (f.isSuccess()) {
+            endpoint.succeeded();
+            Channel backend = f.channel();
+            peer = backend;
+            if (!client.isActive()) {
+                // The client gave up while we were connecting.
+                backend.close();
+                return;
+            }
+            client.config().setAutoRead(true);
+            return;
+        }
+        endpoint.failed(table.nanoTime());
+        if (!client.isActive()) {
+            return;
+        }
+        if (tried == null) {
+            tried = new EndpointState[plane.options().maxConnectAttempts()];
+        }
+        tried[attempts - 1] = endpoint;
+        connectNext();
+    }
+
+    /** RST rather than FIN: the client learns at once that nothing serves this address now. */
+    static void refuse(Channel ch) {
+        ch.config().setOption(ChannelOption.SO_LINGER, 0);
+        ch.close();
+    }
+
+    /** The endpoint side: counts the connection against its endpoint while it is open. */
+    static final class BackendHandler extends RelayHandler {
+
+        private final EndpointState endpoint;
+
+        BackendHandler(EndpointState endpoint) {
+            this.endpoint = endpoint;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            endpoint.connectionOpened();
+            ctx.channel().config().setAutoRead(true);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            endpoint.connectionClosed();
+            super.channelInactive(ctx);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.junction.dataplane.tcp;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies bytes from its channel to the peer channel. Writes are flushed once per read batch; reading
+ * stops while the peer is not writable and resumes when it drains, so memory per connection is bounded
+ * by the peer's write-buffer high water mark. A half-close is forwarded as a shutdown of the peer's
+ * output; the pair closes when both directions are done. Event-loop confined: both channels of a
+ * connection live on the same loop.
+ */
+class RelayHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(RelayHandler.class);
+
+    Channel peer;
+    RelayHandler peerRelay;
+    private boolean inputDone;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        peer.write(msg, peer.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        peer.flush();
+        if (!peer.isWritable()) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (peer != null && ctx.channel().isWritable() && !peerRelay.inputDone) {
+            peer.config().setAutoRead(true);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputDone = true;
+            if (peerRelay != null && peerRelay.inputDone) {
+                // Both directions are done: deliver what is still queued each way, then close.
+                closeAfterFlush(ctx.channel());
+                closeAfterFlush(peer);
+            } else if (peer != null) {
+                // Flush first: the shutdown must not overtake bytes still queued for the peer.
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER)
+                        .addListener((ChannelFutureListener) f -> ((DuplexChannel) f.channel()).shutdownOutput());
+            }
+        } else if (evt instanceof IdleStateEvent) {
+            closeBoth(ctx.channel());
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (peer != null && peer.isActive()) {
+            closeAfterFlush(peer);
+        }
+    }
+
+    private static void closeAfterFlush(Channel ch) {
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof IOException)) {
+            log.warn("relay {} failed", ctx.channel(), cause);
+        }
+        closeBoth(ctx.channel());
+    }
+
+    final void closeBoth(Channel self) {
+        self.close();
+        if (peer != null) {
+            peer.close();
+        }
+    }
+}

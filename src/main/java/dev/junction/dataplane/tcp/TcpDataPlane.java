@@ -1,0 +1,81 @@
+package dev.junction.dataplane.tcp;
+
+import dev.junction.dataplane.DataPlane;
+import dev.junction.dataplane.FrontendBindException;
+import dev.junction.dataplane.FrontendHandle;
+import dev.junction.dataplane.Transport;
+import dev.junction.lb.EndpointTable;
+import dev.junction.model.Frontend;
+import dev.junction.model.Protocol;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * TCP listeners: one server channel per frontend, each connection relayed to an endpoint picked from the
+ * listener's current table. Thread-safe; {@link #open} blocks until the listener is bound.
+ */
+public final class TcpDataPlane implements DataPlane {
+
+    /**
+     * Per-direction buffering before reading from the other side pauses: small enough that a stalled
+     * peer pins little memory, large enough to keep a bulk stream moving.
+     */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 128 * 1024);
+
+    private final Transport transport;
+    private final TcpOptions options;
+
+    public TcpDataPlane(Transport transport, TcpOptions options) {
+        this.transport = transport;
+        this.options = options;
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    TcpOptions options() {
+        return options;
+    }
+
+    @Override
+    public FrontendHandle open(Frontend frontend, EndpointTable table) throws FrontendBindException {
+        if (frontend.protocol() != Protocol.TCP) {
+            throw new IllegalArgumentException("not a TCP frontend: " + frontend);
+        }
+        TcpListener listener = new TcpListener(frontend, table);
+        long idleMillis = options.idleTimeout().toMillis();
+        ServerBootstrap b = new ServerBootstrap()
+                .group(transport.group())
+                .channelFactory(transport.serverChannels())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.ALLOCATOR, transport.allocator())
+                .childOption(ChannelOption.ALLOCATOR, transport.allocator())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (idleMillis > 0) {
+                            ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                        }
+                        ch.pipeline().addLast(new FrontendHandler(TcpDataPlane.this, listener));
+                    }
+                });
+        ChannelFuture bound = b.bind(frontend.socketAddress()).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new FrontendBindException(frontend, bound.cause());
+        }
+        listener.bound(bound.channel());
+        return listener;
+    }
+}

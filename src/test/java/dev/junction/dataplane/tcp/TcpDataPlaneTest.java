@@ -1,0 +1,352 @@
+package dev.junction.dataplane.tcp;
+
+import static dev.junction.testing.Clients.backendName;
+import static dev.junction.testing.Clients.connect;
+import static dev.junction.testing.Clients.readLine;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.dataplane.FrontendHandle;
+import dev.junction.dataplane.Transport;
+import dev.junction.lb.EndpointTable;
+import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Endpoint;
+import dev.junction.model.Frontend;
+import dev.junction.model.FrontendKind;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import dev.junction.testing.Conditions;
+import dev.junction.testing.TestBackend;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The TCP relay over real sockets on loopback, on both transports. */
+class TcpDataPlaneTest {
+
+    private static final ServicePortName WEB = new ServicePortName("default", "web", "", Protocol.TCP);
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private Transport transport;
+    private ServiceBalancer balancer;
+    private FrontendHandle frontend;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        if (frontend != null) {
+            frontend.close();
+        }
+        if (transport != null) {
+            transport.close();
+        }
+    }
+
+    private List<TestBackend> backends(int n) throws IOException {
+        List<TestBackend> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            TestBackend b = TestBackend.start("b" + i);
+            closeables.add(b);
+            list.add(b);
+        }
+        return list;
+    }
+
+    private static Endpoint endpoint(TestBackend b) {
+        return new Endpoint(b.address(), b.port());
+    }
+
+    private EndpointTable table(LbPolicy policy, List<Endpoint> endpoints) {
+        return balancer.tables(List.of(
+                new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, endpoints, policy, Duration.ZERO))).get(0);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, LbPolicy policy, List<Endpoint> endpoints) throws Exception {
+        transport = Transport.create(kind, 2);
+        balancer = ServiceBalancer.create(WEB);
+        TcpDataPlane plane = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
+        frontend = plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.TCP), table(policy, endpoints));
+        return frontend.localAddress();
+    }
+
+    private static List<Endpoint> endpoints(List<TestBackend> backends) {
+        return backends.stream().map(TcpDataPlaneTest::endpoint).toList();
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void roundRobinSpreadsConnectionsEvenly(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(3);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
+
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 300; i++) {
+            counts.merge(backendName(vip), 1, Integer::sum);
+        }
+
+        for (TestBackend b : backends) {
+            int n = counts.getOrDefault(b.name(), 0);
+            assertTrue(Math.abs(n - 100) <= 5, "backend " + b.name() + " got " + n + " of 300: " + counts);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void leastConnectionsSendsNewConnectionsToTheEndpointWithFewestOpen(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(3);
+        InetSocketAddress vip = proxy(kind, LbPolicy.LEAST_CONNECTIONS, endpoints(backends));
+
+        // Six long-lived connections: exact least-connections must place two on each backend.
+        Map<String, List<Socket>> held = new HashMap<>();
+        for (int i = 0; i < 6; i++) {
+            Socket s = connect(vip);
+            closeables.add(s);
+            held.computeIfAbsent(readLine(s.getInputStream()), k -> new ArrayList<>()).add(s);
+        }
+        for (TestBackend b : backends) {
+            assertEquals(2, held.getOrDefault(b.name(), List.of()).size(), "placement " + held.keySet());
+        }
+
+        // Free one backend entirely: the next two connections both go there.
+        TestBackend freed = backends.get(1);
+        for (Socket s : held.get(freed.name())) {
+            s.close();
+        }
+        EndpointTable live = ((TcpListener) frontend).table();
+        Conditions.await("proxy to release " + freed.name(), () -> activeOn(live, freed) == 0);
+        for (int i = 0; i < 2; i++) {
+            Socket s = connect(vip);
+            closeables.add(s);
+            assertEquals(freed.name(), readLine(s.getInputStream()), "connection " + i + " after freeing");
+        }
+        assertEquals(2, activeOn(live, backends.get(0)));
+        assertEquals(2, activeOn(live, backends.get(2)));
+    }
+
+    private static int activeOn(EndpointTable table, TestBackend b) {
+        for (int i = 0; i < table.size(); i++) {
+            if (table.state(i).endpoint().equals(endpoint(b))) {
+                return table.state(i).active();
+            }
+        }
+        throw new AssertionError(b.name() + " not in table");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void endpointChangeLeavesOpenConnectionsOnTheirEndpoint(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(2);
+        TestBackend a = backends.get(0);
+        TestBackend b = backends.get(1);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, List.of(endpoint(a)));
+        Socket old = connect(vip);
+        closeables.add(old);
+        assertEquals(a.name(), readLine(old.getInputStream()));
+
+        frontend.update(table(LbPolicy.ROUND_ROBIN, List.of(endpoint(b))));
+
+        for (int i = 0; i < 10; i++) {
+            assertEquals(b.name(), backendName(vip), "new connection " + i);
+        }
+        old.getOutputStream().write("still here\n".getBytes());
+        assertEquals("still here", readLine(old.getInputStream()), "old connection keeps working through " + a.name());
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void retriesAnotherEndpointWhenOneIsDown(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(2);
+        List<Endpoint> endpoints = new ArrayList<>(endpoints(backends));
+        endpoints.add(1, new Endpoint(InetAddress.getLoopbackAddress(), deadPort()));
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints);
+
+        for (int i = 0; i < 100; i++) {
+            String name = backendName(vip);
+            assertTrue(name.equals("b0") || name.equals("b1"), "connection " + i + " reached " + name);
+        }
+        assertEquals(100, backends.get(0).accepted() + backends.get(1).accepted());
+    }
+
+    /** A port nothing listens on: connects to it are refused. */
+    private static int deadPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void refusesAtOnceWhenNoEndpoints(Transport.Kind kind) throws Exception {
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, List.of());
+        try (Socket s = connect(vip)) {
+            long start = System.nanoTime();
+            assertThrows(SocketException.class, () -> s.getInputStream().read(), "expected a reset");
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "refusal must not wait for a timeout");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void halfCloseStillDeliversTheFullReply(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
+        byte[] request = new byte[1 << 20];
+        new SplittableRandom(1).nextBytes(request);
+
+        try (Socket s = connect(vip)) {
+            OutputStream out = s.getOutputStream();
+            out.write(request);
+            s.shutdownOutput();
+            InputStream in = s.getInputStream();
+            assertEquals("b0", readLine(in));
+            byte[] reply = in.readAllBytes();
+            assertEquals(request.length, reply.length, "reply length after half-close");
+            assertTrue(java.util.Arrays.equals(request, reply), "reply differs from request");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void carries256MiBEachWayIntact(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
+        long total = 256L << 20;
+
+        try (Socket s = connect(vip)) {
+            s.setSoTimeout(60_000);
+            InputStream in = s.getInputStream();
+            assertEquals("b0", readLine(in));
+            CompletableFuture<Long> sent = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return writePattern(s.getOutputStream(), total, 7);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            CRC32 received = new CRC32();
+            byte[] buf = new byte[64 * 1024];
+            long got = 0;
+            while (got < total) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, total - got));
+                assertTrue(n > 0, "stream ended after " + got + " bytes");
+                received.update(buf, 0, n);
+                got += n;
+            }
+            assertEquals(sent.get(60, TimeUnit.SECONDS), received.getValue(), "checksum of the echoed stream");
+        }
+    }
+
+    /** Writes {@code total} pseudo-random bytes and returns their CRC32. */
+    private static long writePattern(OutputStream out, long total, long seed) throws IOException {
+        SplittableRandom random = new SplittableRandom(seed);
+        CRC32 crc = new CRC32();
+        byte[] buf = new byte[64 * 1024];
+        for (long done = 0; done < total; done += buf.length) {
+            random.nextBytes(buf);
+            int n = (int) Math.min(buf.length, total - done);
+            crc.update(buf, 0, n);
+            out.write(buf, 0, n);
+        }
+        out.flush();
+        return crc.getValue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void slowReaderDoesNotGrowProxyMemory(Transport.Kind kind) throws Exception {
+        long total = 1L << 30;
+        AtomicLong written = new AtomicLong();
+        ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        closeables.add(server);
+        Thread writer = new Thread(() -> {
+            try (Socket s = server.accept(); OutputStream out = s.getOutputStream()) {
+                byte[] chunk = new byte[64 * 1024];
+                while (written.get() < total) {
+                    out.write(chunk);
+                    written.addAndGet(chunk.length);
+                }
+            } catch (IOException ignored) {
+                // The test closed the connection early after a failure.
+            }
+        }, "bulk-backend");
+        writer.setDaemon(true);
+        writer.start();
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN,
+                List.of(new Endpoint(InetAddress.getLoopbackAddress(), server.getLocalPort())));
+        long baseline = transport.pooledDirectMemory();
+
+        try (Socket s = connect(vip)) {
+            s.setSoTimeout(60_000);
+            // The client reads nothing: the backend must stall once socket buffers and the proxy's bounded
+            // buffers are full. "Stalled" = no progress over forty consecutive polls (about 200 ms).
+            long[] last = {-1};
+            int[] still = {0};
+            long[] peak = {0};
+            Conditions.await("backend to stall", Duration.ofSeconds(30), () -> {
+                peak[0] = Math.max(peak[0], transport.pooledDirectMemory());
+                long now = written.get();
+                still[0] = now == last[0] && now > 0 ? still[0] + 1 : 0;
+                last[0] = now;
+                return still[0] >= 40;
+            });
+            long stalledAt = written.get();
+            assertTrue(stalledAt < 128L << 20, "backend wrote " + stalledAt + " bytes to a client that reads nothing");
+            long held = peak[0] - baseline;
+            assertTrue(held <= 16L << 20, "proxy pooled direct memory grew by " + held + " bytes");
+
+            // Now read everything: all 1 GiB arrives, and memory stays bounded throughout.
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[256 * 1024];
+            long got = 0;
+            int n;
+            while (got < total && (n = in.read(buf)) > 0) {
+                got += n;
+                if ((got & ((16 << 20) - 1)) < n) {
+                    peak[0] = Math.max(peak[0], transport.pooledDirectMemory());
+                }
+            }
+            assertEquals(total, got, "bytes delivered");
+            assertTrue(peak[0] - baseline <= 16L << 20, "proxy pooled direct memory peaked at +" + (peak[0] - baseline));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void closingTheListenerLeavesEstablishedConnectionsAlone(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
+        try (Socket s = connect(vip)) {
+            assertEquals("b0", readLine(s.getInputStream()));
+            frontend.close();
+            frontend = null;
+            assertThrows(IOException.class, () -> connect(vip).close(), "listener must be gone");
+            s.getOutputStream().write("after close\n".getBytes());
+            assertEquals("after close", readLine(s.getInputStream()));
+        }
+        assertNotEquals(0, backends.get(0).accepted());
+    }
+}

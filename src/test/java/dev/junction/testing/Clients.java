@@ -1,0 +1,46 @@
+package dev.junction.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/** Blocking client helpers for talking to a proxy frontend. */
+public final class Clients {
+
+    private Clients() {
+    }
+
+    public static Socket connect(InetSocketAddress address) throws IOException {
+        Socket s = new Socket();
+        s.setSoTimeout(10_000);
+        s.connect(address, 5_000);
+        s.setTcpNoDelay(true);
+        return s;
+    }
+
+    /** Reads one line (without the newline). */
+    public static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            line.write(b);
+        }
+        if (b < 0 && line.size() == 0) {
+            throw new IOException("connection closed before a line arrived");
+        }
+        return line.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** Connects, reads the backend's name line, closes. */
+    public static String backendName(InetSocketAddress address) {
+        try (Socket s = connect(address)) {
+            return readLine(s.getInputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException("connect to " + address + " failed", e);
+        }
+    }
+}
