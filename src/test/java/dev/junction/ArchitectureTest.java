@@ -1,0 +1,60 @@
+package dev.junction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The dependency directions of DESIGN.md, checked over the source tree's imports. */
+class ArchitectureTest {
+
+    private static final Path MAIN = Path.of("src/main/java/dev/junction");
+    private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
+
+    @ParameterizedTest(name = "{0} must not import {1}")
+    @CsvSource({
+        "dataplane, io.kubernetes",
+        "lb,        io.kubernetes",
+        "model,     io.kubernetes",
+        "model,     dev.junction.",
+        "config,    dev.junction.",
+        "lb,        dev.junction.dataplane",
+        "lb,        dev.junction.control",
+        "dataplane, dev.junction.control",
+        "dataplane, dev.junction.source",
+        "source,    dev.junction.control",
+        "source,    dev.junction.dataplane",
+        "capture,   dev.junction.control",
+        "capture,   dev.junction.dataplane",
+    })
+    void packageDoesNotImport(String pkg, String forbidden) throws IOException {
+        Path dir = MAIN.resolve(pkg.replace('.', '/'));
+        assertTrue(Files.isDirectory(dir), dir + " exists");
+        String own = "dev.junction." + pkg + ".";
+        List<String> violations = new ArrayList<>();
+        int files = 0;
+        try (Stream<Path> sources = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) sources.filter(f -> f.toString().endsWith(".java"))::iterator) {
+                files++;
+                Matcher m = IMPORT.matcher(Files.readString(p));
+                while (m.find()) {
+                    String imported = m.group(1);
+                    if (imported.startsWith(forbidden) && !imported.startsWith(own)) {
+                        violations.add(MAIN.relativize(p) + " imports " + imported);
+                    }
+                }
+            }
+        }
+        assertTrue(files > 0, "no sources under " + dir);
+        assertEquals(List.of(), violations);
+    }
+}

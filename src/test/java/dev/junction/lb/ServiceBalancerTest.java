@@ -1,0 +1,149 @@
+package dev.junction.lb;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.model.Addresses;
+import dev.junction.model.Endpoint;
+import dev.junction.model.FrontendKind;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Selection, affinity and ejection, with an injected clock and random source. */
+class ServiceBalancerTest {
+
+    private static final ServicePortName WEB = new ServicePortName("default", "web", "http", Protocol.TCP);
+    private static final InetAddress CLIENT = Addresses.parse("10.1.0.1");
+    private static final Endpoint A = Endpoint.of("10.0.0.1", 80);
+    private static final Endpoint B = Endpoint.of("10.0.0.2", 80);
+    private static final Endpoint C = Endpoint.of("10.0.0.3", 80);
+
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
+    private final SplittableRandom random = new SplittableRandom(42);
+    private final ServiceBalancer balancer = new ServiceBalancer(WEB, now::get, () -> random, Ejection.DEFAULT);
+
+    private EndpointTable table(LbPolicy policy, Duration affinity, Endpoint... endpoints) {
+        return balancer.tables(List.of(
+                new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, List.of(endpoints), policy, affinity))).get(0);
+    }
+
+    private static Map<Endpoint, Integer> picks(EndpointTable t, int n) {
+        Map<Endpoint, Integer> counts = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            counts.merge(t.pick(CLIENT, null).endpoint(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    @Test
+    void roundRobinRotatesExactlyAndKeepsItsCursorAcrossSwaps() {
+        EndpointTable t = table(LbPolicy.ROUND_ROBIN, Duration.ZERO, A, B, C);
+        assertEquals(Map.of(A, 100, B, 100, C, 100), picks(t, 300));
+        Endpoint first = t.pick(CLIENT, null).endpoint();
+        EndpointTable swapped = table(LbPolicy.ROUND_ROBIN, Duration.ZERO, A, B, C);
+        assertNotSame(t, swapped);
+        Endpoint next = swapped.pick(CLIENT, null).endpoint();
+        assertEquals(List.of(A, B, C).get((List.of(A, B, C).indexOf(first) + 1) % 3), next,
+                "the cursor survives the swap");
+    }
+
+    @Test
+    void countsSurviveSwapsAndRemovedEndpointsAreRetired() {
+        EndpointTable t = table(LbPolicy.LEAST_CONNECTIONS, Duration.ZERO, A, B);
+        EndpointState a = t.state(0);
+        a.connectionOpened();
+        EndpointTable t2 = table(LbPolicy.LEAST_CONNECTIONS, Duration.ZERO, A, C);
+        assertSame(a, t2.state(0), "A keeps its state across the swap");
+        assertEquals(1, t2.state(0).active());
+        assertTrue(t.state(1).retired(), "B left every route");
+        assertFalse(a.retired());
+    }
+
+    @Test
+    void leastConnectionsPicksTheMinimumAndSkipsExcluded() {
+        EndpointTable t = table(LbPolicy.LEAST_CONNECTIONS, Duration.ZERO, A, B, C);
+        t.state(0).connectionOpened();
+        t.state(0).connectionOpened();
+        t.state(2).connectionOpened();
+        assertEquals(B, t.pick(CLIENT, null).endpoint());
+        assertEquals(C, t.pick(CLIENT, new EndpointState[] {t.state(1)}).endpoint());
+        assertNull(t.pick(CLIENT, new EndpointState[] {t.state(0), t.state(1), t.state(2)}));
+    }
+
+    @Test
+    void ejectsAfterConsecutiveFailuresWithBackoffAndFallsBackWhenAllAreEjected() {
+        EndpointTable t = table(LbPolicy.ROUND_ROBIN, Duration.ZERO, A, B);
+        EndpointState a = t.state(0);
+        a.failed(now.get());
+        assertFalse(a.ejected(now.get()), "one failure is not enough");
+        a.failed(now.get());
+        assertTrue(a.ejected(now.get()));
+        assertEquals(Map.of(B, 10), picks(t, 10), "an ejected endpoint is skipped");
+
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertFalse(a.ejected(now.get()), "base ejection is 1 s");
+        a.failed(now.get());
+        a.failed(now.get());
+        now.addAndGet(Duration.ofMillis(1500).toNanos());
+        assertTrue(a.ejected(now.get()), "the second ejection lasts 2 s");
+
+        t.state(1).failed(now.get());
+        t.state(1).failed(now.get());
+        assertEquals(2, picks(t, 10).size(), "with everything ejected, picks fall back to all endpoints");
+
+        a.succeeded();
+        assertFalse(a.ejected(now.get()), "a success clears the ejection");
+    }
+
+    @Test
+    void clientIpAffinityPinsUntilTheTimeoutAndRefreshesOnUse() {
+        Duration timeout = Duration.ofSeconds(10);
+        EndpointTable t = table(LbPolicy.ROUND_ROBIN, timeout, A, B, C);
+        Endpoint pinned = t.pick(CLIENT, null).endpoint();
+        for (int i = 0; i < 20; i++) {
+            now.addAndGet(Duration.ofSeconds(9).toNanos());
+            assertEquals(pinned, t.pick(CLIENT, null).endpoint(), "use " + i + " within the timeout");
+        }
+        now.addAndGet(timeout.toNanos());
+        Endpoint after = t.pick(CLIENT, null).endpoint();
+        assertEquals(after, t.pick(CLIENT, null).endpoint(), "a new pin after expiry sticks");
+
+        now.addAndGet(timeout.toNanos());
+        balancer.expireAffinity(timeout.toNanos());
+        assertEquals(0, balancer.affinityEntries(), "idle entries are swept");
+    }
+
+    @Test
+    void affinityMovesWhenThePinnedEndpointIsRemovedOrFails() {
+        Duration timeout = Duration.ofHours(3);
+        EndpointTable t = table(LbPolicy.ROUND_ROBIN, timeout, A, B);
+        EndpointState pinned = t.pick(CLIENT, null);
+        Endpoint remaining = pinned.endpoint().equals(A) ? B : A;
+
+        EndpointState moved = t.pick(CLIENT, new EndpointState[] {pinned});
+        assertEquals(remaining, moved.endpoint(), "a failed pinned endpoint is skipped");
+        assertEquals(remaining, t.pick(CLIENT, null).endpoint(), "and the entry moves with the connection");
+
+        EndpointTable t2 = table(LbPolicy.ROUND_ROBIN, timeout, pinned.endpoint());
+        assertEquals(pinned.endpoint(), t2.pick(CLIENT, null).endpoint(), "entries for removed endpoints are dropped");
+    }
+
+    @Test
+    void emptyTableRefuses() {
+        assertNull(table(LbPolicy.ROUND_ROBIN, Duration.ZERO).pick(CLIENT, null));
+    }
+}
