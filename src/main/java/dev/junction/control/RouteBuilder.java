@@ -1,0 +1,329 @@
+package dev.junction.control;
+
+import dev.junction.model.Addresses;
+import dev.junction.model.Endpoint;
+import dev.junction.model.Frontend;
+import dev.junction.model.FrontendKind;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
+import io.kubernetes.client.openapi.models.V1Endpoint;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServicePort;
+import io.kubernetes.client.openapi.models.V1ServiceSpec;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Turns one Service and its EndpointSlices into the route of every frontend it exposes, with kube-proxy's
+ * semantics: skipped Services, per-family frontends, slice merge and de-duplication, traffic policies,
+ * session affinity. Pure: equal inputs give equal maps, which lets the caller skip republishing.
+ * Stateless; called on the control thread.
+ */
+final class RouteBuilder {
+
+    static final String ANNOTATION_PREFIX = "junction.dev/";
+    static final String LB_ANNOTATION = ANNOTATION_PREFIX + "lb";
+    static final String SERVICE_PROXY_NAME_LABEL = "service.kubernetes.io/service-proxy-name";
+    static final String HEADLESS_LABEL = "service.kubernetes.io/headless";
+    static final Set<String> SKIP_LABELS = Set.of(SERVICE_PROXY_NAME_LABEL, HEADLESS_LABEL);
+    static final int DEFAULT_AFFINITY_SECONDS = 10800;
+    static final int MAX_AFFINITY_SECONDS = 86400;
+
+    private static final String IPV4 = "IPv4";
+    private static final String IPV6 = "IPv6";
+    // Same order for equal inputs whatever the slice order, so equal routes compare equal.
+    private static final Comparator<Endpoint> ENDPOINT_ORDER = Comparator
+            .comparing((Endpoint e) -> e.address().getAddress(),
+                    Comparator.<byte[]>comparingInt(b -> b.length).thenComparing(Arrays::compareUnsigned))
+            .thenComparingInt(Endpoint::port);
+
+    private final V1Service service;
+    private final V1ServiceSpec spec;
+    private final String id;
+    private final Collection<V1EndpointSlice> slices;
+    private final NodeInfo node;
+    // A set, so a reason found once per port or per family is still reported once.
+    private final Set<String> problems = new LinkedHashSet<>();
+
+    private RouteBuilder(V1Service service, Collection<V1EndpointSlice> slices, NodeInfo node) {
+        this.service = service;
+        this.spec = service.getSpec();
+        this.id = ServiceKey.of(service.getMetadata()).toString();
+        this.slices = slices;
+        this.node = node;
+    }
+
+    /**
+     * The route of every frontend of {@code svc}; empty for a Service kube-proxy skips. {@code slices} are
+     * the slices labelled with this Service's name. Bad input is reported to {@code problems} as single
+     * lines naming the object and skipped; this never throws for it.
+     */
+    static Map<Frontend, ServiceRoute> build(
+            V1Service svc, Collection<V1EndpointSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
+            Consumer<String> problems) {
+        RouteBuilder builder = new RouteBuilder(svc, slices, node);
+        Map<Frontend, ServiceRoute> routes = builder.routes(defaultPolicy);
+        builder.problems.forEach(problems);
+        return routes;
+    }
+
+    private Map<Frontend, ServiceRoute> routes(LbPolicy defaultPolicy) {
+        if (skipped()) {
+            return Map.of();
+        }
+        List<InetAddress> clusterIps = addresses("clusterIP", clusterIpTexts(), null);
+        Set<String> families = new LinkedHashSet<>();
+        clusterIps.forEach(ip -> families.add(family(ip)));
+        List<InetAddress> externalIps = addresses("externalIP", spec.getExternalIPs(), families);
+        List<InetAddress> lbIps = addresses("load balancer IP", vipIngress(), families);
+        List<InetAddress> nodeIps = node.nodePortAddresses().stream().filter(a -> families.contains(family(a))).toList();
+        LbPolicy policy = policy(defaultPolicy);
+        Duration affinity = affinityTimeout();
+        boolean internalLocal = "Local".equals(spec.getInternalTrafficPolicy());
+        boolean externalLocal = "Local".equals(spec.getExternalTrafficPolicy());
+
+        Map<Frontend, ServiceRoute> routes = new LinkedHashMap<>();
+        for (V1ServicePort port : spec.getPorts() == null ? List.<V1ServicePort>of() : spec.getPorts()) {
+            if (port == null) {
+                continue;
+            }
+            ServicePortName spn = portName(port);
+            if (spn == null) {
+                continue;
+            }
+            int servicePort = port.getPort();
+            List<Target> targets = new ArrayList<>();
+            clusterIps.forEach(ip -> targets.add(new Target(FrontendKind.CLUSTER_IP, ip, servicePort)));
+            externalIps.forEach(ip -> targets.add(new Target(FrontendKind.EXTERNAL_IP, ip, servicePort)));
+            lbIps.forEach(ip -> targets.add(new Target(FrontendKind.LOAD_BALANCER, ip, servicePort)));
+            Integer nodePort = port.getNodePort();
+            if (nodePort != null && nodePort >= 1 && nodePort <= 65535) {
+                nodeIps.forEach(ip -> targets.add(new Target(FrontendKind.NODE_PORT, ip, nodePort)));
+            }
+            // All frontends of one port and family share the merged, categorized endpoints.
+            Map<String, EndpointFilter.Usable> usableByFamily = new HashMap<>();
+            for (Target target : targets) {
+                EndpointFilter.Usable usable = usableByFamily.computeIfAbsent(
+                        family(target.address), f -> EndpointFilter.categorize(merge(spn, f), node));
+                boolean local = target.kind.external() ? externalLocal : internalLocal;
+                Frontend frontend = new Frontend(target.address, target.port, spn.protocol());
+                ServiceRoute route = new ServiceRoute(
+                        spn, target.kind, local ? usable.local() : usable.cluster(), policy, affinity);
+                if (routes.putIfAbsent(frontend, route) != null) {
+                    problems.add("service " + id + ": frontend " + frontend + " is declared twice, kept the first");
+                }
+            }
+        }
+        return Collections.unmodifiableMap(routes);
+    }
+
+    /** kube-proxy's ShouldSkipService, plus Services another proxy owns or that are labelled headless. */
+    private boolean skipped() {
+        if (spec == null) {
+            return true;
+        }
+        String primary = spec.getClusterIP();
+        if (primary == null && spec.getClusterIPs() != null && !spec.getClusterIPs().isEmpty()) {
+            primary = spec.getClusterIPs().get(0);
+        }
+        if (primary == null || primary.isEmpty() || "None".equals(primary) || "ExternalName".equals(spec.getType())) {
+            return true;
+        }
+        V1ObjectMeta meta = service.getMetadata();
+        Map<String, String> labels = meta == null ? null : meta.getLabels();
+        return labels != null && (labels.containsKey(SERVICE_PROXY_NAME_LABEL) || labels.containsKey(HEADLESS_LABEL));
+    }
+
+    private List<String> clusterIpTexts() {
+        List<String> ips = spec.getClusterIPs();
+        return ips == null || ips.isEmpty() ? List.of(spec.getClusterIP()) : ips;
+    }
+
+    private List<String> vipIngress() {
+        if (service.getStatus() == null || service.getStatus().getLoadBalancer() == null
+                || service.getStatus().getLoadBalancer().getIngress() == null) {
+            return List.of();
+        }
+        List<String> ips = new ArrayList<>();
+        for (V1LoadBalancerIngress ingress : service.getStatus().getLoadBalancer().getIngress()) {
+            // ipMode Proxy: the load balancer terminates and forwards to the node, so the IP is not ours.
+            if (ingress != null && ingress.getIp() != null && !ingress.getIp().isEmpty()
+                    && (ingress.getIpMode() == null || "VIP".equals(ingress.getIpMode()))) {
+                ips.add(ingress.getIp());
+            }
+        }
+        return ips;
+    }
+
+    /**
+     * Parses {@code texts}; with {@code families}, keeps only addresses of those families, because
+     * kube-proxy proxies a family only when the Service has a ClusterIP of that family.
+     */
+    private List<InetAddress> addresses(String what, List<String> texts, Set<String> families) {
+        List<InetAddress> out = new ArrayList<>();
+        for (String text : texts == null ? List.<String>of() : texts) {
+            InetAddress ip;
+            try {
+                ip = Addresses.parse(text);
+            } catch (IllegalArgumentException e) {
+                problems.add("service " + id + ": " + what + ": " + e.getMessage() + ", ignored");
+                continue;
+            }
+            if (families == null || families.contains(family(ip))) {
+                out.add(ip);
+            } else {
+                problems.add("service " + id + ": " + what + " " + text + " has no ClusterIP of its family, not proxied");
+            }
+        }
+        return out;
+    }
+
+    private LbPolicy policy(LbPolicy defaultPolicy) {
+        Map<String, String> annotations = service.getMetadata() == null ? null : service.getMetadata().getAnnotations();
+        String value = annotations == null ? null : annotations.get(LB_ANNOTATION);
+        if (value == null) {
+            return defaultPolicy;
+        }
+        try {
+            return LbPolicy.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.add("service " + id + ": annotation " + LB_ANNOTATION + ": " + e.getMessage()
+                    + ", using " + defaultPolicy);
+            return defaultPolicy;
+        }
+    }
+
+    private Duration affinityTimeout() {
+        if (!"ClientIP".equals(spec.getSessionAffinity())) {
+            return Duration.ZERO;
+        }
+        Integer timeout = spec.getSessionAffinityConfig() == null || spec.getSessionAffinityConfig().getClientIP() == null
+                ? null
+                : spec.getSessionAffinityConfig().getClientIP().getTimeoutSeconds();
+        if (timeout == null) {
+            return Duration.ofSeconds(DEFAULT_AFFINITY_SECONDS);
+        }
+        int clamped = Math.max(1, Math.min(MAX_AFFINITY_SECONDS, timeout));
+        if (clamped != timeout) {
+            problems.add("service " + id + ": sessionAffinityConfig.clientIP.timeoutSeconds " + timeout
+                    + " is outside 1.." + MAX_AFFINITY_SECONDS + ", using " + clamped);
+        }
+        return Duration.ofSeconds(clamped);
+    }
+
+    /** Null, after reporting why, for a port that is not proxied. */
+    private ServicePortName portName(V1ServicePort port) {
+        String name = Objects.requireNonNullElse(port.getName(), "");
+        String label = "service " + id + " port " + (name.isEmpty() ? String.valueOf(port.getPort()) : name);
+        String protocol = Objects.requireNonNullElse(port.getProtocol(), "TCP");
+        if ("SCTP".equals(protocol)) {
+            problems.add(label + ": SCTP is not proxied");
+            return null;
+        }
+        if (!"TCP".equals(protocol) && !"UDP".equals(protocol)) {
+            problems.add(label + ": unknown protocol \"" + protocol + "\", not proxied");
+            return null;
+        }
+        if (port.getPort() == null || port.getPort() < 1 || port.getPort() > 65535) {
+            problems.add(label + ": port " + port.getPort() + " is not in 1..65535, not proxied");
+            return null;
+        }
+        ServiceKey key = ServiceKey.of(service.getMetadata());
+        return new ServicePortName(key.namespace(), key.name(), name, Protocol.valueOf(protocol));
+    }
+
+    /**
+     * The endpoints of one Service port in one family, merged across slices: a slice port matches by name
+     * and protocol, each endpoint counts by its first address, and a duplicate IP:port keeps the
+     * non-terminating copy (then the local one, as kube-proxy does). Sorted by address and port.
+     */
+    private List<EndpointInfo> merge(ServicePortName spn, String family) {
+        Map<Endpoint, EndpointInfo> merged = new HashMap<>();
+        for (V1EndpointSlice slice : slices) {
+            if (slice == null || !family.equals(slice.getAddressType())) {
+                continue;
+            }
+            Integer port = matchingPort(slice, spn);
+            if (port == null) {
+                continue;
+            }
+            String sliceId = "endpointslice " + ServiceKey.of(slice.getMetadata());
+            if (port > 65535) {
+                problems.add(sliceId + ": port " + port + " is not in 1..65535, ignored");
+                continue;
+            }
+            for (V1Endpoint endpoint : slice.getEndpoints() == null ? List.<V1Endpoint>of() : slice.getEndpoints()) {
+                if (endpoint == null || endpoint.getAddresses() == null || endpoint.getAddresses().isEmpty()) {
+                    continue;
+                }
+                String text = endpoint.getAddresses().get(0);
+                InetAddress address;
+                try {
+                    address = Addresses.parse(text);
+                } catch (IllegalArgumentException e) {
+                    problems.add(sliceId + ": " + e.getMessage() + ", ignored");
+                    continue;
+                }
+                if (!family.equals(family(address))) {
+                    problems.add(sliceId + ": address " + text + " is not " + family + ", ignored");
+                    continue;
+                }
+                EndpointInfo info = EndpointInfo.of(new Endpoint(address, port), endpoint);
+                merged.merge(info.endpoint(), info, this::preferred);
+            }
+        }
+        List<EndpointInfo> out = new ArrayList<>(merged.values());
+        out.sort(Comparator.comparing(EndpointInfo::endpoint, ENDPOINT_ORDER));
+        return out;
+    }
+
+    private EndpointInfo preferred(EndpointInfo held, EndpointInfo other) {
+        if (held.terminating() != other.terminating()) {
+            return held.terminating() ? other : held;
+        }
+        boolean otherLocal = node.name().equals(other.nodeName()) && !node.name().equals(held.nodeName());
+        return otherLocal ? other : held;
+    }
+
+    /** The slice's port number for this Service port; null when the slice has no such port. */
+    private static Integer matchingPort(V1EndpointSlice slice, ServicePortName spn) {
+        if (slice.getPorts() == null) {
+            return null;
+        }
+        for (DiscoveryV1EndpointPort p : slice.getPorts()) {
+            if (p != null && spn.port().equals(Objects.requireNonNullElse(p.getName(), ""))
+                    && spn.protocol().name().equals(Objects.requireNonNullElse(p.getProtocol(), "TCP"))
+                    && p.getPort() != null && p.getPort() > 0) {
+                return p.getPort();
+            }
+        }
+        return null;
+    }
+
+    private record Target(FrontendKind kind, InetAddress address, int port) {
+    }
+
+    private static String family(InetAddress address) {
+        return address instanceof Inet4Address ? IPV4 : IPV6;
+    }
+}
