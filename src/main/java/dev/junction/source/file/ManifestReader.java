@@ -129,7 +129,10 @@ final class ManifestReader {
     }
 
     private static String position(Mark mark) {
-        return mark == null ? "unknown position" : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+        if (mark == null) {
+            return "unknown position";
+        }
+        return "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
     }
 
     /**

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * validation problem) one error line names it and its last good objects stay in force. Objects are
  * identified by kind, namespace and name; an object unchanged since the last delivery is not
  * re-delivered. When two files define the same object the file loaded last wins, and the object
- * lives on as long as either file defines it.
+ * lives on as long as either file defines it. Delivered objects are also the source's record of
+ * what it delivered, so the sink must not modify them.
  *
  * <p>Threading: {@link #start()} delivers the initial state on the caller's thread; afterwards all
  * delivery, error reporting and state below run on the daemon thread {@code junction-manifests}.
@@ -316,7 +317,8 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     private static String describe(IOException e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        String type = e.getClass().getSimpleName();
+        return e.getMessage() == null ? type : type + ": " + e.getMessage();
     }
 
     /** The file names touched by a burst of events, or "everything" after an overflow. */
