@@ -1,0 +1,211 @@
+package dev.junction.source;
+
+import dev.junction.model.Addresses;
+import io.kubernetes.client.common.KubernetesObject;
+import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
+import io.kubernetes.client.openapi.models.V1ClientIPConfig;
+import io.kubernetes.client.openapi.models.V1Endpoint;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
+import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServicePort;
+import io.kubernetes.client.openapi.models.V1ServiceSpec;
+import io.kubernetes.client.openapi.models.V1ServiceStatus;
+import io.kubernetes.client.openapi.models.V1SessionAffinityConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Checks the fields of a {@code V1Service}, {@code V1EndpointSlice} or {@code V1Node} that the
+ * control plane relies on, so that a bad object is refused at the source with a reason instead of
+ * failing somewhere downstream. Each problem is one short line that starts with the field path,
+ * e.g. {@code spec.ports[1].port: 70000 is out of range 1-65535}.
+ *
+ * <p>Stateless and thread-safe; shared by every source.
+ */
+public final class ObjectValidator {
+
+    private static final Set<String> PROTOCOLS = Set.of("TCP", "UDP", "SCTP");
+    private static final Set<String> SESSION_AFFINITIES = Set.of("None", "ClientIP");
+    private static final Set<String> ADDRESS_TYPES = Set.of("IPv4", "IPv6", "FQDN");
+    private static final int MAX_AFFINITY_TIMEOUT_SECONDS = 86_400;
+
+    /**
+     * Returns the problems of {@code object}; an empty list means it is valid.
+     *
+     * @throws IllegalArgumentException when the object is not a Service, EndpointSlice or Node
+     */
+    public List<String> validate(KubernetesObject object) {
+        List<String> problems = new ArrayList<>();
+        checkName(object.getMetadata(), problems);
+        if (object instanceof V1Service service) {
+            checkService(service, problems);
+        } else if (object instanceof V1EndpointSlice slice) {
+            checkSlice(slice, problems);
+        } else if (!(object instanceof V1Node)) {
+            throw new IllegalArgumentException("not a Service, EndpointSlice or Node: " + object.getClass().getName());
+        }
+        return List.copyOf(problems);
+    }
+
+    private static void checkName(V1ObjectMeta metadata, List<String> problems) {
+        if (metadata == null || metadata.getName() == null || metadata.getName().isEmpty()) {
+            problems.add("metadata.name: missing");
+        }
+    }
+
+    private static void checkService(V1Service service, List<String> problems) {
+        V1ServiceSpec spec = service.getSpec();
+        if (spec == null) {
+            problems.add("spec: missing");
+            return;
+        }
+        checkClusterIp("spec.clusterIP", spec.getClusterIP(), problems);
+        List<String> clusterIps = nonNull(spec.getClusterIPs());
+        for (int i = 0; i < clusterIps.size(); i++) {
+            checkClusterIp("spec.clusterIPs[" + i + "]", clusterIps.get(i), problems);
+        }
+        List<V1ServicePort> ports = nonNull(spec.getPorts());
+        if (ports.isEmpty() && !isHeadless(spec) && !"ExternalName".equals(spec.getType())) {
+            problems.add("spec.ports: must not be empty (only headless and ExternalName Services may omit ports)");
+        }
+        for (int i = 0; i < ports.size(); i++) {
+            V1ServicePort port = ports.get(i);
+            String path = "spec.ports[" + i + "]";
+            if (port == null) {
+                problems.add(path + ": missing");
+                continue;
+            }
+            if (port.getPort() == null) {
+                problems.add(path + ".port: missing");
+            } else {
+                checkRange(path + ".port", port.getPort(), 1, 65_535, problems);
+            }
+            if (port.getNodePort() != null) {
+                checkRange(path + ".nodePort", port.getNodePort(), 0, 65_535, problems);
+            }
+            checkProtocol(path + ".protocol", port.getProtocol(), problems);
+        }
+        List<String> externalIps = nonNull(spec.getExternalIPs());
+        for (int i = 0; i < externalIps.size(); i++) {
+            checkIp("spec.externalIPs[" + i + "]", externalIps.get(i), problems);
+        }
+        checkAffinity(spec, problems);
+        checkIngress(service.getStatus(), problems);
+    }
+
+    private static boolean isHeadless(V1ServiceSpec spec) {
+        List<String> clusterIps = nonNull(spec.getClusterIPs());
+        return "None".equals(spec.getClusterIP()) || (!clusterIps.isEmpty() && "None".equals(clusterIps.get(0)));
+    }
+
+    private static void checkClusterIp(String path, String value, List<String> problems) {
+        // "" is what a manifest without an allocator means by "no cluster IP"; kube-proxy skips it.
+        if (value != null && !value.isEmpty() && !"None".equals(value)) {
+            checkIp(path, value, problems);
+        }
+    }
+
+    private static void checkAffinity(V1ServiceSpec spec, List<String> problems) {
+        String affinity = spec.getSessionAffinity();
+        if (affinity != null && !SESSION_AFFINITIES.contains(affinity)) {
+            problems.add("spec.sessionAffinity: unsupported value \"" + affinity + "\" (None or ClientIP)");
+        }
+        V1SessionAffinityConfig config = spec.getSessionAffinityConfig();
+        V1ClientIPConfig clientIp = config == null ? null : config.getClientIP();
+        if (clientIp != null && clientIp.getTimeoutSeconds() != null) {
+            checkRange("spec.sessionAffinityConfig.clientIP.timeoutSeconds", clientIp.getTimeoutSeconds(),
+                    1, MAX_AFFINITY_TIMEOUT_SECONDS, problems);
+        }
+    }
+
+    private static void checkIngress(V1ServiceStatus status, List<String> problems) {
+        if (status == null || status.getLoadBalancer() == null) {
+            return;
+        }
+        List<V1LoadBalancerIngress> ingress = nonNull(status.getLoadBalancer().getIngress());
+        for (int i = 0; i < ingress.size(); i++) {
+            String ip = ingress.get(i) == null ? null : ingress.get(i).getIp();
+            if (ip != null) {
+                checkIp("status.loadBalancer.ingress[" + i + "].ip", ip, problems);
+            }
+        }
+    }
+
+    private static void checkSlice(V1EndpointSlice slice, List<String> problems) {
+        String addressType = slice.getAddressType();
+        if (addressType == null) {
+            problems.add("addressType: missing");
+        } else if (!ADDRESS_TYPES.contains(addressType)) {
+            problems.add("addressType: unsupported value \"" + addressType + "\" (IPv4, IPv6 or FQDN)");
+        }
+        List<V1Endpoint> endpoints = nonNull(slice.getEndpoints());
+        for (int i = 0; i < endpoints.size(); i++) {
+            if (endpoints.get(i) == null) {
+                problems.add("endpoints[" + i + "]: missing");
+                continue;
+            }
+            List<String> addresses = nonNull(endpoints.get(i).getAddresses());
+            // kube-proxy reads addresses[0] of every endpoint, so an empty list is not harmless.
+            if (addresses.isEmpty()) {
+                problems.add("endpoints[" + i + "].addresses: must not be empty");
+            }
+            if ("IPv4".equals(addressType) || "IPv6".equals(addressType)) {
+                for (int j = 0; j < addresses.size(); j++) {
+                    checkFamily("endpoints[" + i + "].addresses[" + j + "]", addresses.get(j), addressType, problems);
+                }
+            }
+        }
+        List<DiscoveryV1EndpointPort> ports = nonNull(slice.getPorts());
+        for (int i = 0; i < ports.size(); i++) {
+            DiscoveryV1EndpointPort port = ports.get(i);
+            if (port == null) {
+                problems.add("ports[" + i + "]: missing");
+                continue;
+            }
+            // A nil port is legal in the API ("all ports"); kube-proxy ignores such a port.
+            if (port.getPort() != null) {
+                checkRange("ports[" + i + "].port", port.getPort(), 1, 65_535, problems);
+            }
+            checkProtocol("ports[" + i + "].protocol", port.getProtocol(), problems);
+        }
+    }
+
+    private static void checkFamily(String path, String address, String addressType, List<String> problems) {
+        if (!checkIp(path, address, problems)) {
+            return;
+        }
+        // Decided on the text, not the parsed InetAddress: Java turns ::ffff:a.b.c.d into an Inet4Address.
+        boolean v6 = address.indexOf(':') >= 0;
+        if (v6 != "IPv6".equals(addressType)) {
+            problems.add(path + ": \"" + address + "\" is not an " + addressType + " address");
+        }
+    }
+
+    private static boolean checkIp(String path, String value, List<String> problems) {
+        if (value == null || !Addresses.isIp(value)) {
+            problems.add(path + ": invalid IP address \"" + value + '"');
+            return false;
+        }
+        return true;
+    }
+
+    private static void checkRange(String path, int value, int min, int max, List<String> problems) {
+        if (value < min || value > max) {
+            problems.add(path + ": " + value + " is out of range " + min + '-' + max);
+        }
+    }
+
+    private static void checkProtocol(String path, String protocol, List<String> problems) {
+        if (protocol != null && !PROTOCOLS.contains(protocol)) {
+            problems.add(path + ": unsupported protocol \"" + protocol + "\" (TCP, UDP or SCTP)");
+        }
+    }
+
+    private static <T> List<T> nonNull(List<T> list) {
+        return list == null ? List.of() : list;
+    }
+}

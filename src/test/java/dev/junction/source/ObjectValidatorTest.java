@@ -1,0 +1,186 @@
+package dev.junction.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
+import io.kubernetes.client.openapi.models.V1ClientIPConfig;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1Endpoint;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
+import io.kubernetes.client.openapi.models.V1LoadBalancerStatus;
+import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServicePort;
+import io.kubernetes.client.openapi.models.V1ServiceSpec;
+import io.kubernetes.client.openapi.models.V1ServiceStatus;
+import io.kubernetes.client.openapi.models.V1SessionAffinityConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ObjectValidatorTest {
+
+    private final ObjectValidator validator = new ObjectValidator();
+
+    static Stream<Arguments> services() {
+        return Stream.of(
+                service("valid", s -> { }),
+                service("dual-stack cluster IPs", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "fd00::10"))),
+                service("empty clusterIP", s -> s.getSpec().clusterIP("")),
+                service("name missing", s -> s.getMetadata().name(null), "metadata.name: missing"),
+                service("name empty", s -> s.getMetadata().name(""), "metadata.name: missing"),
+                service("metadata missing", s -> s.metadata(null), "metadata.name: missing"),
+                service("spec missing", s -> s.spec(null), "spec: missing"),
+                service("clusterIP invalid", s -> s.getSpec().clusterIP("10.0.0.300"),
+                        "spec.clusterIP: invalid IP address \"10.0.0.300\""),
+                service("clusterIPs invalid", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "fd00::zz")),
+                        "spec.clusterIPs[1]: invalid IP address \"fd00::zz\""),
+                service("ports empty", s -> s.getSpec().ports(List.of()),
+                        "spec.ports: must not be empty (only headless and ExternalName Services may omit ports)"),
+                service("headless without ports", s -> s.getSpec().clusterIP("None").ports(List.of())),
+                service("headless by clusterIPs without ports",
+                        s -> s.getSpec().clusterIP(null).clusterIPs(List.of("None")).ports(null)),
+                service("ExternalName without ports",
+                        s -> s.getSpec().type("ExternalName").externalName("example.com").clusterIP(null).ports(null)),
+                service("port missing", s -> s.getSpec().getPorts().get(0).port(null), "spec.ports[0].port: missing"),
+                service("port zero", s -> s.getSpec().getPorts().get(1).port(0),
+                        "spec.ports[1].port: 0 is out of range 1-65535"),
+                service("port too large", s -> s.getSpec().getPorts().get(1).port(70000),
+                        "spec.ports[1].port: 70000 is out of range 1-65535"),
+                service("nodePort zero", s -> s.getSpec().getPorts().get(0).nodePort(0)),
+                service("nodePort too large", s -> s.getSpec().getPorts().get(0).nodePort(65536),
+                        "spec.ports[0].nodePort: 65536 is out of range 0-65535"),
+                service("nodePort negative", s -> s.getSpec().getPorts().get(0).nodePort(-1),
+                        "spec.ports[0].nodePort: -1 is out of range 0-65535"),
+                service("protocol SCTP", s -> s.getSpec().getPorts().get(0).protocol("SCTP")),
+                service("protocol lower case", s -> s.getSpec().getPorts().get(0).protocol("tcp"),
+                        "spec.ports[0].protocol: unsupported protocol \"tcp\" (TCP, UDP or SCTP)"),
+                service("port entry null", s -> s.getSpec().getPorts().set(0, null), "spec.ports[0]: missing"),
+                service("externalIPs valid", s -> s.getSpec().externalIPs(List.of("192.0.2.1", "2001:db8::1"))),
+                service("externalIPs invalid", s -> s.getSpec().externalIPs(List.of("192.0.2.1", "example.com")),
+                        "spec.externalIPs[1]: invalid IP address \"example.com\""),
+                service("ingress hostname only", s -> s.status(ingress(new V1LoadBalancerIngress().hostname("lb")))),
+                service("ingress ip valid", s -> s.status(ingress(new V1LoadBalancerIngress().ip("203.0.113.7")))),
+                service("ingress ip invalid", s -> s.status(ingress(new V1LoadBalancerIngress().ip("203.0.113"))),
+                        "status.loadBalancer.ingress[0].ip: invalid IP address \"203.0.113\""),
+                service("affinity ClientIP", s -> s.getSpec().sessionAffinity("ClientIP")),
+                service("affinity None", s -> s.getSpec().sessionAffinity("None")),
+                service("affinity unknown", s -> s.getSpec().sessionAffinity("Cookie"),
+                        "spec.sessionAffinity: unsupported value \"Cookie\" (None or ClientIP)"),
+                service("affinity timeout max", s -> s.getSpec().sessionAffinityConfig(timeout(86400))),
+                service("affinity timeout zero", s -> s.getSpec().sessionAffinityConfig(timeout(0)),
+                        "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 0 is out of range 1-86400"),
+                service("affinity timeout too long", s -> s.getSpec().sessionAffinityConfig(timeout(86401)),
+                        "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 86401 is out of range 1-86400"),
+                service("affinity config without clientIP", s -> s.getSpec().sessionAffinityConfig(
+                        new V1SessionAffinityConfig())),
+                service("every problem listed", s -> {
+                    s.getSpec().clusterIP("x");
+                    s.getSpec().getPorts().get(0).port(70000);
+                }, "spec.clusterIP: invalid IP address \"x\"", "spec.ports[0].port: 70000 is out of range 1-65535"));
+    }
+
+    static Stream<Arguments> slices() {
+        return Stream.of(
+                slice("valid IPv4", s -> { }),
+                slice("valid IPv6", s -> s.addressType("IPv6").endpoints(List.of(endpoint("fd00::1", "fd00::2")))),
+                slice("FQDN addresses are not IPs",
+                        s -> s.addressType("FQDN").endpoints(List.of(endpoint("db.example")))),
+                slice("no endpoints", s -> s.endpoints(null)),
+                slice("name missing", s -> s.getMetadata().name(null), "metadata.name: missing"),
+                slice("addressType missing", s -> s.addressType(null), "addressType: missing"),
+                slice("addressType unknown", s -> s.addressType("IPv5"),
+                        "addressType: unsupported value \"IPv5\" (IPv4, IPv6 or FQDN)"),
+                slice("invalid IP", s -> s.endpoints(List.of(endpoint("x"))),
+                        "endpoints[0].addresses[0]: invalid IP address \"x\""),
+                slice("IPv6 in IPv4 slice",
+                        s -> s.endpoints(List.of(endpoint("10.1.0.1"), endpoint("10.1.0.2", "fd00::1"))),
+                        "endpoints[1].addresses[1]: \"fd00::1\" is not an IPv4 address"),
+                slice("IPv4 in IPv6 slice", s -> s.addressType("IPv6").endpoints(List.of(endpoint("10.1.0.1"))),
+                        "endpoints[0].addresses[0]: \"10.1.0.1\" is not an IPv6 address"),
+                slice("IPv4-mapped IPv6 in IPv6 slice", s -> s.addressType("IPv6")
+                        .endpoints(List.of(endpoint("::ffff:10.1.0.1")))),
+                slice("endpoint without addresses", s -> s.endpoints(List.of(new V1Endpoint())),
+                        "endpoints[0].addresses: must not be empty"),
+                slice("endpoint null", s -> s.endpoints(nullList()), "endpoints[0]: missing"),
+                slice("port null is allowed", s -> s.getPorts().get(0).port(null)),
+                slice("port zero", s -> s.getPorts().get(0).port(0), "ports[0].port: 0 is out of range 1-65535"),
+                slice("port too large", s -> s.getPorts().get(0).port(65536),
+                        "ports[0].port: 65536 is out of range 1-65535"),
+                slice("protocol UDP", s -> s.getPorts().get(0).protocol("UDP")),
+                slice("protocol unknown", s -> s.getPorts().get(0).protocol("QUIC"),
+                        "ports[0].protocol: unsupported protocol \"QUIC\" (TCP, UDP or SCTP)"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("services")
+    void validatesServices(String rule, V1Service service, List<String> expected) {
+        assertEquals(expected, validator.validate(service));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("slices")
+    void validatesEndpointSlices(String rule, V1EndpointSlice slice, List<String> expected) {
+        assertEquals(expected, validator.validate(slice));
+    }
+
+    @Test
+    void nodeNeedsOnlyAName() {
+        assertEquals(List.of(), validator.validate(new V1Node().metadata(new V1ObjectMeta().name("node-1"))));
+        assertEquals(List.of("metadata.name: missing"), validator.validate(new V1Node().metadata(new V1ObjectMeta())));
+    }
+
+    @Test
+    void refusesOtherKinds() {
+        assertThrows(IllegalArgumentException.class,
+                () -> validator.validate(new V1ConfigMap().metadata(new V1ObjectMeta().name("c"))));
+    }
+
+    private static Arguments service(String rule, Consumer<V1Service> change, String... expected) {
+        V1Service service = new V1Service()
+                .metadata(new V1ObjectMeta().name("web").namespace("default"))
+                .spec(new V1ServiceSpec()
+                        .clusterIP("10.96.0.10")
+                        .ports(new ArrayList<>(List.of(
+                                new V1ServicePort().name("http").port(80),
+                                new V1ServicePort().name("dns").port(53).protocol("UDP")))));
+        change.accept(service);
+        return Arguments.of(rule, service, List.of(expected));
+    }
+
+    private static Arguments slice(String rule, Consumer<V1EndpointSlice> change, String... expected) {
+        V1EndpointSlice slice = new V1EndpointSlice()
+                .metadata(new V1ObjectMeta().name("web-abc").namespace("default"))
+                .addressType("IPv4")
+                .endpoints(List.of(endpoint("10.1.0.1"), endpoint("10.1.0.2")))
+                .ports(new ArrayList<>(List.of(new DiscoveryV1EndpointPort().name("http").port(8080))));
+        change.accept(slice);
+        return Arguments.of(rule, slice, List.of(expected));
+    }
+
+    private static V1Endpoint endpoint(String... addresses) {
+        return new V1Endpoint().addresses(List.of(addresses));
+    }
+
+    private static V1ServiceStatus ingress(V1LoadBalancerIngress ingress) {
+        return new V1ServiceStatus().loadBalancer(new V1LoadBalancerStatus().ingress(List.of(ingress)));
+    }
+
+    private static V1SessionAffinityConfig timeout(int seconds) {
+        return new V1SessionAffinityConfig().clientIP(new V1ClientIPConfig().timeoutSeconds(seconds));
+    }
+
+    private static List<V1Endpoint> nullList() {
+        List<V1Endpoint> list = new ArrayList<>();
+        list.add(null);
+        return list;
+    }
+}

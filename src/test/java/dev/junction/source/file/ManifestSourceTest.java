@@ -1,0 +1,292 @@
+package dev.junction.source.file;
+
+import static dev.junction.source.file.ManifestReaderTest.service;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.junction.source.ObjectSink;
+import io.kubernetes.client.common.KubernetesObject;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestSourceTest {
+
+    @TempDir
+    Path dir;
+
+    private final RecordingSink sink = new RecordingSink();
+    private final List<String> errors = new CopyOnWriteArrayList<>();
+    private ManifestSource source;
+
+    @AfterEach
+    void closeSource() {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    @Test
+    void initialLoadDeliversYamlAndJsonObjectsThenSyncedOnce() throws IOException {
+        write("a.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1") + "---\n"
+                + "apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n");
+        write("b.json", """
+                {"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": "api", "namespace": "shop"},
+                 "spec": {"clusterIP": "10.96.0.11", "ports": [{"port": 443}]}}
+                """);
+        write("c.yml", service("db", 5432));
+        // Not manifests: dotfiles, editor leftovers, other extensions, subdirectories.
+        write(".hidden.yaml", service("hidden", 1));
+        write(".web.yaml.swp", "binary junk");
+        write("a.yaml~", service("backup", 1));
+        write("notes.txt", "hello");
+        Files.createDirectory(dir.resolve("sub"));
+        write("sub/nested.yaml", service("nested", 1));
+
+        start();
+
+        assertEquals(List.of(
+                "upsert Service default/web",
+                "upsert EndpointSlice default/web-1",
+                "upsert Node node-1",
+                "upsert Service shop/api",
+                "upsert Service default/db",
+                "synced"), sink.events());
+        assertEquals(List.of(), errors);
+    }
+
+    @Test
+    void editingAFileUpsertsTheChangedObjectAndDeletesTheRemovedOne() throws IOException {
+        write("web.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1") + "---\n" + service("old", 81));
+        start();
+
+        write("web.yaml", service("web", 8080) + "---\n" + slice("web-1", "10.1.0.1"));
+
+        sink.awaitAfterSync("the edit", events -> events.size() >= 2);
+        assertEquals(List.of("upsert Service default/web", "delete Service default/old"), sink.eventsAfterSync());
+        assertEquals(8080, port(sink.lastObject("upsert Service default/web")));
+    }
+
+    @Test
+    void resavingAnIdenticalFileDeliversNothing() throws IOException {
+        write("a.yaml", service("web", 80));
+        write("b.yaml", service("db", 5432));
+        start();
+
+        write("a.yaml", service("web", 80));
+        write("b.yaml", service("db", 5433));
+
+        // a.yaml sorts first, so once b.yaml's change is seen the re-save of a.yaml has been handled.
+        sink.awaitAfterSync("the change to b.yaml", events -> events.contains("upsert Service default/db"));
+        assertEquals(List.of("upsert Service default/db"), sink.eventsAfterSync());
+        assertEquals(5433, port(sink.lastObject("upsert Service default/db")));
+    }
+
+    @Test
+    void invalidFilesAtStartAreReportedAndSkippedWhileOthersLoad() throws IOException {
+        write("good.yaml", service("web", 80));
+        write("bad-yaml.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x\n");
+        write("unknown-kind.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
+        write("bad-ip.yaml", slice("s", "10.1.0.999"));
+        write("bad-port.yaml", service("first", 80) + "---\n" + service("second", 70000));
+
+        start();
+
+        assertEquals(List.of("upsert Service default/web", "synced"), sink.events());
+        assertEquals(List.of(
+                dir.resolve("bad-ip.yaml") + ": document 1: endpoints[0].addresses[0]: invalid IP address"
+                        + " \"10.1.0.999\"; skipping it",
+                dir.resolve("bad-port.yaml") + ": document 2: spec.ports[0].port: 70000 is out of range 1-65535;"
+                        + " skipping it",
+                dir.resolve("bad-yaml.yaml") + ": document 1: invalid YAML: line 4, column 1: expected ',' or '}',"
+                        + " but got <stream end> (while parsing a flow mapping at line 3, column 11); skipping it",
+                dir.resolve("unknown-kind.yaml") + ": document 1: unsupported object apps/v1 Deployment (a manifest"
+                        + " directory holds v1 Service, discovery.k8s.io/v1 EndpointSlice or v1 Node); skipping it"),
+                errors);
+    }
+
+    @Test
+    void anEditThatBreaksAFileKeepsItsLastGoodObjectsUntilItIsFixed() throws IOException {
+        write("web.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1"));
+        start();
+
+        write("web.yaml", service("web", 70000));
+        RecordingSink.await("the error line", () -> List.copyOf(errors), lines -> !lines.isEmpty());
+        assertEquals(List.of(dir.resolve("web.yaml") + ": document 1: spec.ports[0].port: 70000 is out of range"
+                + " 1-65535; keeping its last good state"), errors);
+
+        write("web.yaml", service("web", 81));
+        sink.awaitAfterSync("the fix", events -> events.size() >= 2);
+        assertEquals(List.of("upsert Service default/web", "delete EndpointSlice default/web-1"),
+                sink.eventsAfterSync(), "nothing was delivered for the invalid version");
+        assertEquals(81, port(sink.lastObject("upsert Service default/web")));
+    }
+
+    @Test
+    void deletingAFileDeletesItsObjects() throws IOException {
+        write("web.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1"));
+        write("db.yaml", service("db", 5432));
+        start();
+
+        Files.delete(dir.resolve("web.yaml"));
+
+        sink.awaitAfterSync("the deletes", events -> events.size() >= 2);
+        assertEquals(List.of("delete Service default/web", "delete EndpointSlice default/web-1"),
+                sink.eventsAfterSync());
+    }
+
+    @Test
+    void anEditorSaveByRenameIsOneUpsertAndNoDelete() throws IOException {
+        write("web.yaml", service("web", 80));
+        start();
+
+        // Like vim: move the original aside, write a new file under the old name, drop the backup.
+        Files.move(dir.resolve("web.yaml"), dir.resolve("web.yaml~"));
+        write("web.yaml", service("web", 81));
+        Files.delete(dir.resolve("web.yaml~"));
+        // Like most other editors: write a temporary file and rename it over the original.
+        write(".web.yaml.tmp", service("web", 82));
+        Files.move(dir.resolve(".web.yaml.tmp"), dir.resolve("web.yaml"),
+                StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+        sink.awaitAfterSync("port 82", events -> !events.isEmpty()
+                && port(sink.lastObject("upsert Service default/web")) == 82);
+        assertFalse(sink.eventsAfterSync().contains("delete Service default/web"), sink.eventsAfterSync().toString());
+    }
+
+    @Test
+    void aConfigMapVolumeUpdateBySymlinkSwapIsSeen() throws IOException {
+        // The layout kubelet's atomic writer gives a ConfigMap volume.
+        Files.createDirectory(dir.resolve("..v1"));
+        write("..v1/web.yaml", service("web", 80));
+        Files.createSymbolicLink(dir.resolve("..data"), Path.of("..v1"));
+        Files.createSymbolicLink(dir.resolve("web.yaml"), Path.of("..data/web.yaml"));
+        start();
+
+        Files.createDirectory(dir.resolve("..v2"));
+        write("..v2/web.yaml", service("web", 81));
+        Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of("..v2"));
+        Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
+
+        sink.awaitAfterSync("the new ConfigMap content", events -> events.contains("upsert Service default/web"));
+        assertEquals(81, port(sink.lastObject("upsert Service default/web")));
+    }
+
+    @Test
+    void anObjectDefinedInTwoFilesLivesWhileEitherDefinesIt() throws IOException {
+        write("a.yaml", service("web", 80));
+        write("b.yaml", service("web", 81));
+        start();
+        assertEquals(List.of("upsert Service default/web", "upsert Service default/web", "synced"), sink.events());
+        assertEquals(81, port(sink.lastObject("upsert Service default/web")), "the file loaded last wins");
+
+        Files.delete(dir.resolve("b.yaml"));
+        sink.awaitAfterSync("a.yaml's definition", events -> events.size() >= 1);
+        assertEquals(List.of("upsert Service default/web"), sink.eventsAfterSync());
+        assertEquals(80, port(sink.lastObject("upsert Service default/web")));
+
+        Files.delete(dir.resolve("a.yaml"));
+        sink.awaitAfterSync("the delete", events -> events.size() >= 2);
+        assertEquals(List.of("upsert Service default/web", "delete Service default/web"), sink.eventsAfterSync());
+    }
+
+    @Test
+    void aSinkThatThrowsDoesNotStopTheWatcher() throws IOException {
+        AtomicBoolean failOnce = new AtomicBoolean();
+        ObjectSink flaky = new ObjectSink() {
+            @Override
+            public void upsert(KubernetesObject object) {
+                if (failOnce.compareAndSet(true, false)) {
+                    throw new IllegalStateException("sink is having a bad day");
+                }
+                sink.upsert(object);
+            }
+
+            @Override
+            public void delete(KubernetesObject object) {
+                sink.delete(object);
+            }
+
+            @Override
+            public void synced() {
+                sink.synced();
+            }
+        };
+        write("web.yaml", service("web", 80));
+        source = new ManifestSource(dir, flaky, errors::add);
+        source.start();
+
+        failOnce.set(true);
+        write("web.yaml", service("web", 81));
+        RecordingSink.await("the failed delivery", failOnce::get, failing -> !failing);
+        write("db.yaml", service("db", 5432));
+        write("web.yaml", service("web", 82));
+
+        sink.awaitAfterSync("later changes", events -> events.contains("upsert Service default/web"));
+        assertEquals(82, port(sink.lastObject("upsert Service default/web")));
+    }
+
+    @Test
+    void startFailsClearlyOnAMissingDirectory() {
+        ManifestSource missing = new ManifestSource(dir.resolve("nope"), sink, errors::add);
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, missing::start);
+        assertEquals("manifest directory " + dir.resolve("nope") + ": NoSuchFileException: " + dir.resolve("nope"),
+                e.getMessage());
+        missing.close();
+    }
+
+    @Test
+    void closeStopsTheWatcherThreadAndIsIdempotent() throws IOException {
+        start();
+        assertEquals(1, watcherThreads());
+        source.close();
+        source.close();
+        assertEquals(0, watcherThreads());
+        assertThrows(IllegalStateException.class, source::start);
+    }
+
+    private void start() {
+        source = new ManifestSource(dir, sink, errors::add);
+        source.start();
+    }
+
+    private void write(String name, String text) throws IOException {
+        Files.writeString(dir.resolve(name), text);
+    }
+
+    private static long watcherThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("junction-manifests") && t.isAlive())
+                .count();
+    }
+
+    private static int port(KubernetesObject service) {
+        return ((V1Service) service).getSpec().getPorts().get(0).getPort();
+    }
+
+    private static String slice(String name, String address) {
+        return """
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata:
+                  name: %s
+                  labels: {kubernetes.io/service-name: web}
+                addressType: IPv4
+                endpoints:
+                - addresses: [%s]
+                ports:
+                - port: 8080
+                """.formatted(name, address);
+    }
+}
