@@ -9,8 +9,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 
 /**
  * The client side of one proxied connection. On accept it reads the listener's table once, picks an
@@ -28,6 +30,9 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     private EndpointState[] tried;
     private int attempts;
     private EndpointState connecting;
+    // Epoll reads on RDHUP even with auto-read off, so a client that writes and half-closes at once can
+    // deliver bytes before the backend is connected; they wait here (one read batch at most).
+    private ArrayDeque<Object> early;
 
     FrontendHandler(TcpDataPlane plane, TcpListener listener) {
         this.plane = plane;
@@ -40,6 +45,38 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         table = listener.table();
         clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
         connectNext();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (peer != null) {
+            super.channelRead(ctx, msg);
+            return;
+        }
+        if (early == null) {
+            early = new ArrayDeque<>(2);
+        }
+        early.add(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (peer != null) {
+            super.channelReadComplete(ctx);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        releaseEarly();
+        super.channelInactive(ctx);
+    }
+
+    private void releaseEarly() {
+        if (early != null) {
+            early.forEach(ReferenceCountUtil::release);
+            early = null;
+        }
     }
 
     private void connectNext() {
@@ -78,10 +115,20 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
             peer = backend;
             if (!client.isActive()) {
                 // The client gave up while we were connecting.
+                releaseEarly();
                 backend.close();
                 return;
             }
-            client.config().setAutoRead(true);
+            if (early != null) {
+                early.forEach(m -> backend.write(m, backend.voidPromise()));
+                early = null;
+                backend.flush();
+            }
+            if (inputDone) {
+                shutdownPeerOutput();
+            } else {
+                client.config().setAutoRead(true);
+            }
             return;
         }
         endpoint.failed(table.nanoTime());

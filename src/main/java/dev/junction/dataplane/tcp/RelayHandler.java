@@ -25,7 +25,7 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
 
     Channel peer;
     RelayHandler peerRelay;
-    private boolean inputDone;
+    boolean inputDone;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -57,15 +57,19 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
                 closeAfterFlush(ctx.channel());
                 closeAfterFlush(peer);
             } else if (peer != null) {
-                // Flush first: the shutdown must not overtake bytes still queued for the peer.
-                peer.writeAndFlush(Unpooled.EMPTY_BUFFER)
-                        .addListener((ChannelFutureListener) f -> ((DuplexChannel) f.channel()).shutdownOutput());
+                shutdownPeerOutput();
             }
         } else if (evt instanceof IdleStateEvent) {
             closeBoth(ctx.channel());
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /** Forwards a half-close; flushes first, so the shutdown cannot overtake bytes queued for the peer. */
+    final void shutdownPeerOutput() {
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER)
+                .addListener((ChannelFutureListener) f -> ((DuplexChannel) f.channel()).shutdownOutput());
     }
 
     @Override

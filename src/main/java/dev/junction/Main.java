@@ -1,0 +1,216 @@
+package dev.junction;
+
+import dev.junction.config.Durations;
+import dev.junction.config.ProxyConfig;
+import dev.junction.demo.Demo;
+import dev.junction.model.LbPolicy;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The {@code junction} command line: {@code run} (the default) and {@code demo}. */
+@Command(name = "junction", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A userspace service proxy for Kubernetes.",
+        subcommands = {Main.Run.class, Main.DemoCommand.class})
+public final class Main implements Callable<Integer> {
+
+    /** Exit code for a bad flag or value, as picocli and most CLIs use. */
+    static final int USAGE = 2;
+
+    @Mixin
+    ProxyOptions options;
+
+    public static void main(String[] args) {
+        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler(Main::usageError);
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof IllegalArgumentException) {
+                cmd.getErr().println("junction: " + e.getMessage());
+                return USAGE;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    /** One clear line and exit code 2, instead of picocli's usage dump. */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("junction: " + e.getMessage() + " (see --help)");
+        return USAGE;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        return run(options.config());
+    }
+
+    static int run(ProxyConfig config) throws InterruptedException {
+        if (!Files.isDirectory(config.manifests())) {
+            throw new IllegalArgumentException("--manifests: " + config.manifests() + " is not a directory");
+        }
+        try (Junction junction = new Junction(config).start()) {
+            awaitShutdown();
+        }
+        return 0;
+    }
+
+    /** Blocks until SIGINT/SIGTERM; the hook lets the caller's try-with-resources close everything. */
+    public static void awaitShutdown() throws InterruptedException {
+        CountDownLatch stop = new CountDownLatch(1);
+        Thread main = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                main.join(10_000);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "junction-shutdown"));
+        stop.await();
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the proxy (the default command).")
+    static final class Run implements Callable<Integer> {
+        @Mixin
+        ProxyOptions options;
+
+        @Override
+        public Integer call() throws Exception {
+            return run(options.config());
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = "Start three HTTP backends on loopback and proxy a Service to them.")
+    static final class DemoCommand implements Callable<Integer> {
+        @Mixin
+        ProxyOptions options;
+
+        @Override
+        public Integer call() throws Exception {
+            return Demo.run(options);
+        }
+    }
+
+    /** The flags every command shares. */
+    public static final class ProxyOptions {
+
+        @Option(names = "--manifests", paramLabel = "DIR",
+                description = "Directory of Kubernetes manifests (Service, EndpointSlice, Node) to serve; "
+                        + "reloaded when it changes.")
+        Path manifests;
+
+        @Option(names = "--capture", paramLabel = "MODE", defaultValue = "none",
+                converter = CaptureConverter.class,
+                description = "How Service traffic reaches Junction: none (bind only local addresses). "
+                        + "Default: ${DEFAULT-VALUE}.")
+        ProxyConfig.CaptureMode capture;
+
+        @Option(names = "--hostname-override", paramLabel = "NAME",
+                description = "This node's name, for Local traffic policies and topology (default: the host name).")
+        String hostnameOverride;
+
+        @Option(names = "--workers", paramLabel = "N",
+                description = "Event loops (default: the CPU count).")
+        Integer workers;
+
+        @Option(names = "--lb", paramLabel = "POLICY", defaultValue = "round-robin",
+                converter = PolicyConverter.class,
+                description = "Default load balancing for Services without the junction.dev/lb annotation: "
+                        + "round-robin or least-connections. Default: ${DEFAULT-VALUE}.")
+        LbPolicy lb;
+
+        @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "1s",
+                converter = DurationConverter.class,
+                description = "Timeout of each connect attempt to an endpoint. Default: ${DEFAULT-VALUE}.")
+        Duration connectTimeout;
+
+        @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "1h",
+                converter = DurationConverter.class,
+                description = "Close a TCP connection idle this long in both directions; 0 disables. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        Duration idleTimeout;
+
+        /** The validated configuration; {@code manifests} may be supplied by the caller (the demo). */
+        public ProxyConfig config(Path manifestsOverride) {
+            Path dir = manifestsOverride != null ? manifestsOverride : manifests;
+            if (dir == null) {
+                throw new IllegalArgumentException("--manifests DIR is required (a directory of Kubernetes manifests)");
+            }
+            int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+            return new ProxyConfig(dir, capture, nodeName(), n, lb.label(), connectTimeout, idleTimeout);
+        }
+
+        ProxyConfig config() {
+            return config(null);
+        }
+
+        private String nodeName() {
+            if (hostnameOverride != null) {
+                return hostnameOverride;
+            }
+            try {
+                return InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                return System.getenv().getOrDefault("HOSTNAME", "localhost");
+            }
+        }
+    }
+
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class PolicyConverter implements CommandLine.ITypeConverter<LbPolicy> {
+        @Override
+        public LbPolicy convert(String value) {
+            try {
+                return LbPolicy.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class CaptureConverter implements CommandLine.ITypeConverter<ProxyConfig.CaptureMode> {
+        @Override
+        public ProxyConfig.CaptureMode convert(String value) {
+            if (value.equals("none")) {
+                return ProxyConfig.CaptureMode.NONE;
+            }
+            throw new CommandLine.TypeConversionException("unknown capture mode \"" + value + "\" (expected: none)");
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"junction " + (v != null ? v : "dev")};
+        }
+    }
+}

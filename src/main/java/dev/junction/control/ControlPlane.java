@@ -1,0 +1,198 @@
+package dev.junction.control;
+
+import dev.junction.capture.Capture;
+import dev.junction.dataplane.DataPlane;
+import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Frontend;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import dev.junction.source.ObjectSink;
+import io.kubernetes.client.common.KubernetesObject;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control thread. Sources hand it objects from any thread; it records what changed (trackers drop
+ * no-ops), and once the sources have synced it rebuilds the routes of every Service a batch touched and
+ * programs them. A burst is drained from the queue and applied once; there is no fixed sync delay.
+ * All state below the queue is confined to the {@code junction-control} thread.
+ */
+public final class ControlPlane implements ObjectSink, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+    private static final long AFFINITY_SWEEP_MILLIS = 10_000;
+
+    /** A change from a source, or the end of its initial state. */
+    private record Event(KubernetesObject object, boolean deleted) {
+        static final Event SYNCED = new Event(null, false);
+    }
+
+    private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+    private final ServiceTracker services = new ServiceTracker();
+    private final EndpointSliceCache slices = new EndpointSliceCache();
+    private final Programmer programmer;
+    private final String nodeName;
+    private final List<InetAddress> nodePortAddresses;
+    private final LbPolicy defaultPolicy;
+    private final Thread thread;
+    private final Set<ServiceKey> dirty = new HashSet<>();
+    private String zone;
+    private boolean synced;
+    private volatile boolean running = true;
+    private volatile long appliedBatches;
+
+    public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
+            Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers) {
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        this.nodePortAddresses = List.copyOf(nodePortAddresses);
+        this.defaultPolicy = defaultPolicy;
+        this.programmer = new Programmer(planes, capture, balancers, log::warn);
+        this.thread = new Thread(this::run, "junction-control");
+        this.thread.setDaemon(true);
+    }
+
+    public ControlPlane(String nodeName, LbPolicy defaultPolicy, Map<Protocol, DataPlane> planes, Capture capture) {
+        this(nodeName, List.of(), defaultPolicy, planes, capture, ServiceBalancer::create);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    @Override
+    public void upsert(KubernetesObject object) {
+        queue.add(new Event(object, false));
+    }
+
+    @Override
+    public void delete(KubernetesObject object) {
+        queue.add(new Event(object, true));
+    }
+
+    @Override
+    public void synced() {
+        queue.add(Event.SYNCED);
+    }
+
+    /** Batches applied since start; lets tests and health checks see that the queue drained. */
+    public long appliedBatches() {
+        return appliedBatches;
+    }
+
+    private void run() {
+        long nextSweep = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AFFINITY_SWEEP_MILLIS);
+        List<Event> batch = new ArrayList<>();
+        while (running) {
+            try {
+                Event first = queue.poll(AFFINITY_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch);
+                    applyBatch(batch);
+                    batch.clear();
+                }
+                if (System.nanoTime() - nextSweep >= 0) {
+                    programmer.expireAffinity();
+                    nextSweep = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AFFINITY_SWEEP_MILLIS);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // A bug in one batch must not stop the proxy from serving what it already serves.
+                log.error("control plane: failed to apply a batch of {} changes", batch.size(), e);
+                batch.clear();
+            }
+        }
+    }
+
+    private void applyBatch(List<Event> batch) {
+        boolean justSynced = false;
+        for (Event e : batch) {
+            if (e == Event.SYNCED) {
+                justSynced |= !synced;
+                synced = true;
+            } else {
+                record(e);
+            }
+        }
+        if (!synced) {
+            return;
+        }
+        if (justSynced) {
+            dirty.addAll(services.keys());
+        }
+        int changes = 0;
+        for (ServiceKey key : dirty) {
+            V1Service svc = services.get(key);
+            Map<Frontend, ServiceRoute> built = svc == null
+                    ? Map.of()
+                    : RouteBuilder.build(svc, slices.slices(key), node(), defaultPolicy, log::warn);
+            changes += programmer.apply(key, built);
+        }
+        if (justSynced) {
+            log.info("sources synced: {} services, {} frontends listening", services.keys().size(),
+                    programmer.listening());
+        }
+        log.debug("applied {} events for {} services: {} frontend changes", batch.size(), dirty.size(), changes);
+        dirty.clear();
+        appliedBatches++;
+    }
+
+    private void record(Event e) {
+        KubernetesObject o = e.object();
+        if (o instanceof V1Service svc) {
+            ServiceKey key = ServiceKey.of(svc.getMetadata());
+            if (e.deleted() ? services.delete(key) : services.upsert(svc)) {
+                dirty.add(key);
+            }
+        } else if (o instanceof V1EndpointSlice slice) {
+            dirty.addAll(e.deleted() ? slices.delete(slice) : slices.upsert(slice));
+        } else if (o instanceof V1Node node) {
+            recordNode(node, e.deleted());
+        }
+    }
+
+    /** Only this node matters: its zone decides PreferSameZone hints for every Service. */
+    private void recordNode(V1Node node, boolean deleted) {
+        if (node.getMetadata() == null || !nodeName.equals(node.getMetadata().getName())) {
+            return;
+        }
+        String newZone = NodeInfo.of(nodeName, deleted ? null : node, nodePortAddresses).zone();
+        if (!Objects.equals(zone, newZone)) {
+            zone = newZone;
+            dirty.addAll(services.keys());
+        }
+    }
+
+    private NodeInfo node() {
+        return new NodeInfo(nodeName, zone, nodePortAddresses);
+    }
+
+    /** Stops the control thread and closes every listener; established connections carry on. */
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        programmer.closeAll();
+    }
+}

@@ -1,0 +1,184 @@
+package dev.junction.control;
+
+import dev.junction.capture.Capture;
+import dev.junction.dataplane.DataPlane;
+import dev.junction.dataplane.FrontendBindException;
+import dev.junction.dataplane.FrontendHandle;
+import dev.junction.lb.EndpointTable;
+import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Frontend;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Turns one Service's desired routes into listeners: opens frontends that are new, swaps the table of
+ * those whose route changed (one volatile write each), closes those that went away, and leaves identical
+ * ones alone. Owns the long-lived {@link ServiceBalancer} of every service port. Runs on the control thread.
+ */
+final class Programmer {
+
+    private final Map<Protocol, DataPlane> planes;
+    private final Capture capture;
+    private final Function<ServicePortName, ServiceBalancer> newBalancer;
+    private final Consumer<String> problems;
+
+    private final Map<ServiceKey, Map<Frontend, ServiceRoute>> desired = new HashMap<>();
+    private final Map<Frontend, Programmed> programmed = new HashMap<>();
+    private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
+
+    Programmer(Map<Protocol, DataPlane> planes, Capture capture,
+            Function<ServicePortName, ServiceBalancer> newBalancer, Consumer<String> problems) {
+        this.planes = Map.copyOf(planes);
+        this.capture = capture;
+        this.newBalancer = newBalancer;
+        this.problems = problems;
+    }
+
+    /** A frontend as programmed: its owner, the route it serves, and its listener (null if it failed to bind). */
+    private record Programmed(ServiceKey owner, ServiceRoute route, FrontendHandle handle) {
+    }
+
+    /**
+     * Programs {@code service}'s routes (empty: the Service is gone or skipped). Returns how many frontends
+     * were opened, updated or closed.
+     */
+    int apply(ServiceKey service, Map<Frontend, ServiceRoute> routes) {
+        Map<Frontend, ServiceRoute> before = desired.getOrDefault(service, Map.of());
+        if (routes.isEmpty()) {
+            desired.remove(service);
+        } else {
+            desired.put(service, routes);
+        }
+        int changes = 0;
+        for (Frontend f : before.keySet()) {
+            if (!routes.containsKey(f) && owns(service, f)) {
+                close(f);
+                changes++;
+            }
+        }
+        Map<ServicePortName, List<Map.Entry<Frontend, ServiceRoute>>> byPort = new LinkedHashMap<>();
+        for (Map.Entry<Frontend, ServiceRoute> e : routes.entrySet()) {
+            byPort.computeIfAbsent(e.getValue().service(), k -> new ArrayList<>()).add(e);
+        }
+        for (ServicePortName port : portsOf(before)) {
+            if (!byPort.containsKey(port)) {
+                ServiceBalancer gone = balancers.remove(port);
+                if (gone != null) {
+                    gone.close();
+                }
+            }
+        }
+        for (Map.Entry<ServicePortName, List<Map.Entry<Frontend, ServiceRoute>>> e : byPort.entrySet()) {
+            changes += program(service, e.getKey(), e.getValue());
+        }
+        return changes;
+    }
+
+    private int program(ServiceKey service, ServicePortName port, List<Map.Entry<Frontend, ServiceRoute>> routes) {
+        List<ServiceRoute> all = new ArrayList<>(routes.size());
+        boolean changed = false;
+        for (Map.Entry<Frontend, ServiceRoute> e : routes) {
+            all.add(e.getValue());
+            Programmed p = programmed.get(e.getKey());
+            changed |= p == null || p.handle == null || !p.route.equals(e.getValue());
+        }
+        if (!changed) {
+            return 0;
+        }
+        // The balancer sees every route of the port at once, so it retires only endpoints none of them uses.
+        List<EndpointTable> tables = balancers.computeIfAbsent(port, newBalancer).tables(all);
+        int changes = 0;
+        for (int i = 0; i < routes.size(); i++) {
+            Frontend f = routes.get(i).getKey();
+            ServiceRoute route = routes.get(i).getValue();
+            Programmed p = programmed.get(f);
+            if (p != null && !p.owner.equals(service)) {
+                problems.accept(service + ": frontend " + f + " is already used by " + p.owner + "; ignoring it");
+                continue;
+            }
+            if (p != null && p.handle != null) {
+                if (!p.route.equals(route)) {
+                    p.handle.update(tables.get(i));
+                    programmed.put(f, new Programmed(service, route, p.handle));
+                    changes++;
+                }
+                continue;
+            }
+            programmed.put(f, new Programmed(service, route, open(service, f, tables.get(i))));
+            changes++;
+        }
+        return changes;
+    }
+
+    private FrontendHandle open(ServiceKey service, Frontend f, EndpointTable table) {
+        DataPlane plane = planes.get(f.protocol());
+        if (plane == null) {
+            problems.accept(service + ": " + f + ": " + f.protocol() + " is not served by this data plane");
+            return null;
+        }
+        if (!capture.claim(f)) {
+            return null;
+        }
+        try {
+            return plane.open(f, table);
+        } catch (FrontendBindException e) {
+            capture.release(f);
+            problems.accept(service + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private void close(Frontend f) {
+        Programmed p = programmed.remove(f);
+        if (p != null && p.handle != null) {
+            p.handle.close();
+            capture.release(f);
+        }
+    }
+
+    private boolean owns(ServiceKey service, Frontend f) {
+        Programmed p = programmed.get(f);
+        return p != null && p.owner.equals(service);
+    }
+
+    private static List<ServicePortName> portsOf(Map<Frontend, ServiceRoute> routes) {
+        return routes.values().stream().map(ServiceRoute::service).distinct().toList();
+    }
+
+    /** Frontends with a bound listener, for logs and tests. */
+    int listening() {
+        return (int) programmed.values().stream().filter(p -> p.handle != null).count();
+    }
+
+    /** Expires idle ClientIP affinity entries of every service port. */
+    void expireAffinity() {
+        for (Map<Frontend, ServiceRoute> routes : desired.values()) {
+            for (ServiceRoute r : routes.values()) {
+                if (r.affinity()) {
+                    ServiceBalancer b = balancers.get(r.service());
+                    if (b != null) {
+                        b.expireAffinity(r.affinityTimeout().toNanos());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Closes every listener; established connections carry on. */
+    void closeAll() {
+        for (Frontend f : new ArrayList<>(programmed.keySet())) {
+            close(f);
+        }
+        balancers.values().forEach(ServiceBalancer::close);
+        balancers.clear();
+        desired.clear();
+    }
+}

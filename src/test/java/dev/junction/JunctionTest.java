@@ -1,0 +1,202 @@
+package dev.junction;
+
+import static dev.junction.testing.Clients.backendName;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.junction.config.ProxyConfig;
+import dev.junction.testing.Conditions;
+import dev.junction.testing.TestBackend;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole proxy on a manifest directory: edits on disk move real traffic. */
+class JunctionTest {
+
+    @TempDir
+    Path manifests;
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private InetSocketAddress vip;
+
+    @BeforeEach
+    void pickClusterIp() throws IOException {
+        // A ClusterIP of its own in 127.0.0.0/8, so no other test or process can hold its port.
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        InetAddress ip = InetAddress.getByAddress(
+                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
+        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
+            vip = new InetSocketAddress(ip, s.getLocalPort());
+        }
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private TestBackend backend(String name) throws IOException {
+        TestBackend b = TestBackend.start(name);
+        closeables.add(b);
+        return b;
+    }
+
+    private Junction start() {
+        ProxyConfig config = new ProxyConfig(manifests, ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
+                Duration.ofSeconds(1), Duration.ZERO);
+        Junction j = new Junction(config).start();
+        closeables.add(j);
+        return j;
+    }
+
+    private String service(String policy) {
+        return """
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: web
+                  namespace: shop
+                  annotations:
+                    junction.dev/lb: %s
+                spec:
+                  clusterIP: %s
+                  ports:
+                    - name: http
+                      port: %d
+                      targetPort: 8080
+                """.formatted(policy, vip.getAddress().getHostAddress(), vip.getPort());
+    }
+
+    private static String slice(String name, TestBackend... backends) {
+        StringBuilder s = new StringBuilder("""
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata:
+                  name: %s
+                  namespace: shop
+                  labels:
+                    kubernetes.io/service-name: web
+                addressType: IPv4
+                ports:
+                  - name: http
+                    port: %d
+                    protocol: TCP
+                endpoints:
+                """.formatted(name, backends[0].port()));
+        for (TestBackend b : backends) {
+            s.append("  - addresses: [\"").append(b.address().getHostAddress()).append("\"]\n")
+                    .append("    conditions: {ready: true}\n");
+        }
+        return s.toString();
+    }
+
+    /** Backends share one port on different loopback addresses, as pods share a targetPort. */
+    private List<TestBackend> backendsOnOnePort(int n) throws IOException {
+        List<TestBackend> list = new ArrayList<>();
+        TestBackend first = backend("b1");
+        list.add(first);
+        for (int i = 2; i <= n; i++) {
+            TestBackend b = TestBackend.start("b" + i, InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) i}),
+                    first.port());
+            closeables.add(b);
+            list.add(b);
+        }
+        return list;
+    }
+
+    private Set<String> namesSeen(int connections) {
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < connections; i++) {
+            names.add(backendName(vip));
+        }
+        return names;
+    }
+
+    @Test
+    void editingAManifestOnDiskMovesTraffic() throws Exception {
+        List<TestBackend> b = backendsOnOnePort(3);
+        Files.writeString(manifests.resolve("web.yaml"), service("round-robin") + "---\n" + slice("web-1", b.get(0)));
+        start();
+        Conditions.await("service to listen", () -> reachable(vip));
+        assertEquals(Set.of("b1"), namesSeen(6));
+
+        Files.writeString(manifests.resolve("web.yaml"),
+                service("round-robin") + "---\n" + slice("web-1", b.get(1), b.get(2)));
+        Conditions.awaitEquals("traffic to move to b2 and b3", Set.of("b2", "b3"), () -> namesSeen(6));
+
+        // A second slice in another file merges into the same Service.
+        Files.writeString(manifests.resolve("extra.yaml"), slice("web-2", b.get(0)));
+        Conditions.awaitEquals("the second slice to merge", Set.of("b1", "b2", "b3"), () -> namesSeen(9));
+
+        Files.delete(manifests.resolve("web.yaml"));
+        Conditions.await("the listener to close with its Service", () -> !reachable(vip));
+    }
+
+    @Test
+    void anInvalidManifestDoesNotDisturbTraffic() throws Exception {
+        List<TestBackend> b = backendsOnOnePort(2);
+        Files.writeString(manifests.resolve("web.yaml"),
+                service("round-robin") + "---\n" + slice("web-1", b.get(0), b.get(1)));
+        Junction junction = start();
+        Conditions.await("service to listen", () -> reachable(vip));
+        assertEquals(Set.of("b1", "b2"), namesSeen(4));
+
+        // Broken YAML, then a port out of range: each is reported and the file's last good state stays.
+        Files.writeString(manifests.resolve("web.yaml"), service("round-robin") + "---\nkind: [unclosed\n");
+        Files.writeString(manifests.resolve("web.yaml"),
+                service("round-robin").replace("port: " + vip.getPort(), "port: 70000") + "---\n" + slice("web-1", b.get(0)));
+        // A valid unrelated file written after them: once the control plane has applied it, the source has
+        // read the bad versions too (inotify reports in order).
+        long applied = junction.control().appliedBatches();
+        Files.writeString(manifests.resolve("other.yaml"),
+                slice("other-1", b.get(0)).replace("service-name: web", "service-name: other"));
+        Conditions.await("the unrelated file to apply", () -> junction.control().appliedBatches() > applied);
+        for (int i = 0; i < 20; i++) {
+            assertEquals(Set.of("b1", "b2"), namesSeen(2), "round " + i + " keeps the last good state");
+        }
+
+        Files.writeString(manifests.resolve("web.yaml"), service("round-robin") + "---\n" + slice("web-1", b.get(1)));
+        Conditions.awaitEquals("the fixed file to apply", Set.of("b2"), () -> namesSeen(4));
+    }
+
+    @Test
+    void serviceWithoutEndpointsRefusesAtOnce() throws Exception {
+        Files.writeString(manifests.resolve("web.yaml"), service("least-connections"));
+        start();
+        Conditions.await("service to listen", () -> reachable(vip));
+        assertThrows(SocketException.class, () -> {
+            try (Socket s = new Socket()) {
+                s.setSoTimeout(5_000);
+                s.connect(vip, 1_000);
+                s.getInputStream().read();
+            }
+        }, "expected a reset, not a clean close or a timeout");
+    }
+
+    private static boolean reachable(InetSocketAddress address) {
+        try (Socket s = new Socket()) {
+            s.connect(address, 1_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.junction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The command line: help for every flag, one clear line and exit code 2 for anything wrong. */
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @Test
+    void helpNamesEveryFlag() {
+        for (String command : new String[] {"run", "demo"}) {
+            assertEquals(0, run(command, "--help"));
+        }
+        assertEquals(0, run("--help"));
+        for (String flag : new String[] {"--manifests", "--capture", "--hostname-override", "--workers", "--lb",
+                "--connect-timeout", "--idle-timeout"}) {
+            assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "run --no-such-flag                               | --no-such-flag",
+        "run --lb fastest                                 | fastest",
+        "run --capture iptables                           | iptables",
+        "run --connect-timeout soon                       | soon",
+        "run --workers many                               | many",
+        "run --workers 0 --manifests .                    | --workers",
+        "run                                              | --manifests",
+        "run --manifests /no/such/dir                     | /no/such/dir",
+        "run --idle-timeout=-5s                           | -5s",
+    })
+    void badInputIsOneLineAndExitCodeTwo(String args, String named) {
+        int code = run(args.trim().split("\\s+"));
+        assertEquals(2, code, "exit code for: " + args + "\n" + err);
+        String message = err.toString().strip();
+        assertEquals(1, message.lines().count(), "one line: " + message);
+        assertTrue(message.contains(named), "names " + named + ": " + message);
+    }
+}
