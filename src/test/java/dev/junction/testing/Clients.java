@@ -6,7 +6,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
 
 /** Blocking client helpers for talking to a proxy frontend. */
 public final class Clients {
@@ -20,6 +23,23 @@ public final class Clients {
         s.connect(address, 5_000);
         s.setTcpNoDelay(true);
         return s;
+    }
+
+    /**
+     * Asserts that a connection to {@code address} is refused with a reset (not a clean close or a
+     * timeout); the reset may surface on the first socket call after the handshake or on the read.
+     */
+    public static void assertReset(InetSocketAddress address) {
+        long start = System.nanoTime();
+        Assertions.assertThrows(SocketException.class, () -> {
+            try (Socket s = new Socket()) {
+                s.setSoTimeout(5_000);
+                s.connect(address, 1_000);
+                s.getInputStream().read();
+            }
+        }, "expected a reset, not a clean close or a timeout");
+        Assertions.assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5),
+                "refusal must not wait for a timeout");
     }
 
     /** Reads one line (without the newline). */
