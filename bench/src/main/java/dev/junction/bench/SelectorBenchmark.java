@@ -1,0 +1,138 @@
+package dev.junction.bench;
+
+import dev.junction.lb.EndpointState;
+import dev.junction.lb.EndpointTable;
+import dev.junction.lb.Selector;
+import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Addresses;
+import dev.junction.model.Endpoint;
+import dev.junction.model.FrontendKind;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Cost of one endpoint pick through the public {@code lb} API, per table size: round-robin, the adaptive
+ * least-connections default, its two strategies forced at every size (full scan, power of two choices),
+ * and a ClientIP affinity hit. Run with {@code -prof gc}: every pick must report 0 B/op.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+public class SelectorBenchmark {
+
+    @Param({"3", "100", "1000"})
+    int endpoints;
+
+    private InetAddress client;
+    private EndpointTable roundRobin;
+    private EndpointTable leastConnections;
+    private EndpointTable affinity;
+    private EndpointState[] states;
+    private Selector scan;
+    private Selector powerOfTwo;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        List<Endpoint> list = new ArrayList<>(endpoints);
+        for (int i = 0; i < endpoints; i++) {
+            list.add(Endpoint.of("10.1." + (i / 250) + '.' + (i % 250 + 1), 8080));
+        }
+        client = Addresses.parse("10.244.7.19");
+
+        // One balancer per table: a balancer holds one selector, so mixing policies would swap it.
+        roundRobin = table("rr", list, LbPolicy.ROUND_ROBIN, Duration.ZERO);
+        leastConnections = table("lc", list, LbPolicy.LEAST_CONNECTIONS, Duration.ZERO);
+        affinity = table("affinity", list, LbPolicy.ROUND_ROBIN, Duration.ofHours(3));
+
+        states = new EndpointState[leastConnections.size()];
+        for (int i = 0; i < states.length; i++) {
+            states[i] = leastConnections.state(i);
+        }
+        openConnections(roundRobin);
+        openConnections(leastConnections);
+        openConnections(affinity);
+
+        scan = Selector.leastConnectionsScan(ThreadLocalRandom::current);
+        powerOfTwo = Selector.leastConnectionsPowerOfTwo(ThreadLocalRandom::current);
+
+        // Pin the client now so the benchmark measures affinity hits, not the one-off first pin.
+        EndpointState pinned = affinity.pick(client, null);
+        if (pinned == null || affinity.pick(client, null) != pinned) {
+            throw new IllegalStateException("affinity did not pin " + client);
+        }
+    }
+
+    @Benchmark
+    public EndpointState roundRobin() {
+        return roundRobin.pick(client, null);
+    }
+
+    /** The adaptive default: scan up to the selector's scan limit, power of two choices above. */
+    @Benchmark
+    public EndpointState leastConnections() {
+        return leastConnections.pick(client, null);
+    }
+
+    @Benchmark
+    public EndpointState leastConnectionsScan() {
+        return scan.select(states, null, System.nanoTime());
+    }
+
+    @Benchmark
+    public EndpointState leastConnectionsPowerOfTwo() {
+        return powerOfTwo.select(states, null, System.nanoTime());
+    }
+
+    @Benchmark
+    public EndpointState clientIpAffinityHit() {
+        return affinity.pick(client, null);
+    }
+
+    private static EndpointTable table(String name, List<Endpoint> endpoints, LbPolicy policy, Duration affinity) {
+        ServicePortName service = new ServicePortName("bench", name, "", Protocol.TCP);
+        ServiceRoute route = new ServiceRoute(service, FrontendKind.CLUSTER_IP, endpoints, policy, affinity);
+        return ServiceBalancer.create(service).tables(List.of(route)).get(0);
+    }
+
+    /**
+     * Skewed live counts, the same for every table (fixed seed): most endpoints carry a few dozen
+     * connections, one in ten is hot with a few hundred, so the minimum moves around the table.
+     */
+    private static void openConnections(EndpointTable table) {
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < table.size(); i++) {
+            int live = 1 + random.nextInt(40);
+            if (random.nextInt(10) == 0) {
+                live += 100 + random.nextInt(300);
+            }
+            EndpointState state = table.state(i);
+            for (int c = 0; c < live; c++) {
+                state.connectionOpened();
+            }
+        }
+    }
+}
