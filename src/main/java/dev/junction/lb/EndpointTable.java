@@ -61,7 +61,7 @@ public final class EndpointTable {
         }
         EndpointState chosen = selector.select(states, excluded, now);
         if (chosen != null) {
-            balancer.pin(client, chosen, now);
+            balancer.pin(client, chosen, this, now);
         }
         return chosen;
     }

@@ -23,9 +23,9 @@ public interface Selector {
     }
 
     /**
-     * Least live connections. Small tables are scanned for the exact minimum (from a random offset, so
-     * ties spread); large ones use the power of two random choices, which JMH shows is cheaper there
-     * and which avoids herding on the single least-loaded endpoint.
+     * Least live connections. Tables of up to 8 endpoints are scanned for the exact minimum (from a random
+     * offset, so ties spread); larger ones use the power of two random choices, which JMH shows is
+     * cheaper from 6 endpoints on and which avoids herding on the single least-loaded endpoint.
      */
     static Selector leastConnections(Supplier<RandomGenerator> random) {
         return new LeastConnectionsSelector(random, LeastConnectionsSelector.DEFAULT_SCAN_LIMIT);

@@ -118,24 +118,34 @@ public final class ServiceBalancer {
 
     EndpointState pinned(InetAddress client, EndpointTable table, long now, long timeoutNanos) {
         Affinity a = affinity.get(client);
-        if (a == null || now - a.lastUsedNanos >= timeoutNanos || a.state.retired() || !table.contains(a.state)) {
+        if (a == null || now - a.lastUsedNanos >= timeoutNanos || a.state.retired()) {
             return null;
+        }
+        // Membership is checked once per table the entry is used with, not on every hit: a scan would
+        // make hits cost O(endpoints) (bench SelectorBenchmark.clientIpAffinityHit).
+        if (a.checkedIn != table) {
+            if (!table.contains(a.state)) {
+                return null;
+            }
+            a.checkedIn = table;
         }
         a.lastUsedNanos = now;
         return a.state;
     }
 
-    void pin(InetAddress client, EndpointState state, long now) {
-        affinity.put(client, new Affinity(state, now));
+    void pin(InetAddress client, EndpointState state, EndpointTable table, long now) {
+        affinity.put(client, new Affinity(state, table, now));
     }
 
     /** One client's pinned endpoint; a use refreshes it, as kube-proxy's affinity does. */
     private static final class Affinity {
         final EndpointState state;
+        volatile EndpointTable checkedIn;
         volatile long lastUsedNanos;
 
-        Affinity(EndpointState state, long lastUsedNanos) {
+        Affinity(EndpointState state, EndpointTable checkedIn, long lastUsedNanos) {
             this.state = state;
+            this.checkedIn = checkedIn;
             this.lastUsedNanos = lastUsedNanos;
         }
     }
