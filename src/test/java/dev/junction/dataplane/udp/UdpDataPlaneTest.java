@@ -29,6 +29,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +82,7 @@ class UdpDataPlaneTest {
     }
 
     private static List<Endpoint> endpoints(UdpEchoBackend... backends) {
-        return java.util.Arrays.stream(backends).map(UdpDataPlaneTest::endpoint).toList();
+        return Arrays.stream(backends).map(UdpDataPlaneTest::endpoint).toList();
     }
 
     private EndpointTable table(List<Endpoint> endpoints) {
