@@ -226,6 +226,13 @@ class JunctionTest {
                 service + "---\n" + slice("dns-1", "dns", "UDP", u2.port(), List.of(u2.address())));
         Conditions.await("the client's flow to move to u2", () -> answeredBy(client, "u2"));
         assertEquals("u2", client.ask("settled").backend());
+
+        // Down to zero endpoints and back (kube-proxy issues 48370, 139628): the same socket recovers.
+        Files.writeString(manifests.resolve("dns.yaml"), service);
+        Conditions.await("the Service to have no endpoint", () -> !answeredBy(client, "u2"));
+        Files.writeString(manifests.resolve("dns.yaml"),
+                service + "---\n" + slice("dns-1", "dns", "UDP", u1.port(), List.of(u1.address())));
+        Conditions.await("the same client to reach u1 again", () -> answeredBy(client, "u1"));
     }
 
     private static boolean answeredBy(UdpClient client, String backend) {

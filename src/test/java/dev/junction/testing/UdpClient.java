@@ -49,6 +49,11 @@ public final class UdpClient implements AutoCloseable {
     /** Sends {@code payload} and waits up to {@code timeout} for the reply; null if none came. */
     public Reply ask(byte[] payload, Duration timeout) {
         send(payload);
+        return receive(timeout);
+    }
+
+    /** Waits up to {@code timeout} for the next reply; null if none came. */
+    public Reply receive(Duration timeout) {
         byte[] buf = new byte[65_535];
         DatagramPacket in = new DatagramPacket(buf, buf.length);
         try {

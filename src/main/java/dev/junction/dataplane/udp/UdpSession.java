@@ -115,6 +115,11 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
 
     /** Sends a client datagram to the endpoint (flushed at the end of the read batch); takes ownership. */
     boolean forward(ByteBuf content) {
+        if (closed) {
+            // Its connect failed at once, while the datagram that opened it was being routed.
+            content.release();
+            return false;
+        }
         if (pending != null) {
             if (pending.size() < MAX_PENDING) {
                 pending.add(content);

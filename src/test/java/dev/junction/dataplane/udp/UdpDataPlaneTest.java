@@ -86,16 +86,25 @@ class UdpDataPlaneTest {
     }
 
     private EndpointTable table(List<Endpoint> endpoints) {
+        return table(endpoints, Duration.ZERO);
+    }
+
+    private EndpointTable table(List<Endpoint> endpoints, Duration affinity) {
         return balancer.tables(List.of(
-                new ServiceRoute(DNS, FrontendKind.CLUSTER_IP, endpoints, LbPolicy.ROUND_ROBIN, Duration.ZERO))).get(0);
+                new ServiceRoute(DNS, FrontendKind.CLUSTER_IP, endpoints, LbPolicy.ROUND_ROBIN, affinity))).get(0);
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, int maxSessions, List<Endpoint> endpoints) throws Exception {
+        return proxy(kind, maxSessions, endpoints, Duration.ZERO);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, int maxSessions, List<Endpoint> endpoints, Duration affinity)
+            throws Exception {
         transport = Transport.create(kind, 2);
         balancer = new ServiceBalancer(DNS, clock::get, ThreadLocalRandom::current, Ejection.DEFAULT);
         plane = new UdpDataPlane(transport, new UdpOptions(IDLE, maxSessions, Duration.ofMillis(10), clock::get));
         frontend = (UdpListener) plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.UDP),
-                table(endpoints));
+                table(endpoints, affinity));
         return frontend.localAddress();
     }
 
@@ -139,6 +148,43 @@ class UdpDataPlaneTest {
             assertEquals(100, counts.getOrDefault(b.name(), 0), "round-robin placement " + counts);
         }
         assertEquals(300, frontend.sessions(), "one session per client port");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void clientIpAffinityPinsEverySessionOfAClientAddress(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> backends = backends(3);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.toArray(UdpEchoBackend[]::new)),
+                Duration.ofHours(3));
+
+        String pinned = client(vip).ask("first").backend();
+        for (int i = 0; i < 30; i++) {
+            assertEquals(pinned, client(vip).ask("port " + i).backend(), "new client port " + i + " from 127.0.0.1");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void aBurstOfDatagramsIsRelayedWholeInBothDirections(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.get(0)));
+        UdpClient c = client(vip);
+        c.ask("warm up");
+
+        // Sent back to back, so reads on both sides find several datagrams waiting (recvmmsg on epoll).
+        int n = 200;
+        for (int i = 0; i < n; i++) {
+            c.send(dnsQuery(i, "burst" + i + ".example"));
+        }
+        Map<Integer, byte[]> replies = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            Reply r = c.receive(Duration.ofSeconds(5));
+            assertNotNull(r, "reply " + i + " of " + n + " missing");
+            replies.put(ByteBuffer.wrap(r.payload()).getShort() & 0xffff, r.payload());
+        }
+        for (int i = 0; i < n; i++) {
+            assertArrayEquals(dnsQuery(i, "burst" + i + ".example"), replies.get(i), "reply to query " + i);
+        }
     }
 
     @ParameterizedTest
