@@ -71,7 +71,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
             plane.dropped();
             return;
         }
-        if (!session.forward(packet.content())) {
+        if (!session.forward(UdpDataPlane.compact(packet.content()))) {
             plane.dropped();
         }
     }
@@ -128,7 +128,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
             plane.dropped();
             return;
         }
-        frontend.write(new DatagramPacket(content, session.client()), frontend.voidPromise());
+        frontend.write(new DatagramPacket(UdpDataPlane.compact(content), session.client()), frontend.voidPromise());
         repliesUnflushed = true;
     }
 

@@ -7,6 +7,7 @@ import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
 import dev.junction.model.Protocol;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
@@ -95,6 +96,22 @@ public final class UdpDataPlane implements DataPlane {
         }
         ch.pipeline().addLast(handler);
         return loop.register(ch);
+    }
+
+    /**
+     * {@code content} itself if it fills at least half of the buffer it was read into, else a right-sized
+     * copy (the original is released). A datagram waiting in a write queue then pins its own size, not a
+     * 64 KiB read buffer (NIO) or a 512 KiB recvmmsg batch (epoll), so the high water mark bounds memory.
+     */
+    static ByteBuf compact(ByteBuf content) {
+        ByteBuf backing = content.unwrap() != null ? content.unwrap() : content;
+        int n = content.readableBytes();
+        if (n >= backing.capacity() / 2) {
+            return content;
+        }
+        ByteBuf copy = content.alloc().directBuffer(n, n).writeBytes(content);
+        content.release();
+        return copy;
     }
 
     void evicted() {
