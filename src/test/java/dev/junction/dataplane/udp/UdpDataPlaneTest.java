@@ -329,6 +329,24 @@ class UdpDataPlaneTest {
         assertEquals(0, deadState.active(), "failed sessions are closed");
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void closingTheListenerClosesItsSessions(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> b = backends(2);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0), b.get(1)));
+        for (int i = 0; i < 6; i++) {
+            client(vip).ask("hello " + i);
+        }
+        EndpointTable t = frontend.table();
+        assertEquals(6, t.state(0).active() + t.state(1).active());
+
+        frontend.close();
+        Conditions.awaitEquals("sessions to be released from their endpoints", 0,
+                () -> t.state(0).active() + t.state(1).active());
+        assertEquals(0, frontend.sessions(), "replies could not leave without the frontend socket");
+        frontend = null;
+    }
+
     /** A port nothing listens on: datagrams to it draw an ICMP port unreachable. */
     private static int deadPort() throws IOException {
         try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
