@@ -6,6 +6,8 @@ import dev.junction.control.ControlPlane;
 import dev.junction.dataplane.Transport;
 import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
+import dev.junction.dataplane.udp.UdpDataPlane;
+import dev.junction.dataplane.udp.UdpOptions;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.source.file.ManifestSource;
@@ -38,8 +40,10 @@ public final class Junction implements AutoCloseable {
         transport = Transport.create(Transport.Kind.AUTO, config.workers());
         TcpDataPlane tcp = new TcpDataPlane(transport,
                 new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout()));
+        UdpDataPlane udp = new UdpDataPlane(transport,
+                UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions()));
         control = new ControlPlane(config.nodeName(), LbPolicy.parse(config.loadBalancing()),
-                Map.of(Protocol.TCP, tcp), Capture.none());
+                Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), Capture.none());
         control.start();
         source = new ManifestSource(config.manifests(), control);
         source.start();

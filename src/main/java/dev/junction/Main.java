@@ -148,6 +148,17 @@ public final class Main implements Callable<Integer> {
                         + "Default: ${DEFAULT-VALUE}.")
         Duration idleTimeout;
 
+        @Option(names = "--udp-idle-timeout", paramLabel = "DURATION", defaultValue = "30s",
+                converter = DurationConverter.class,
+                description = "Close a UDP session idle this long in both directions (kube-proxy's conntrack "
+                        + "UDP timeout). Default: ${DEFAULT-VALUE}.")
+        Duration udpIdleTimeout;
+
+        @Option(names = "--udp-max-sessions", paramLabel = "N", defaultValue = "65536",
+                description = "UDP sessions (client address:port) per frontend; beyond it the least recently "
+                        + "active one is evicted. Default: ${DEFAULT-VALUE}.")
+        int udpMaxSessions;
+
         /** The validated configuration; {@code manifests} may be supplied by the caller (the demo). */
         public ProxyConfig config(Path manifestsOverride) {
             Path dir = manifestsOverride != null ? manifestsOverride : manifests;
@@ -155,7 +166,8 @@ public final class Main implements Callable<Integer> {
                 throw new IllegalArgumentException("--manifests DIR is required (a directory of Kubernetes manifests)");
             }
             int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
-            return new ProxyConfig(dir, capture, nodeName(), n, lb.label(), connectTimeout, idleTimeout);
+            return new ProxyConfig(dir, capture, nodeName(), n, lb.label(), connectTimeout, idleTimeout,
+                    udpIdleTimeout, udpMaxSessions);
         }
 
         ProxyConfig config() {

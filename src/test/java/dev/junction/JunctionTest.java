@@ -8,16 +8,20 @@ import dev.junction.config.ProxyConfig;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.TestBackend;
+import dev.junction.testing.UdpClient;
+import dev.junction.testing.UdpEchoBackend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -62,7 +66,7 @@ class JunctionTest {
 
     private Junction start() {
         ProxyConfig config = new ProxyConfig(manifests, ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
-                Duration.ofSeconds(1), Duration.ZERO);
+                Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30), 1024);
         Junction j = new Junction(config).start();
         closeables.add(j);
         return j;
@@ -87,6 +91,11 @@ class JunctionTest {
     }
 
     private static String slice(String name, TestBackend... backends) {
+        return slice(name, "http", "TCP", backends[0].port(),
+                Arrays.stream(backends).map(TestBackend::address).toList());
+    }
+
+    private static String slice(String name, String portName, String protocol, int port, List<InetAddress> addresses) {
         StringBuilder s = new StringBuilder("""
                 apiVersion: discovery.k8s.io/v1
                 kind: EndpointSlice
@@ -97,13 +106,13 @@ class JunctionTest {
                     kubernetes.io/service-name: web
                 addressType: IPv4
                 ports:
-                  - name: http
+                  - name: %s
                     port: %d
-                    protocol: TCP
+                    protocol: %s
                 endpoints:
-                """.formatted(name, backends[0].port()));
-        for (TestBackend b : backends) {
-            s.append("  - addresses: [\"").append(b.address().getHostAddress()).append("\"]\n")
+                """.formatted(name, portName, port, protocol));
+        for (InetAddress a : addresses) {
+            s.append("  - addresses: [\"").append(a.getHostAddress()).append("\"]\n")
                     .append("    conditions: {ready: true}\n");
         }
         return s.toString();
@@ -184,6 +193,46 @@ class JunctionTest {
         start();
         Conditions.await("service to listen", () -> reachable(vip));
         Clients.assertReset(vip);
+    }
+
+    @Test
+    void aUdpClientsFlowFollowsItsServiceToANewEndpoint() throws Exception {
+        UdpEchoBackend u1 = UdpEchoBackend.start("u1");
+        closeables.add(u1);
+        UdpEchoBackend u2 = UdpEchoBackend.start("u2", InetAddress.getByAddress(new byte[] {127, 0, 0, 2}), u1.port());
+        closeables.add(u2);
+        String service = """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web, namespace: shop}
+                spec:
+                  clusterIP: %s
+                  ports: [{name: dns, port: %d, protocol: UDP, targetPort: 53}]
+                """.formatted(vip.getAddress().getHostAddress(), vip.getPort());
+        Files.writeString(manifests.resolve("dns.yaml"),
+                service + "---\n" + slice("dns-1", "dns", "UDP", u1.port(), List.of(u1.address())));
+        start();
+        UdpClient client = new UdpClient(vip);
+        closeables.add(client);
+        Conditions.await("the UDP service to answer from u1", () -> answeredBy(client, "u1"));
+
+        // The endpoint is replaced: the same client socket's next datagrams reach the new one, no stale flow.
+        Files.writeString(manifests.resolve("dns.yaml"),
+                service + "---\n" + slice("dns-1", "dns", "UDP", u2.port(), List.of(u2.address())));
+        Conditions.await("the client's flow to move to u2", () -> answeredBy(client, "u2"));
+        assertEquals("u2", client.ask("settled").backend());
+
+        // Down to zero endpoints and back (kube-proxy issues 48370, 139628): the same socket recovers.
+        Files.writeString(manifests.resolve("dns.yaml"), service);
+        Conditions.await("the Service to have no endpoint", () -> !answeredBy(client, "u2"));
+        Files.writeString(manifests.resolve("dns.yaml"),
+                service + "---\n" + slice("dns-1", "dns", "UDP", u1.port(), List.of(u1.address())));
+        Conditions.await("the same client to reach u1 again", () -> answeredBy(client, "u1"));
+    }
+
+    private static boolean answeredBy(UdpClient client, String backend) {
+        UdpClient.Reply r = client.ask("ping".getBytes(StandardCharsets.US_ASCII), Duration.ofMillis(200));
+        return r != null && r.backend().equals(backend);
     }
 
     private static boolean reachable(InetSocketAddress address) {

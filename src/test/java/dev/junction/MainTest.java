@@ -31,7 +31,7 @@ class MainTest {
         }
         assertEquals(0, run("--help"));
         for (String flag : new String[] {"--manifests", "--capture", "--hostname-override", "--workers", "--lb",
-                "--connect-timeout", "--idle-timeout"}) {
+                "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
     }
@@ -47,6 +47,9 @@ class MainTest {
         "run                                              | --manifests",
         "run --manifests /no/such/dir                     | /no/such/dir",
         "run --idle-timeout=-5s                           | -5s",
+        "run --udp-idle-timeout 0 --manifests .           | --udp-idle-timeout",
+        "run --udp-max-sessions 0 --manifests .           | --udp-max-sessions",
+        "run --udp-max-sessions lots                      | lots",
     })
     void badInputIsOneLineAndExitCodeTwo(String args, String named) {
         int code = run(args.trim().split("\\s+"));

@@ -15,10 +15,13 @@ import java.util.Objects;
  * @param loadBalancing   default policy label for Services without the annotation
  * @param connectTimeout  per connect attempt to an endpoint
  * @param idleTimeout     a TCP connection idle this long in both directions is closed; zero disables
+ * @param udpIdleTimeout  a UDP session idle this long in both directions is closed (kube-proxy's
+ *                        conntrack UDP timeout)
+ * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
  */
 public record ProxyConfig(
         Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
-        Duration connectTimeout, Duration idleTimeout) {
+        Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions) {
 
     /** How traffic for virtual addresses reaches Junction. */
     public enum CaptureMode { NONE }
@@ -38,6 +41,12 @@ public record ProxyConfig(
         }
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("--idle-timeout: must not be negative, got " + idleTimeout);
+        }
+        if (udpIdleTimeout.isNegative() || udpIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("--udp-idle-timeout: must be positive, got " + udpIdleTimeout);
+        }
+        if (udpMaxSessions < 1) {
+            throw new IllegalArgumentException("--udp-max-sessions: must be at least 1, got " + udpMaxSessions);
         }
     }
 }

@@ -66,7 +66,8 @@ public final class EndpointTable {
         return chosen;
     }
 
-    boolean contains(EndpointState s) {
+    /** Whether {@code s} is one of this table's endpoints (by identity). */
+    public boolean contains(EndpointState s) {
         for (EndpointState e : states) {
             if (e == s) {
                 return true;

@@ -1,0 +1,356 @@
+package dev.junction.dataplane.udp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.dataplane.Transport;
+import dev.junction.lb.Ejection;
+import dev.junction.lb.EndpointState;
+import dev.junction.lb.EndpointTable;
+import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Endpoint;
+import dev.junction.model.Frontend;
+import dev.junction.model.FrontendKind;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import dev.junction.testing.Conditions;
+import dev.junction.testing.UdpClient;
+import dev.junction.testing.UdpClient.Reply;
+import dev.junction.testing.UdpEchoBackend;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The UDP data plane over real sockets on loopback, on both transports. */
+class UdpDataPlaneTest {
+
+    private static final ServicePortName DNS = new ServicePortName("kube-system", "dns", "dns", Protocol.UDP);
+    private static final Duration IDLE = Duration.ofSeconds(30);
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** Drives both session idleness and the balancer's ejection clock; advanced by hand. */
+    private final AtomicLong clock = new AtomicLong(ThreadLocalRandom.current().nextLong());
+    private Transport transport;
+    private ServiceBalancer balancer;
+    private UdpDataPlane plane;
+    private UdpListener frontend;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (frontend != null) {
+            frontend.close();
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        if (transport != null) {
+            transport.close();
+        }
+    }
+
+    private List<UdpEchoBackend> backends(int n) throws IOException {
+        List<UdpEchoBackend> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            UdpEchoBackend b = UdpEchoBackend.start("b" + i);
+            closeables.add(b);
+            list.add(b);
+        }
+        return list;
+    }
+
+    private static Endpoint endpoint(UdpEchoBackend b) {
+        return new Endpoint(b.address(), b.port());
+    }
+
+    private static List<Endpoint> endpoints(UdpEchoBackend... backends) {
+        return Arrays.stream(backends).map(UdpDataPlaneTest::endpoint).toList();
+    }
+
+    private EndpointTable table(List<Endpoint> endpoints) {
+        return table(endpoints, Duration.ZERO);
+    }
+
+    private EndpointTable table(List<Endpoint> endpoints, Duration affinity) {
+        return balancer.tables(List.of(
+                new ServiceRoute(DNS, FrontendKind.CLUSTER_IP, endpoints, LbPolicy.ROUND_ROBIN, affinity))).get(0);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, int maxSessions, List<Endpoint> endpoints) throws Exception {
+        return proxy(kind, maxSessions, endpoints, Duration.ZERO);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, int maxSessions, List<Endpoint> endpoints, Duration affinity)
+            throws Exception {
+        transport = Transport.create(kind, 2);
+        balancer = new ServiceBalancer(DNS, clock::get, ThreadLocalRandom::current, Ejection.DEFAULT);
+        plane = new UdpDataPlane(transport, new UdpOptions(IDLE, maxSessions, Duration.ofMillis(10), clock::get));
+        frontend = (UdpListener) plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.UDP),
+                table(endpoints, affinity));
+        return frontend.localAddress();
+    }
+
+    private UdpClient client(InetSocketAddress vip) {
+        UdpClient c = new UdpClient(vip);
+        closeables.add(c);
+        return c;
+    }
+
+    /** A DNS-shaped query: 12-byte header with the id, one question for {@code name} IN A. */
+    private static byte[] dnsQuery(int id, String name) {
+        ByteBuffer q = ByteBuffer.allocate(512);
+        q.putShort((short) id).putShort((short) 0x0100).putShort((short) 1).putShort((short) 0).putLong(0).position(12);
+        for (String label : name.split("\\.")) {
+            q.put((byte) label.length()).put(label.getBytes(StandardCharsets.US_ASCII));
+        }
+        q.put((byte) 0).putShort((short) 1).putShort((short) 1);
+        byte[] out = new byte[q.position()];
+        q.flip().get(out);
+        return out;
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void dnsQueriesFromNewClientsSpreadRoundRobinOverThreeBackends(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> backends = backends(3);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.toArray(UdpEchoBackend[]::new)));
+
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 300; i++) {
+            // Each client stays open, so no port is reused: every query opens a new session.
+            UdpClient c = client(vip);
+            byte[] query = dnsQuery(i, "web.shop.svc.cluster.local");
+            Reply r = c.ask(query, Duration.ofSeconds(5));
+            assertNotNull(r, "query " + i + " unanswered");
+            assertArrayEquals(query, r.payload(), "query " + i + " came back changed");
+            counts.merge(r.backend(), 1, Integer::sum);
+        }
+
+        for (UdpEchoBackend b : backends) {
+            assertEquals(100, counts.getOrDefault(b.name(), 0), "round-robin placement " + counts);
+        }
+        assertEquals(300, frontend.sessions(), "one session per client port");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void clientIpAffinityPinsEverySessionOfAClientAddress(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> backends = backends(3);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.toArray(UdpEchoBackend[]::new)),
+                Duration.ofHours(3));
+
+        String pinned = client(vip).ask("first").backend();
+        for (int i = 0; i < 30; i++) {
+            assertEquals(pinned, client(vip).ask("port " + i).backend(), "new client port " + i + " from 127.0.0.1");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void aBurstOfDatagramsIsRelayedWholeInBothDirections(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.get(0)));
+        UdpClient c = client(vip);
+        c.ask("warm up");
+
+        // Sent back to back, so reads on both sides find several datagrams waiting (recvmmsg on epoll).
+        int n = 200;
+        for (int i = 0; i < n; i++) {
+            c.send(dnsQuery(i, "burst" + i + ".example"));
+        }
+        Map<Integer, byte[]> replies = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            Reply r = c.receive(Duration.ofSeconds(5));
+            assertNotNull(r, "reply " + i + " of " + n + " missing");
+            replies.put(ByteBuffer.wrap(r.payload()).getShort() & 0xffff, r.payload());
+        }
+        for (int i = 0; i < n; i++) {
+            assertArrayEquals(dnsQuery(i, "burst" + i + ".example"), replies.get(i), "reply to query " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void datagramsOf65000BytesPassWholeBothWays(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.get(0)));
+        UdpClient c = client(vip);
+        SplittableRandom random = new SplittableRandom(65_000);
+
+        for (int i = 0; i < 20; i++) {
+            byte[] request = new byte[65_000];
+            random.nextBytes(request);
+            Reply r = c.ask(request, Duration.ofSeconds(5));
+            assertNotNull(r, "datagram " + i + " unanswered");
+            // The reply is the header line plus the 65,000 bytes: larger than the request, also whole.
+            assertArrayEquals(request, r.payload(), "datagram " + i + " differs after the round trip");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void removingASessionsEndpointMovesItsNextDatagramWhileOthersStayPut(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> b = backends(3);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0), b.get(1)));
+        UdpClient first = client(vip);
+        UdpClient second = client(vip);
+        Reply firstBefore = first.ask("q1");
+        Reply secondBefore = second.ask("q2");
+        UdpClient onB0 = firstBefore.backend().equals("b0") ? first : second;
+        UdpClient onB1 = onB0 == first ? second : first;
+        Reply stays = onB0 == first ? secondBefore : firstBefore;
+
+        frontend.update(table(endpoints(b.get(1), b.get(2))));
+
+        String moved = onB0.ask("moved").backend();
+        assertTrue(moved.equals("b1") || moved.equals("b2"), "the session on removed b0 moved at its next datagram, to " + moved);
+        for (int i = 0; i < 10; i++) {
+            Reply r = onB1.ask("stay " + i);
+            assertEquals("b1", r.backend(), "a session whose endpoint remains stays put");
+            assertEquals(stays.sourcePort(), r.sourcePort(), "and keeps its socket to the endpoint");
+        }
+        assertEquals(2, frontend.sessions());
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void serviceDroppingToZeroEndpointsAndBackRecoversWithoutClientRestart(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> b = backends(1);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0)));
+        UdpClient c = client(vip);
+        assertEquals("b0", c.ask("before").backend());
+
+        frontend.update(table(List.of()));
+        long dropped = plane.droppedDatagrams();
+        c.send("into the void".getBytes(StandardCharsets.US_ASCII));
+        Conditions.await("the datagram to be dropped", () -> plane.droppedDatagrams() > dropped);
+        assertEquals(0, frontend.sessions(), "the session to the retired endpoint is gone");
+
+        frontend.update(table(endpoints(b.get(0))));
+        Reply after = c.ask("after");
+        assertEquals("b0", after.backend(), "the same client socket reaches the endpoint again");
+        assertEquals(2, b.get(0).received(), "nothing reached the backend while the Service had no endpoints");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void idleSessionsAreReapedAfterTheTimeout(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> b = backends(1);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0)));
+        List<UdpClient> clients = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            UdpClient c = client(vip);
+            c.ask("hello " + i);
+            clients.add(c);
+        }
+        assertEquals(5, frontend.sessions());
+        EndpointState state = frontend.table().state(0);
+        assertEquals(5, state.active(), "each session counts against its endpoint");
+
+        clock.addAndGet(IDLE.minusSeconds(1).toNanos());
+        int kept = clients.get(0).ask("still here").sourcePort();
+        clock.addAndGet(Duration.ofSeconds(2).toNanos());
+
+        Conditions.awaitEquals("the four idle sessions to be reaped", 1, frontend::sessions);
+        assertEquals(4, plane.expiredSessions());
+        assertEquals(1, state.active(), "reaped sessions no longer count against the endpoint");
+        assertEquals(kept, clients.get(0).ask("again").sourcePort(), "the active session kept its socket");
+
+        clock.addAndGet(IDLE.toNanos());
+        Conditions.awaitEquals("the last session to be reaped", 0, frontend::sessions);
+        assertEquals("b0", clients.get(1).ask("back after reaping").backend(), "a reaped client just starts again");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void aFloodOfClientPortsStaysWithinTheSessionCap(Transport.Kind kind) throws Exception {
+        int cap = 16;
+        List<UdpEchoBackend> b = backends(2);
+        InetSocketAddress vip = proxy(kind, cap, endpoints(b.get(0), b.get(1)));
+
+        List<UdpClient> clients = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            UdpClient c = client(vip);
+            c.ask("flood " + i);
+            clients.add(c);
+            assertTrue(frontend.sessions() <= cap, "sessions " + frontend.sessions() + " after client " + i);
+        }
+        assertEquals(cap, frontend.sessions());
+        assertEquals(200 - cap, plane.evictedSessions());
+        EndpointTable t = frontend.table();
+        assertEquals(cap, t.state(0).active() + t.state(1).active(), "evicted sessions no longer count");
+
+        // Oldest-idle goes first: refresh the oldest surviving client, add one more, and the next-oldest goes.
+        UdpClient oldest = clients.get(200 - cap);
+        int port = oldest.ask("refresh").sourcePort();
+        client(vip).ask("one more");
+        assertEquals(port, oldest.ask("kept").sourcePort(), "the refreshed session survived the eviction");
+        assertEquals(200 - cap + 1, plane.evictedSessions());
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void portUnreachableFromADeadEndpointMarksItFailed(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> b = backends(1);
+        Endpoint dead = new Endpoint(InetAddress.getLoopbackAddress(), deadPort());
+        InetSocketAddress vip = proxy(kind, 1024, List.of(dead, endpoint(b.get(0))));
+
+        for (int i = 0; i < 20; i++) {
+            UdpClient c = client(vip);
+            Reply r = null;
+            // A client's own retry timer, as a DNS resolver has: the first try may go to the dead endpoint.
+            for (int attempt = 0; attempt < 5 && r == null; attempt++) {
+                r = c.ask(("query " + i).getBytes(StandardCharsets.US_ASCII), Duration.ofMillis(300));
+            }
+            assertNotNull(r, "client " + i + " never got an answer");
+            assertEquals("b0", r.backend());
+        }
+        EndpointState deadState = frontend.table().state(0);
+        assertEquals(dead, deadState.endpoint());
+        assertTrue(deadState.ejected(clock.get()), "two refusals eject the dead endpoint: " + deadState);
+        assertEquals(0, deadState.active(), "failed sessions are closed");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void closingTheListenerClosesItsSessions(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> b = backends(2);
+        InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0), b.get(1)));
+        for (int i = 0; i < 6; i++) {
+            client(vip).ask("hello " + i);
+        }
+        EndpointTable t = frontend.table();
+        assertEquals(6, t.state(0).active() + t.state(1).active());
+
+        frontend.close();
+        Conditions.awaitEquals("sessions to be released from their endpoints", 0,
+                () -> t.state(0).active() + t.state(1).active());
+        assertEquals(0, frontend.sessions(), "replies could not leave without the frontend socket");
+        frontend = null;
+    }
+
+    /** A port nothing listens on: datagrams to it draw an ICMP port unreachable. */
+    private static int deadPort() throws IOException {
+        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
