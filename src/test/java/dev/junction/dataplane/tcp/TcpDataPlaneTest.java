@@ -5,7 +5,6 @@ import static dev.junction.testing.Clients.connect;
 import static dev.junction.testing.Clients.readLine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.dataplane.FrontendHandle;
@@ -48,6 +47,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 class TcpDataPlaneTest {
 
     private static final ServicePortName WEB = new ServicePortName("default", "web", "", Protocol.TCP);
+
+    /** What one slow-reader connection may pin in the proxy's pool: a few 4 MiB chunks, never the stream. */
+    private static final long MEMORY_BOUND = 32L << 20;
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private Transport transport;
@@ -362,8 +364,10 @@ class TcpDataPlaneTest {
             });
             long stalledAt = written.get();
             assertTrue(stalledAt < 128L << 20, "backend wrote " + stalledAt + " bytes to a client that reads nothing");
+            // The pool grows in 4 MiB chunks per arena, and a read batch can overshoot the water mark before
+            // reading pauses, so the bound is a few chunks; without backpressure this reaches the 512 MiB cap.
             long held = peak[0] - baseline;
-            assertTrue(held <= 16L << 20, "proxy pooled direct memory grew by " + held + " bytes");
+            assertTrue(held <= MEMORY_BOUND, "proxy pooled direct memory grew by " + held + " bytes");
 
             // Now read everything: all 1 GiB arrives, and memory stays bounded throughout.
             InputStream in = s.getInputStream();
@@ -377,7 +381,7 @@ class TcpDataPlaneTest {
                 }
             }
             assertEquals(total, got, "bytes delivered");
-            assertTrue(peak[0] - baseline <= 16L << 20, "proxy pooled direct memory peaked at +" + (peak[0] - baseline));
+            assertTrue(peak[0] - baseline <= MEMORY_BOUND, "proxy pooled direct memory peaked at +" + (peak[0] - baseline));
         }
     }
 
@@ -390,7 +394,16 @@ class TcpDataPlaneTest {
             assertEquals("b0", readLine(s.getInputStream()));
             frontend.close();
             frontend = null;
-            assertThrows(IOException.class, () -> connect(vip).close(), "listener must be gone");
+            // NIO closes a registered server socket only when its selector next runs, after the close future
+            // completes: wait for the kernel to stop accepting rather than expect it at once.
+            Conditions.await("listener to stop accepting", () -> {
+                try (Socket probe = new Socket()) {
+                    probe.connect(vip, 1_000);
+                    return false;
+                } catch (IOException refused) {
+                    return true;
+                }
+            });
             s.getOutputStream().write("after close\n".getBytes());
             assertEquals("after close", readLine(s.getInputStream()));
         }

@@ -1,0 +1,57 @@
+package dev.junction.dataplane;
+
+import dev.junction.lb.EndpointTable;
+import dev.junction.model.Frontend;
+import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
+
+/**
+ * A bound frontend and its slot: the volatile table that traffic reads. The control thread writes the
+ * slot (one volatile write per change); event loops read it. What closing means beyond the bound
+ * channel is up to the protocol.
+ */
+public abstract class Listener implements FrontendHandle {
+
+    private final Frontend frontend;
+    private volatile EndpointTable table;
+    private Channel channel;
+
+    protected Listener(Frontend frontend, EndpointTable table) {
+        this.frontend = frontend;
+        this.table = table;
+    }
+
+    /** The listening channel, once bound; called before the handle is handed out. */
+    public final void bound(Channel channel) {
+        this.channel = channel;
+    }
+
+    public final EndpointTable table() {
+        return table;
+    }
+
+    @Override
+    public final Frontend frontend() {
+        return frontend;
+    }
+
+    @Override
+    public final InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public final void update(EndpointTable table) {
+        this.table = table;
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly();
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + '(' + frontend + ')';
+    }
+}
