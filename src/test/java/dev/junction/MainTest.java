@@ -26,12 +26,12 @@ class MainTest {
 
     @Test
     void helpNamesEveryFlag() {
-        for (String command : new String[] {"run", "demo"}) {
+        for (String command : new String[] {"run", "demo", "cleanup"}) {
             assertEquals(0, run(command, "--help"));
         }
         assertEquals(0, run("--help"));
         for (String flag : new String[] {"--manifests", "--capture", "--hostname-override", "--workers", "--lb",
-                "--connect-timeout", "--idle-timeout"}) {
+                "--connect-timeout", "--idle-timeout", "--nodeport-addresses", "--keep-routes", "cleanup"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
     }
@@ -47,6 +47,8 @@ class MainTest {
         "run                                              | --manifests",
         "run --manifests /no/such/dir                     | /no/such/dir",
         "run --idle-timeout=-5s                           | -5s",
+        "run --nodeport-addresses 10.0.0.0/33             | 10.0.0.0/33",
+        "run --nodeport-addresses 10.0.0.0/8,nope         | nope",
     })
     void badInputIsOneLineAndExitCodeTwo(String args, String named) {
         int code = run(args.trim().split("\\s+"));

@@ -2,6 +2,8 @@ package dev.junction.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -15,13 +17,32 @@ import java.util.Objects;
  * @param loadBalancing   default policy label for Services without the annotation
  * @param connectTimeout  per connect attempt to an endpoint
  * @param idleTimeout     a TCP connection idle this long in both directions is closed; zero disables
+ * @param nodePortAddresses CIDRs selecting the node addresses NodePorts listen on; empty: route capture uses
+ *                        every non-loopback address, none capture serves no NodePorts
+ * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
  */
 public record ProxyConfig(
         Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
-        Duration connectTimeout, Duration idleTimeout) {
+        Duration connectTimeout, Duration idleTimeout, List<String> nodePortAddresses, boolean keepRoutes) {
 
     /** How traffic for virtual addresses reaches Junction. */
-    public enum CaptureMode { NONE }
+    public enum CaptureMode {
+        /** Bind only addresses that are already local; install nothing. */
+        NONE,
+        /** A local route per virtual address, listeners bound to it with IP_FREEBIND. */
+        ROUTE;
+
+        /** The flag's spelling. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** A configuration without NodePort address selection that removes its routes on shutdown. */
+    public ProxyConfig(Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
+            Duration connectTimeout, Duration idleTimeout) {
+        this(manifests, capture, nodeName, workers, loadBalancing, connectTimeout, idleTimeout, List.of(), false);
+    }
 
     public ProxyConfig {
         Objects.requireNonNull(manifests, "--manifests is required");
@@ -39,5 +60,6 @@ public record ProxyConfig(
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("--idle-timeout: must not be negative, got " + idleTimeout);
         }
+        nodePortAddresses = List.copyOf(nodePortAddresses);
     }
 }
