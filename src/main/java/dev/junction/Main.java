@@ -1,15 +1,19 @@
 package dev.junction;
 
+import dev.junction.capture.RouteCapture;
 import dev.junction.config.Durations;
 import dev.junction.config.ProxyConfig;
 import dev.junction.demo.Demo;
+import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -17,10 +21,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The {@code junction} command line: {@code run} (the default) and {@code demo}. */
+/** The {@code junction} command line: {@code run} (the default), {@code demo} and {@code cleanup}. */
 @Command(name = "junction", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A userspace service proxy for Kubernetes.",
-        subcommands = {Main.Run.class, Main.DemoCommand.class})
+        subcommands = {Main.Run.class, Main.DemoCommand.class, Main.Cleanup.class})
 public final class Main implements Callable<Integer> {
 
     /** Exit code for a bad flag or value, as picocli and most CLIs use. */
@@ -109,6 +113,26 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    @Command(name = "cleanup", mixinStandardHelpOptions = true,
+            description = "Remove every local route Junction installed (route protocol 74, IPv4 and IPv6), "
+                    + "e.g. after a run with --keep-routes or a crash.")
+    static final class Cleanup implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            try {
+                int removed = RouteCapture.cleanup();
+                spec.commandLine().getOut().println("junction cleanup: removed " + removed + " local routes");
+                return 0;
+            } catch (RuntimeException e) {
+                spec.commandLine().getErr().println("junction cleanup: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
     /** The flags every command shares. */
     public static final class ProxyOptions {
 
@@ -117,11 +141,21 @@ public final class Main implements Callable<Integer> {
                         + "reloaded when it changes.")
         Path manifests;
 
-        @Option(names = "--capture", paramLabel = "MODE", defaultValue = "none",
-                converter = CaptureConverter.class,
-                description = "How Service traffic reaches Junction: none (bind only local addresses). "
-                        + "Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--capture", paramLabel = "MODE", converter = CaptureConverter.class,
+                description = "How Service traffic reaches Junction: route (a local route per virtual IP, "
+                        + "needs root and epoll) or none (bind only addresses already local). "
+                        + "Default: route when running as root on Linux, else none.")
         ProxyConfig.CaptureMode capture;
+
+        @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",", converter = CidrConverter.class,
+                description = "NodePorts listen on this node's addresses inside these prefixes "
+                        + "(default with route capture: every non-loopback address; with none: no NodePorts).")
+        List<String> nodePortAddresses;
+
+        @Option(names = "--keep-routes",
+                description = "Route capture: leave the local routes in place on shutdown, for a fast restart "
+                        + "(the next start reconciles them; `junction cleanup` removes them).")
+        boolean keepRoutes;
 
         @Option(names = "--hostname-override", paramLabel = "NAME",
                 description = "This node's name, for Local traffic policies and topology (default: the host name).")
@@ -159,19 +193,25 @@ public final class Main implements Callable<Integer> {
                         + "active one is evicted. Default: ${DEFAULT-VALUE}.")
         int udpMaxSessions;
 
-        /** The validated configuration; {@code manifests} may be supplied by the caller (the demo). */
-        public ProxyConfig config(Path manifestsOverride) {
+        /**
+         * The validated configuration; {@code manifests} and the capture mode may be supplied by the caller
+         * (the demo, which serves loopback only).
+         */
+        public ProxyConfig config(Path manifestsOverride, ProxyConfig.CaptureMode captureOverride) {
             Path dir = manifestsOverride != null ? manifestsOverride : manifests;
             if (dir == null) {
                 throw new IllegalArgumentException("--manifests DIR is required (a directory of Kubernetes manifests)");
             }
             int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
-            return new ProxyConfig(dir, capture, nodeName(), n, lb.label(), connectTimeout, idleTimeout,
-                    udpIdleTimeout, udpMaxSessions);
+            ProxyConfig.CaptureMode mode = captureOverride != null ? captureOverride
+                    : capture != null ? capture : defaultCapture();
+            return new ProxyConfig(dir, mode, nodeName(), n, lb.label(), connectTimeout, idleTimeout,
+                    udpIdleTimeout, udpMaxSessions, nodePortAddresses == null ? List.of() : nodePortAddresses,
+                    keepRoutes);
         }
 
         ProxyConfig config() {
-            return config(null);
+            return config(null, null);
         }
 
         private String nodeName() {
@@ -211,11 +251,49 @@ public final class Main implements Callable<Integer> {
     static final class CaptureConverter implements CommandLine.ITypeConverter<ProxyConfig.CaptureMode> {
         @Override
         public ProxyConfig.CaptureMode convert(String value) {
-            if (value.equals("none")) {
-                return ProxyConfig.CaptureMode.NONE;
+            for (ProxyConfig.CaptureMode mode : ProxyConfig.CaptureMode.values()) {
+                if (mode.label().equals(value)) {
+                    return mode;
+                }
             }
-            throw new CommandLine.TypeConversionException("unknown capture mode \"" + value + "\" (expected: none)");
+            throw new CommandLine.TypeConversionException(
+                    "unknown capture mode \"" + value + "\" (expected: route or none)");
         }
+    }
+
+    /** Validates a prefix here, so a bad one is a usage error; the configuration keeps the text. */
+    static final class CidrConverter implements CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            try {
+                return Cidr.parse(value).toString();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** Route capture when it can work: root on Linux. Anything else gets the unprivileged mode. */
+    static ProxyConfig.CaptureMode defaultCapture() {
+        return isLinuxRoot() ? ProxyConfig.CaptureMode.ROUTE : ProxyConfig.CaptureMode.NONE;
+    }
+
+    private static boolean isLinuxRoot() {
+        if (!System.getProperty("os.name", "").startsWith("Linux")) {
+            return false;
+        }
+        try {
+            // "Uid:\treal\teffective\tsaved\tfs": the effective uid decides what we may do.
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    String[] ids = line.substring(4).trim().split("\\s+");
+                    return ids.length > 1 && ids[1].equals("0");
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

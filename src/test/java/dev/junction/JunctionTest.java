@@ -66,7 +66,7 @@ class JunctionTest {
 
     private Junction start() {
         ProxyConfig config = new ProxyConfig(manifests, ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
-                Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30), 1024);
+                Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30), 1024, List.of(), false);
         Junction j = new Junction(config).start();
         closeables.add(j);
         return j;

@@ -26,12 +26,13 @@ class MainTest {
 
     @Test
     void helpNamesEveryFlag() {
-        for (String command : new String[] {"run", "demo"}) {
+        for (String command : new String[] {"run", "demo", "cleanup"}) {
             assertEquals(0, run(command, "--help"));
         }
         assertEquals(0, run("--help"));
         for (String flag : new String[] {"--manifests", "--capture", "--hostname-override", "--workers", "--lb",
-                "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions"}) {
+                "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions",
+                "--nodeport-addresses", "--keep-routes", "cleanup"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
     }
@@ -50,6 +51,8 @@ class MainTest {
         "run --udp-idle-timeout 0 --manifests .           | --udp-idle-timeout",
         "run --udp-max-sessions 0 --manifests .           | --udp-max-sessions",
         "run --udp-max-sessions lots                      | lots",
+        "run --nodeport-addresses 10.0.0.0/33             | 10.0.0.0/33",
+        "run --nodeport-addresses 10.0.0.0/8,nope         | nope",
     })
     void badInputIsOneLineAndExitCodeTwo(String args, String named) {
         int code = run(args.trim().split("\\s+"));

@@ -2,8 +2,6 @@ package dev.junction.capture;
 
 import dev.junction.model.Frontend;
 import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.util.HashSet;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -22,7 +20,7 @@ final class NoCapture implements Capture {
     @Override
     public boolean claim(Frontend frontend) {
         InetAddress address = frontend.address();
-        if (isLocal(address)) {
+        if (NodeAddresses.isLocal(address)) {
             return true;
         }
         if (reported.add(address)) {
@@ -34,16 +32,5 @@ final class NoCapture implements Capture {
 
     @Override
     public void release(Frontend frontend) {
-    }
-
-    private static boolean isLocal(InetAddress address) {
-        if (address.isLoopbackAddress()) {
-            return true;
-        }
-        try {
-            return NetworkInterface.getByInetAddress(address) != null;
-        } catch (SocketException e) {
-            return false;
-        }
     }
 }

@@ -2,6 +2,8 @@ package dev.junction.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -18,13 +20,41 @@ import java.util.Objects;
  * @param udpIdleTimeout  a UDP session idle this long in both directions is closed (kube-proxy's
  *                        conntrack UDP timeout)
  * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
+ * @param nodePortAddresses CIDRs selecting the node addresses NodePorts listen on; empty: route capture uses
+ *                        every non-loopback address, none capture serves no NodePorts
+ * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
  */
 public record ProxyConfig(
         Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
-        Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions) {
+        Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
+        List<String> nodePortAddresses, boolean keepRoutes) {
 
     /** How traffic for virtual addresses reaches Junction. */
-    public enum CaptureMode { NONE }
+    public enum CaptureMode {
+        /** Bind only addresses that are already local; install nothing. */
+        NONE,
+        /** A local route per virtual address, listeners bound to it with IP_FREEBIND. */
+        ROUTE;
+
+        /** The flag's spelling. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** kube-proxy's conntrack UDP timeout, the default UDP session idle timeout. */
+    public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    public static final int DEFAULT_UDP_MAX_SESSIONS = 65536;
+
+    /**
+     * A configuration with default UDP settings, without NodePort address selection, that removes its
+     * routes on shutdown.
+     */
+    public ProxyConfig(Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
+            Duration connectTimeout, Duration idleTimeout) {
+        this(manifests, capture, nodeName, workers, loadBalancing, connectTimeout, idleTimeout,
+                DEFAULT_UDP_IDLE_TIMEOUT, DEFAULT_UDP_MAX_SESSIONS, List.of(), false);
+    }
 
     public ProxyConfig {
         Objects.requireNonNull(manifests, "--manifests is required");
@@ -48,5 +78,6 @@ public record ProxyConfig(
         if (udpMaxSessions < 1) {
             throw new IllegalArgumentException("--udp-max-sessions: must be at least 1, got " + udpMaxSessions);
         }
+        nodePortAddresses = List.copyOf(nodePortAddresses);
     }
 }

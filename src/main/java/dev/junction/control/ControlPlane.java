@@ -46,6 +46,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final ServiceTracker services = new ServiceTracker();
     private final EndpointSliceCache slices = new EndpointSliceCache();
     private final Programmer programmer;
+    private final Capture capture;
     private final String nodeName;
     private final List<InetAddress> nodePortAddresses;
     private final LbPolicy defaultPolicy;
@@ -61,6 +62,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
         this.nodePortAddresses = List.copyOf(nodePortAddresses);
         this.defaultPolicy = defaultPolicy;
+        this.capture = capture;
         this.programmer = new Programmer(planes, capture, balancers, log::warn);
         this.thread = new Thread(this::run, "junction-control");
         this.thread.setDaemon(true);
@@ -144,6 +146,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     : RouteBuilder.build(svc, slices.slices(key), node(), defaultPolicy, log::warn);
             changes += programmer.apply(key, built);
         }
+        // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
+        capture.flush();
         if (justSynced) {
             log.info("sources synced: {} services, {} frontends listening", services.keys().size(),
                     programmer.listening());

@@ -1,11 +1,13 @@
 package dev.junction.control;
 
 import dev.junction.model.Addresses;
+import dev.junction.model.Cidr;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
@@ -43,6 +45,7 @@ final class RouteBuilder {
 
     static final String ANNOTATION_PREFIX = "junction.dev/";
     static final String LB_ANNOTATION = ANNOTATION_PREFIX + "lb";
+    static final String PROXY_PROTOCOL_ANNOTATION = ANNOTATION_PREFIX + "proxy-protocol";
     static final String SERVICE_PROXY_NAME_LABEL = "service.kubernetes.io/service-proxy-name";
     static final String HEADLESS_LABEL = "service.kubernetes.io/headless";
     static final Set<String> SKIP_LABELS = Set.of(SERVICE_PROXY_NAME_LABEL, HEADLESS_LABEL);
@@ -101,6 +104,8 @@ final class RouteBuilder {
         Duration affinity = affinityTimeout();
         boolean internalLocal = "Local".equals(spec.getInternalTrafficPolicy());
         boolean externalLocal = "Local".equals(spec.getExternalTrafficPolicy());
+        List<Cidr> sourceRanges = lbIps.isEmpty() ? List.of() : sourceRanges();
+        ProxyProtocol proxyProtocol = proxyProtocol();
 
         Map<Frontend, ServiceRoute> routes = new LinkedHashMap<>();
         for (V1ServicePort port : spec.getPorts() == null ? List.<V1ServicePort>of() : spec.getPorts()) {
@@ -127,8 +132,10 @@ final class RouteBuilder {
                         family(target.address), f -> EndpointFilter.categorize(merge(spn, f), node));
                 boolean local = target.kind.external() ? externalLocal : internalLocal;
                 Frontend frontend = new Frontend(target.address, target.port, spn.protocol());
-                ServiceRoute route = new ServiceRoute(
-                        spn, target.kind, local ? usable.local() : usable.cluster(), policy, affinity);
+                // kube-proxy applies loadBalancerSourceRanges to LoadBalancer IPs only.
+                List<Cidr> allowed = target.kind == FrontendKind.LOAD_BALANCER ? sourceRanges : List.of();
+                ServiceRoute route = new ServiceRoute(spn, target.kind, local ? usable.local() : usable.cluster(),
+                        policy, affinity, allowed, proxyProtocol);
                 if (routes.putIfAbsent(frontend, route) != null) {
                     problems.add("service " + id + ": frontend " + frontend + " is declared twice, kept the first");
                 }
@@ -210,6 +217,35 @@ final class RouteBuilder {
             problems.add("service " + id + ": annotation " + LB_ANNOTATION + ": " + e.getMessage()
                     + ", using " + defaultPolicy);
             return defaultPolicy;
+        }
+    }
+
+    /** {@code spec.loadBalancerSourceRanges}; an entry that is not a prefix is reported and ignored. */
+    private List<Cidr> sourceRanges() {
+        List<Cidr> out = new ArrayList<>();
+        for (String text : spec.getLoadBalancerSourceRanges() == null
+                ? List.<String>of() : spec.getLoadBalancerSourceRanges()) {
+            try {
+                out.add(Cidr.parse(text));
+            } catch (IllegalArgumentException e) {
+                problems.add("service " + id + ": loadBalancerSourceRanges: " + e.getMessage() + ", ignored");
+            }
+        }
+        return out;
+    }
+
+    private ProxyProtocol proxyProtocol() {
+        Map<String, String> annotations = service.getMetadata() == null ? null : service.getMetadata().getAnnotations();
+        String value = annotations == null ? null : annotations.get(PROXY_PROTOCOL_ANNOTATION);
+        if (value == null) {
+            return ProxyProtocol.NONE;
+        }
+        try {
+            return ProxyProtocol.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.add("service " + id + ": annotation " + PROXY_PROTOCOL_ANNOTATION + ": " + e.getMessage()
+                    + ", sending no PROXY header");
+            return ProxyProtocol.NONE;
         }
     }
 

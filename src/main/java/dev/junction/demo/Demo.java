@@ -54,7 +54,8 @@ public final class Demo implements AutoCloseable {
         this.servicePort = servicePort;
         int backendPort = startBackends();
         manifests = Files.createTempDirectory("junction-demo");
-        ProxyConfig config = options.config(manifests);
+        // The demo serves loopback addresses only: it never installs routes, even as root.
+        ProxyConfig config = options.config(manifests, ProxyConfig.CaptureMode.NONE);
         String yaml = template()
                 .replace("${SERVICE_PORT}", Integer.toString(servicePort))
                 .replace("${BACKEND_PORT}", Integer.toString(backendPort))

@@ -1,18 +1,21 @@
 package dev.junction.model;
 
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * What one frontend does, as an immutable value: the service port it belongs to, the endpoints usable
- * for this kind of traffic (after kube-proxy's filtering; empty means refuse), the balancing policy
- * and the ClientIP affinity timeout ({@link Duration#ZERO} when affinity is off). Built by the control
- * plane; two equal routes mean nothing needs to be republished.
+ * for this kind of traffic (after kube-proxy's filtering; empty means refuse), the balancing policy,
+ * the ClientIP affinity timeout ({@link Duration#ZERO} when affinity is off), the client prefixes allowed
+ * to connect (empty: everyone; {@code loadBalancerSourceRanges} on LoadBalancer frontends) and whether the
+ * backend connection starts with a PROXY protocol header. Built by the control plane; two equal routes
+ * mean nothing needs to be republished.
  */
 public record ServiceRoute(
         ServicePortName service, FrontendKind kind, List<Endpoint> endpoints, LbPolicy policy,
-        Duration affinityTimeout) {
+        Duration affinityTimeout, List<Cidr> sourceRanges, ProxyProtocol proxyProtocol) {
 
     public ServiceRoute {
         Objects.requireNonNull(service, "service");
@@ -20,9 +23,30 @@ public record ServiceRoute(
         endpoints = List.copyOf(endpoints);
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(affinityTimeout, "affinityTimeout");
+        sourceRanges = List.copyOf(sourceRanges);
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    }
+
+    /** A route open to every client, without PROXY protocol. */
+    public ServiceRoute(ServicePortName service, FrontendKind kind, List<Endpoint> endpoints, LbPolicy policy,
+            Duration affinityTimeout) {
+        this(service, kind, endpoints, policy, affinityTimeout, List.of(), ProxyProtocol.NONE);
     }
 
     public boolean affinity() {
         return !affinityTimeout.isZero();
+    }
+
+    /** True when {@code client} may use this frontend. */
+    public boolean allows(InetAddress client) {
+        if (sourceRanges.isEmpty()) {
+            return true;
+        }
+        for (Cidr range : sourceRanges) {
+            if (range.contains(client)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -14,11 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Addresses;
+import dev.junction.model.Cidr;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
@@ -257,6 +259,48 @@ class RouteBuilderTest {
 
         assertTrue(build(withoutNodePort, node).keySet().stream().noneMatch(f -> f.port() == 30080));
         assertTrue(build(withNodePort, Fixtures.NODE).keySet().stream().noneMatch(f -> f.port() == 30080));
+    }
+
+    @Test
+    void loadBalancerSourceRangesApplyToLoadBalancerFrontendsOnly() {
+        V1Service svc = exposed("Cluster");
+        svc.getSpec().loadBalancerSourceRanges(List.of("10.244.0.0/16", " 192.0.2.7 ", "not-a-cidr"));
+        NodeInfo node = new NodeInfo(Fixtures.THIS_NODE, null, List.of(Addresses.parse("172.16.0.5")));
+
+        Map<Frontend, ServiceRoute> routes = build(svc, node);
+
+        List<Cidr> ranges = List.of(Cidr.parse("10.244.0.0/16"), Cidr.parse("192.0.2.7/32"));
+        assertEquals(ranges, routes.get(tcp("198.51.100.1", 80)).sourceRanges());
+        assertTrue(routes.get(tcp("198.51.100.1", 80)).allows(Addresses.parse("10.244.3.2")));
+        assertTrue(!routes.get(tcp("198.51.100.1", 80)).allows(Addresses.parse("192.168.50.2")));
+        for (Frontend f : List.of(CLUSTER_HTTP, tcp("192.0.2.10", 80), tcp("172.16.0.5", 30080))) {
+            assertEquals(List.of(), routes.get(f).sourceRanges(), f.toString());
+        }
+        assertEquals(List.of("service ns/web: loadBalancerSourceRanges: invalid CIDR \"not-a-cidr\": "
+                + "invalid IP address \"not-a-cidr\", ignored"), problems);
+    }
+
+    static Stream<Arguments> proxyProtocol() {
+        return Stream.of(
+                Arguments.argumentSet("no annotation", null, ProxyProtocol.NONE, List.of()),
+                Arguments.argumentSet("v1", "v1", ProxyProtocol.V1, List.of()),
+                Arguments.argumentSet("V2", "V2", ProxyProtocol.V2, List.of()),
+                Arguments.argumentSet("invalid: none and a problem", "v3", ProxyProtocol.NONE,
+                        List.of("service ns/web: annotation junction.dev/proxy-protocol: unknown PROXY protocol version"
+                                + " \"v3\" (expected: v1 or v2), sending no PROXY header")));
+    }
+
+    @ParameterizedTest
+    @MethodSource("proxyProtocol")
+    void proxyProtocolFromAnnotationOnEveryFrontend(String annotation, ProxyProtocol expected, List<String> expectedProblems) {
+        V1Service svc = exposed("Cluster");
+        if (annotation != null) {
+            svc.getMetadata().putAnnotationsItem("junction.dev/proxy-protocol", annotation);
+        }
+        Map<Frontend, ServiceRoute> routes = build(svc);
+        assertEquals(3, routes.size());
+        routes.values().forEach(r -> assertEquals(expected, r.proxyProtocol(), r.kind().toString()));
+        assertEquals(expectedProblems, problems);
     }
 
     @Test

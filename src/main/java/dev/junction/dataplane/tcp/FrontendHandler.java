@@ -2,6 +2,7 @@ package dev.junction.dataplane.tcp;
 
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
+import dev.junction.model.ProxyProtocol;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -18,7 +19,9 @@ import java.util.ArrayDeque;
  * The client side of one proxied connection. On accept it reads the listener's table once, picks an
  * endpoint and connects to it on the same event loop; a refused or timed-out connect marks that
  * endpoint failed and tries the next, up to the attempt limit. Reading from the client starts only once
- * the backend is connected. No usable endpoint: the client gets a RST at once. Event-loop confined.
+ * the backend is connected; with the PROXY protocol the header goes to the backend before any client
+ * byte. No usable endpoint, or a client outside the route's source ranges: the client gets a RST at once.
+ * Event-loop confined.
  */
 final class FrontendHandler extends RelayHandler implements ChannelFutureListener {
 
@@ -44,6 +47,10 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         client = ctx.channel();
         table = listener.table();
         clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
+        if (!table.route().allows(clientAddress)) {
+            refuse(client);
+            return;
+        }
         connectNext();
     }
 
@@ -119,11 +126,16 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
                 backend.close();
                 return;
             }
+            ProxyProtocol proxyProtocol = table.route().proxyProtocol();
+            if (proxyProtocol != ProxyProtocol.NONE) {
+                backend.write(ProxyHeader.encode(proxyProtocol, (InetSocketAddress) client.remoteAddress(),
+                        (InetSocketAddress) client.localAddress(), backend.alloc()), backend.voidPromise());
+            }
             if (early != null) {
                 early.forEach(m -> backend.write(m, backend.voidPromise()));
                 early = null;
-                backend.flush();
             }
+            backend.flush();
             if (inputDone) {
                 shutdownPeerOutput();
             } else {

@@ -13,6 +13,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -71,6 +72,13 @@ public final class TcpDataPlane implements DataPlane {
                         ch.pipeline().addLast(new FrontendHandler(TcpDataPlane.this, listener));
                     }
                 });
+        if (options.freeBind()) {
+            if (!transport.name().equals("epoll")) {
+                throw new FrontendBindException(frontend,
+                        new IllegalStateException("IP_FREEBIND needs the epoll transport, this is " + transport.name()));
+            }
+            b.option(EpollChannelOption.IP_FREEBIND, true);
+        }
         ChannelFuture bound = b.bind(frontend.socketAddress()).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             throw new FrontendBindException(frontend, bound.cause());

@@ -4,9 +4,15 @@ import java.time.Duration;
 
 /**
  * Per-connection behaviour of the TCP data plane: connect timeout per attempt, how many endpoints a
- * connection may try, and how long a connection may sit idle in both directions (zero: forever).
+ * connection may try, how long a connection may sit idle in both directions (zero: forever), and whether
+ * listeners bind with IP_FREEBIND (route capture: the VIP's route may not exist yet; epoll only).
  */
-public record TcpOptions(Duration connectTimeout, int maxConnectAttempts, Duration idleTimeout) {
+public record TcpOptions(Duration connectTimeout, int maxConnectAttempts, Duration idleTimeout, boolean freeBind) {
+
+    /** Options for listeners on addresses that are already local. */
+    public TcpOptions(Duration connectTimeout, int maxConnectAttempts, Duration idleTimeout) {
+        this(connectTimeout, maxConnectAttempts, idleTimeout, false);
+    }
 
     public TcpOptions {
         if (connectTimeout.isNegative() || connectTimeout.isZero()) {

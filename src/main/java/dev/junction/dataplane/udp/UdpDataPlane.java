@@ -68,6 +68,14 @@ public final class UdpDataPlane implements DataPlane {
         UdpListener listener = new UdpListener(frontend, table);
         EventLoop loop = transport.group().next();
         ChannelFuture registered = newChannel(loop, new SessionTable(this, listener)).awaitUninterruptibly();
+        if (registered.isSuccess() && options.freeBind()) {
+            if (!(registered.channel().config() instanceof EpollDatagramChannelConfig epoll)) {
+                registered.channel().close();
+                throw new FrontendBindException(frontend,
+                        new IllegalStateException("IP_FREEBIND needs the epoll transport, this is " + transport.name()));
+            }
+            epoll.setFreeBind(true);
+        }
         ChannelFuture bound = registered.isSuccess()
                 ? registered.channel().bind(frontend.socketAddress()).awaitUninterruptibly()
                 : registered;

@@ -7,9 +7,11 @@ import java.util.function.LongSupplier;
 /**
  * Session behaviour of the UDP data plane: how long a session may sit idle in both directions before it is
  * reaped, how many sessions one frontend may hold (the oldest-idle is evicted beyond that), how often the
- * reaper looks, and the clock idleness is measured with (injectable for tests).
+ * reaper looks, the clock idleness is measured with (injectable for tests), and whether frontends bind
+ * with IP_FREEBIND (route capture: the VIP's route may not exist yet; epoll only).
  */
-public record UdpOptions(Duration idleTimeout, int maxSessions, Duration reapInterval, LongSupplier nanoClock) {
+public record UdpOptions(Duration idleTimeout, int maxSessions, Duration reapInterval, LongSupplier nanoClock,
+        boolean freeBind) {
 
     public UdpOptions {
         if (idleTimeout.isNegative() || idleTimeout.isZero()) {
@@ -28,9 +30,9 @@ public record UdpOptions(Duration idleTimeout, int maxSessions, Duration reapInt
      * Production defaults: {@link System#nanoTime}, and a reaper that looks four times per idle timeout
      * (between every 100 ms and every 5 s), so a session outlives its timeout by a quarter at most.
      */
-    public static UdpOptions of(Duration idleTimeout, int maxSessions) {
+    public static UdpOptions of(Duration idleTimeout, int maxSessions, boolean freeBind) {
         long quarter = idleTimeout.toMillis() / 4;
         Duration reap = Duration.ofMillis(Math.max(100, Math.min(5_000, quarter)));
-        return new UdpOptions(idleTimeout, maxSessions, reap, System::nanoTime);
+        return new UdpOptions(idleTimeout, maxSessions, reap, System::nanoTime, freeBind);
     }
 }

@@ -3,6 +3,7 @@ package dev.junction.dataplane.tcp;
 import static dev.junction.testing.Clients.backendName;
 import static dev.junction.testing.Clients.connect;
 import static dev.junction.testing.Clients.readLine;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,11 +12,13 @@ import dev.junction.dataplane.FrontendHandle;
 import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Cidr;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import dev.junction.testing.Clients;
@@ -29,6 +32,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,6 +91,20 @@ class TcpDataPlaneTest {
     private EndpointTable table(LbPolicy policy, List<Endpoint> endpoints) {
         return balancer.tables(List.of(
                 new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, endpoints, policy, Duration.ZERO))).get(0);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, ServiceRoute route) throws Exception {
+        transport = Transport.create(kind, 2);
+        balancer = ServiceBalancer.create(WEB);
+        TcpDataPlane plane = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
+        frontend = plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.TCP),
+                balancer.tables(List.of(route)).get(0));
+        return frontend.localAddress();
+    }
+
+    private static ServiceRoute route(List<Endpoint> endpoints, List<Cidr> sourceRanges, ProxyProtocol proxyProtocol) {
+        return new ServiceRoute(WEB, FrontendKind.LOAD_BALANCER, endpoints, LbPolicy.ROUND_ROBIN, Duration.ZERO,
+                sourceRanges, proxyProtocol);
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, LbPolicy policy, List<Endpoint> endpoints) throws Exception {
@@ -256,6 +275,72 @@ class TcpDataPlaneTest {
     void refusesAtOnceWhenNoEndpoints(Transport.Kind kind) throws Exception {
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, List.of());
         Clients.assertReset(vip);
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void refusesClientsOutsideTheSourceRangesWithoutTouchingAnEndpoint(Transport.Kind kind) throws Exception {
+        TestBackend backend = backends(1).get(0);
+        InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)),
+                List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("192.0.2.0/24")), ProxyProtocol.NONE));
+
+        Clients.assertReset(vip);
+        assertEquals(0, backend.accepted(), "no endpoint is picked for a refused client");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void servesClientsInsideTheSourceRanges(Transport.Kind kind) throws Exception {
+        TestBackend backend = backends(1).get(0);
+        InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)),
+                List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("127.0.0.0/8")), ProxyProtocol.NONE));
+
+        assertEquals("b0", backendName(vip));
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void backendReceivesAProxyV1HeaderBeforeTheClientsBytes(Transport.Kind kind) throws Exception {
+        TestBackend backend = backends(1).get(0);
+        InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)), List.of(), ProxyProtocol.V1));
+
+        try (Socket s = connect(vip)) {
+            s.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertEquals("b0", readLine(in));
+            // The test backend echoes what it receives: first the header, then the client's bytes.
+            assertEquals("PROXY TCP4 127.0.0.1 " + vip.getAddress().getHostAddress() + ' ' + s.getLocalPort() + ' '
+                    + vip.getPort() + '\r', readLine(in));
+            assertEquals("hello", readLine(in));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
+    void backendReceivesAProxyV2HeaderBeforeTheClientsBytes(Transport.Kind kind) throws Exception {
+        TestBackend backend = backends(1).get(0);
+        InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)), List.of(), ProxyProtocol.V2));
+
+        try (Socket s = connect(vip)) {
+            s.getOutputStream().write("hello\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertEquals("b0", readLine(in));
+            ByteBuffer header = ByteBuffer.wrap(in.readNBytes(28));
+            byte[] signature = new byte[12];
+            header.get(signature);
+            assertArrayEquals(ProxyHeader.V2_SIGNATURE, signature);
+            assertEquals(0x21, header.get(), "version 2, PROXY command");
+            assertEquals(0x11, header.get(), "TCP over IPv4");
+            assertEquals(12, header.getShort());
+            byte[] address = new byte[4];
+            header.get(address);
+            assertArrayEquals(new byte[] {127, 0, 0, 1}, address);
+            header.get(address);
+            assertArrayEquals(vip.getAddress().getAddress(), address);
+            assertEquals(s.getLocalPort(), header.getShort() & 0xffff);
+            assertEquals(vip.getPort(), header.getShort() & 0xffff);
+            assertEquals("hello", readLine(in));
+        }
     }
 
     @ParameterizedTest

@@ -102,7 +102,7 @@ class UdpDataPlaneTest {
             throws Exception {
         transport = Transport.create(kind, 2);
         balancer = new ServiceBalancer(DNS, clock::get, ThreadLocalRandom::current, Ejection.DEFAULT);
-        plane = new UdpDataPlane(transport, new UdpOptions(IDLE, maxSessions, Duration.ofMillis(10), clock::get));
+        plane = new UdpDataPlane(transport, new UdpOptions(IDLE, maxSessions, Duration.ofMillis(10), clock::get, false));
         frontend = (UdpListener) plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.UDP),
                 table(endpoints, affinity));
         return frontend.localAddress();
