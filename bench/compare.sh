@@ -43,7 +43,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-loadgen() { taskset -c 1 java -XX:+UseParallelGC -Xms256m -Xmx256m -jar bench/target/loadgen.jar "$@"; }
+# Proxies and load need many descriptors (HAProxy sizes its limit from maxconn).
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+loadgen=(taskset -c 1 java -XX:+UseParallelGC -Xms256m -Xmx256m -jar bench/target/loadgen.jar)
 
 # Waits (bounded) until a TCP port accepts.
 wait_port() {
@@ -68,7 +70,7 @@ trap 'cleanup; rm -rf "$pids_cleanup_dir"' EXIT
 cat >"$work/haproxy.cfg" <<CFG
 global
   nbthread 1
-  maxconn 100000
+  maxconn 9000
 defaults
   mode tcp
   timeout connect 2s
@@ -183,12 +185,12 @@ run() { # target workload round
   [ -n "$proxy_pid" ] && pidarg=(--proxy-pid "$proxy_pid")
   local common=(--duration "$seconds" --warmup "$warmup" --label "$target" --json "$out/$round-$target-$workload.json" "${pidarg[@]}")
   case $workload in
-    rr) timeout $((seconds + 60)) loadgen rr --target $host:$tcp --connections 64 --size 64 "${common[@]}" ;;
-    cps) timeout $((seconds + 60)) loadgen cps --target $host:$tcp --concurrency 32 --size 64 "${common[@]}" ;;
-    bulk) timeout $((seconds + 60)) loadgen bulk --target $host:$bulk --streams 1 "${common[@]}" ;;
+    rr) timeout $((seconds + 60)) "${loadgen[@]}" rr --target $host:$tcp --connections 64 --size 64 "${common[@]}" ;;
+    cps) timeout $((seconds + 60)) "${loadgen[@]}" cps --target $host:$tcp --concurrency 32 --size 64 "${common[@]}" ;;
+    bulk) timeout $((seconds + 60)) "${loadgen[@]}" bulk --target $host:$bulk --streams 1 "${common[@]}" ;;
     udp)
       if [ "$target" = haproxy ]; then return 0; fi
-      timeout $((seconds + 60)) loadgen udp --target $host:$udp --sockets 64 --size 64 "${common[@]}" ;;
+      timeout $((seconds + 60)) "${loadgen[@]}" udp --target $host:$udp --sockets 64 --size 64 "${common[@]}" ;;
   esac || echo "$target $workload round $round failed" >&2
 }
 
@@ -197,7 +199,7 @@ for round in $(seq 1 "$rounds"); do
     start_proxy "$target"
     if [ "$target" = junction ]; then
       # The JVM's first seconds, reported apart: no warm-up discarded.
-      timeout 60 loadgen rr --target $host:$proxy_tcp --connections 64 --size 64 --duration 10 --warmup 0 \
+      timeout 60 "${loadgen[@]}" rr --target $host:$proxy_tcp --connections 64 --size 64 --duration 10 --warmup 0 \
         --label junction --json "$out/$round-junction-rr_first10s.json" --proxy-pid "$proxy_pid" || true
     fi
     for workload in $workloads; do

@@ -3,11 +3,12 @@ package dev.junction.bench.loadgen;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /**
- * CPU time of another process (all its threads: for a JVM that includes JIT and GC) from
- * {@code /proc/PID/stat}, in cores over a window. Clock ticks are 100 per second, as on every Linux
- * build this runs on (USER_HZ).
+ * CPU time of another process and its direct children (all their threads: for a JVM that includes JIT
+ * and GC; for nginx, the master's workers) from {@code /proc/PID/stat}, in cores over a window. Clock
+ * ticks are 100 per second, as on every Linux build this runs on (USER_HZ).
  */
 final class ProcessCpu {
 
@@ -34,17 +35,36 @@ final class ProcessCpu {
         return (ticks() - startTicks) / TICKS_PER_SECOND / seconds;
     }
 
-    /** utime + stime; the command name (field 2) may hold spaces, so fields are counted after its ')'. */
     private long ticks() {
         if (pid <= 0) {
             return 0;
         }
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        long total = 0;
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String[] f = stat(p);
+                // f[1] is the parent pid (field 4 of stat).
+                if (f != null && (name.equals(Integer.toString(pid)) || f[1].equals(Integer.toString(pid)))) {
+                    total += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read CPU time of process " + pid, e);
+        }
+        return total;
+    }
+
+    /** Fields after the command name, which may hold spaces; null when the process has gone. */
+    private static String[] stat(Path proc) {
+        try {
+            String stat = Files.readString(proc.resolve("stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        } catch (IOException gone) {
+            return null;
         }
     }
 }
