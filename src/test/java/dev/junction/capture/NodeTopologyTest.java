@@ -35,9 +35,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  *   pod1 10.244.1.2 fd00:1::2 ─┐                          ┌─ client pod 10.244.3.2 fd00:3::2 (default via node)
  *   pod2 10.244.2.2 ───────────┤ node (Junction, "node") ├─ outside 192.168.50.2 (203.0.113.0/24 via node)
  * </pre>
- * Backends and clients are small JVMs inside their namespaces. Nothing here NATs or forwards: the node
- * takes Service traffic by its local routes alone. The scenarios share one Junction until the lifecycle
- * tests (deletion, shutdown, restart, cleanup) at the end.
+ * Backends (TCP and UDP echo at 8080) and clients are small JVMs inside their namespaces. Nothing here NATs
+ * or forwards: the node takes Service traffic by its local routes alone. The scenarios share one Junction
+ * until the lifecycle tests (deletion, shutdown, restart, cleanup) at the end.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -48,6 +48,10 @@ class NodeTopologyTest {
     private static final List<String> SMALL_JVM = List.of("-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     /** Refusal must be a reset, not a timeout: far below the agent's 3 s timeouts. */
     private static final long REFUSAL_MILLIS = 1_000;
+    /** How long a UDP probe waits for its reply. */
+    private static final int UDP_REPLY_MILLIS = 3_000;
+    /** How long a UDP probe waits to show that no reply comes. */
+    private static final int UDP_DROP_MILLIS = 500;
 
     private final List<Netns> namespaces = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
@@ -90,7 +94,8 @@ class NodeTopologyTest {
 
         writeManifests();
         junction = startJunction(false);
-        awaitRoutes(Set.of("10.96.0.10", "fd00:96::10", "203.0.113.10", "10.96.0.20", "10.96.0.50"), Set.of());
+        awaitRoutes(Set.of("10.96.0.10", "fd00:96::10", "203.0.113.10", "10.96.0.20", "10.96.0.50", "10.96.0.60"),
+                Set.of());
     }
 
     @AfterAll
@@ -182,6 +187,36 @@ class NodeTopologyTest {
     void proxyProtocolTellsTheBackendTheClientsAddress() {
         String reply = ok(client.probe("10.96.0.40", 80, 2));
         assertTrue(reply.startsWith("pod1|PROXY TCP4 10.244.3.2 10.96.0.40 ") && reply.endsWith(" 80\\r"), reply);
+    }
+
+    /**
+     * Each probe's fresh socket is a new client port, so a new session and a new pick. The socket is
+     * connected to the ClusterIP: a reply from any other source would be dropped by the client's kernel.
+     */
+    @Test
+    @Order(11)
+    void udpClusterIpFromAPodRepliesFromTheClusterIpAndReachesBothBackends() {
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            seen.add(udpBackend(client.udp("10.96.0.60", 53, UDP_REPLY_MILLIS)));
+        }
+        assertEquals(Set.of("pod1", "pod2"), seen);
+    }
+
+    @Test
+    @Order(12)
+    void udpNodePortFromOutside() {
+        assertTrue(Set.of("pod1", "pod2").contains(udpBackend(outside.udp("192.168.50.1", 30053, UDP_REPLY_MILLIS))));
+    }
+
+    /** Junction's listener takes the datagram and drops it, where a port without a listener is refused. */
+    @Test
+    @Order(13)
+    void udpServiceWithoutEndpointsDropsDatagrams() {
+        String result = client.udp("10.96.0.50", 53, UDP_DROP_MILLIS);
+        assertTrue(result.startsWith("TIMEOUT "), "expected no reply, got " + result);
+        String unbound = client.udp("10.96.0.50", 54, UDP_REPLY_MILLIS);
+        assertTrue(unbound.startsWith("REFUSED "), "the kernel refuses a port nothing listens on, got " + unbound);
     }
 
     // ---- lifecycle ----
@@ -315,6 +350,13 @@ class NodeTopologyTest {
         return result.substring(3);
     }
 
+    /** The backend a UDP echo reply names: {@code OK NAME SOURCE-PORT|PAYLOAD}. */
+    private static String udpBackend(String result) {
+        String reply = ok(result);
+        assertTrue(reply.endsWith("|probe"), "the datagram is echoed: " + reply);
+        return reply.substring(0, reply.indexOf(' '));
+    }
+
     private static void assertRefused(String result) {
         assertTrue(result.startsWith("RESET ") || result.startsWith("REFUSED "), "expected a reset, got " + result);
         long millis = Long.parseLong(result.substring(result.indexOf(' ') + 1));
@@ -343,8 +385,16 @@ class NodeTopologyTest {
         }
 
         String probe(String host, int port, int lines) {
+            return ask(host + ' ' + port + ' ' + lines);
+        }
+
+        String udp(String host, int port, int timeoutMillis) {
+            return ask("UDP " + host + ' ' + port + ' ' + timeoutMillis);
+        }
+
+        private String ask(String line) {
             try {
-                in.write(host + ' ' + port + ' ' + lines + '\n');
+                in.write(line + '\n');
                 in.flush();
                 return out.readLine();
             } catch (IOException e) {
@@ -420,7 +470,27 @@ class NodeTopologyTest {
                 metadata: {name: empty, namespace: default}
                 spec:
                   clusterIP: 10.96.0.50
-                  ports: [{name: http, port: 80, targetPort: 8080}]
+                  ports:
+                    - {name: http, port: 80, targetPort: 8080}
+                    - {name: dns, port: 53, targetPort: 8080, protocol: UDP}
+                """);
+        write("dns", """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: dns, namespace: default}
+                spec:
+                  type: NodePort
+                  clusterIP: 10.96.0.60
+                  ports: [{name: dns, port: 53, targetPort: 8080, protocol: UDP, nodePort: 30053}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: dns-1, namespace: default, labels: {kubernetes.io/service-name: dns}}
+                addressType: IPv4
+                ports: [{name: dns, port: 8080, protocol: UDP}]
+                endpoints:
+                  - {addresses: [10.244.1.2], nodeName: node, conditions: {ready: true}}
+                  - {addresses: [10.244.2.2], nodeName: other, conditions: {ready: true}}
                 """);
     }
 
