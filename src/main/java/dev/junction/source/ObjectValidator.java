@@ -1,6 +1,7 @@
 package dev.junction.source;
 
 import dev.junction.model.Addresses;
+import dev.junction.model.Cidr;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
 import io.kubernetes.client.openapi.models.V1ClientIPConfig;
@@ -92,6 +93,15 @@ public final class ObjectValidator {
         List<String> externalIps = nonNull(spec.getExternalIPs());
         for (int i = 0; i < externalIps.size(); i++) {
             checkIp("spec.externalIPs[" + i + "]", externalIps.get(i), problems);
+        }
+        // A range that cannot be read must not silently widen who may use the LoadBalancer IPs.
+        List<String> ranges = nonNull(spec.getLoadBalancerSourceRanges());
+        for (int i = 0; i < ranges.size(); i++) {
+            try {
+                Cidr.parse(ranges.get(i));
+            } catch (IllegalArgumentException e) {
+                problems.add("spec.loadBalancerSourceRanges[" + i + "]: " + e.getMessage());
+            }
         }
         checkAffinity(spec, problems);
         checkIngress(service.getStatus(), problems);
