@@ -27,14 +27,14 @@ final class Backend implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "127.0.0.1")
     String host;
 
-    @Option(names = "--echo-ports", split = ",", defaultValue = "")
-    List<Integer> echoPorts;
+    @Option(names = "--echo-ports", split = ",")
+    List<Integer> echoPorts = List.of();
 
     @Option(names = "--source-port", defaultValue = "0", description = "0 = none")
     int sourcePort;
 
-    @Option(names = "--udp-ports", split = ",", defaultValue = "")
-    List<Integer> udpPorts;
+    @Option(names = "--udp-ports", split = ",")
+    List<Integer> udpPorts = List.of();
 
     @Option(names = "--threads", defaultValue = "1")
     int threads;
