@@ -9,6 +9,9 @@ import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.source.file.ManifestSource;
+import dev.junction.source.kube.KubeClients;
+import dev.junction.source.kube.KubeSource;
+import java.nio.file.Path;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,23 +31,45 @@ public final class Junction implements AutoCloseable {
     private final ProxyConfig config;
     private Transport transport;
     private ControlPlane control;
-    private ManifestSource source;
+    private AutoCloseable source;
 
     public Junction(ProxyConfig config) {
         this.config = config;
     }
 
+    /**
+     * Starts everything; a Kubernetes configuration that cannot be found or loaded fails before anything
+     * is allocated.
+     *
+     * @throws IllegalArgumentException naming the problem with the source's configuration
+     */
     public Junction start() {
+        KubeClients.Connection api = null;
+        if (config.source() instanceof ProxyConfig.KubeApi kube) {
+            api = KubeClients.connect(kube.kubeconfig(), kube.master(), System.getenv(),
+                    Path.of(System.getProperty("user.home")));
+        }
         transport = Transport.create(Transport.Kind.AUTO, config.workers());
         TcpDataPlane tcp = new TcpDataPlane(transport,
                 new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout()));
         control = new ControlPlane(config.nodeName(), LbPolicy.parse(config.loadBalancing()),
                 Map.of(Protocol.TCP, tcp), Capture.none());
         control.start();
-        source = new ManifestSource(config.manifests(), control);
-        source.start();
-        log.info("junction started: node {}, {} transport, {} workers, manifests {}", config.nodeName(),
-                transport.name(), config.workers(), config.manifests());
+        String from;
+        if (api != null) {
+            KubeSource kube = new KubeSource(api.client(), config.nodeName(), control);
+            source = kube;
+            kube.start();
+            from = "Kubernetes API at " + api.client().getBasePath() + " (" + api.description() + ")";
+        } else {
+            Path dir = ((ProxyConfig.Manifests) config.source()).dir();
+            ManifestSource manifests = new ManifestSource(dir, control);
+            source = manifests;
+            manifests.start();
+            from = "manifests " + dir;
+        }
+        log.info("junction started: node {}, {} transport, {} workers, source: {}", config.nodeName(),
+                transport.name(), config.workers(), from);
         return this;
     }
 
@@ -59,7 +84,11 @@ public final class Junction implements AutoCloseable {
     @Override
     public void close() {
         if (source != null) {
-            source.close();
+            try {
+                source.close();
+            } catch (Exception e) {
+                log.warn("closing the source failed: {}", e.toString());
+            }
         }
         if (control != null) {
             control.close();

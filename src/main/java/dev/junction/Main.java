@@ -61,8 +61,8 @@ public final class Main implements Callable<Integer> {
     }
 
     static int run(ProxyConfig config) throws InterruptedException {
-        if (!Files.isDirectory(config.manifests())) {
-            throw new IllegalArgumentException("--manifests: " + config.manifests() + " is not a directory");
+        if (config.source() instanceof ProxyConfig.Manifests m && !Files.isDirectory(m.dir())) {
+            throw new IllegalArgumentException("--manifests: " + m.dir() + " is not a directory");
         }
         try (Junction junction = new Junction(config).start()) {
             awaitShutdown();
@@ -117,6 +117,16 @@ public final class Main implements Callable<Integer> {
                         + "reloaded when it changes.")
         Path manifests;
 
+        @Option(names = "--kubeconfig", paramLabel = "FILE",
+                description = "Kubeconfig for the Kubernetes API source. Without it and without --manifests, the "
+                        + "configuration is discovered like kubectl: KUBECONFIG, ~/.kube/config, in-cluster.")
+        Path kubeconfig;
+
+        @Option(names = "--master", paramLabel = "URL",
+                description = "Kubernetes API server URL; overrides the kubeconfig's server (use the API server's "
+                        + "own address, never the kubernetes Service ClusterIP).")
+        String master;
+
         @Option(names = "--capture", paramLabel = "MODE", defaultValue = "none",
                 converter = CaptureConverter.class,
                 description = "How Service traffic reaches Junction: none (bind only local addresses). "
@@ -148,14 +158,20 @@ public final class Main implements Callable<Integer> {
                         + "Default: ${DEFAULT-VALUE}.")
         Duration idleTimeout;
 
-        /** The validated configuration; {@code manifests} may be supplied by the caller (the demo). */
+        /**
+         * The validated configuration; {@code manifestsOverride} may be supplied by the caller (the demo).
+         * Without manifests the source is the Kubernetes API.
+         */
         public ProxyConfig config(Path manifestsOverride) {
             Path dir = manifestsOverride != null ? manifestsOverride : manifests;
-            if (dir == null) {
-                throw new IllegalArgumentException("--manifests DIR is required (a directory of Kubernetes manifests)");
+            if (dir != null && (kubeconfig != null || master != null)) {
+                throw new IllegalArgumentException("--manifests and " + (kubeconfig != null ? "--kubeconfig" : "--master")
+                        + " are alternative sources: give one");
             }
+            ProxyConfig.Source source = dir != null
+                    ? new ProxyConfig.Manifests(dir) : new ProxyConfig.KubeApi(kubeconfig, master);
             int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
-            return new ProxyConfig(dir, capture, nodeName(), n, lb.label(), connectTimeout, idleTimeout);
+            return new ProxyConfig(source, capture, nodeName(), n, lb.label(), connectTimeout, idleTimeout);
         }
 
         ProxyConfig config() {

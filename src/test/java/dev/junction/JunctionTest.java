@@ -61,7 +61,7 @@ class JunctionTest {
     }
 
     private Junction start() {
-        ProxyConfig config = new ProxyConfig(manifests, ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
+        ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
                 Duration.ofSeconds(1), Duration.ZERO);
         Junction j = new Junction(config).start();
         closeables.add(j);
