@@ -183,7 +183,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         do {
             Call call = calls.list(continueToken);
             call.timeout().timeout(settings.listTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            current = call;
+            track(call);
             try (Response response = call.execute()) {
                 if (response.code() == STATUS_GONE && continueToken != null) {
                     // The continue token expired between pages: start the list over.
@@ -238,7 +238,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         Call call = calls.watch(resourceVersion, timeoutSeconds);
         quietCancelled = false;
         lastActivityNanos = System.nanoTime();
-        current = call;
+        track(call);
         watching = true;
         try (Response response = call.execute()) {
             if (response.code() == STATUS_GONE) {
@@ -265,6 +265,14 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         } finally {
             watching = false;
             current = null;
+        }
+    }
+
+    /** Makes {@code call} the one close() and the watchdog cancel; a close that came first cancels it at once. */
+    private void track(Call call) {
+        current = call;
+        if (closed) {
+            call.cancel();
         }
     }
 
