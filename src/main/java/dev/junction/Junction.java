@@ -6,12 +6,16 @@ import dev.junction.control.ControlPlane;
 import dev.junction.dataplane.Transport;
 import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
+import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.source.file.ManifestSource;
 import dev.junction.source.kube.KubeClients;
 import dev.junction.source.kube.KubeSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +36,8 @@ public final class Junction implements AutoCloseable {
     private Transport transport;
     private ControlPlane control;
     private AutoCloseable source;
+    /** Served by the metrics endpoint of a later issue; recorded from the start. */
+    private final MeterRegistry meters = new SimpleMeterRegistry();
 
     public Junction(ProxyConfig config) {
         this.config = config;
@@ -52,8 +58,8 @@ public final class Junction implements AutoCloseable {
         transport = Transport.create(Transport.Kind.AUTO, config.workers());
         TcpDataPlane tcp = new TcpDataPlane(transport,
                 new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout()));
-        control = new ControlPlane(config.nodeName(), LbPolicy.parse(config.loadBalancing()),
-                Map.of(Protocol.TCP, tcp), Capture.none());
+        control = new ControlPlane(config.nodeName(), List.of(), LbPolicy.parse(config.loadBalancing()),
+                Map.of(Protocol.TCP, tcp), Capture.none(), ServiceBalancer::create, meters);
         control.start();
         String from;
         if (api != null) {
@@ -75,6 +81,10 @@ public final class Junction implements AutoCloseable {
 
     public ControlPlane control() {
         return control;
+    }
+
+    public MeterRegistry meters() {
+        return meters;
     }
 
     public Transport transport() {
