@@ -1,21 +1,18 @@
 package dev.junction;
 
 import static dev.junction.testing.Clients.backendName;
+import static dev.junction.testing.Clients.reachable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.junction.config.ProxyConfig;
+import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.TestBackend;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,19 +24,14 @@ class JunctionKubeTest {
 
     @Test
     void servesWhatTheApiServerHolds() throws Exception {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        InetAddress ip = InetAddress.getByAddress(
-                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
-            port = s.getLocalPort();
-        }
-        InetSocketAddress vip = new InetSocketAddress(ip, port);
+        InetSocketAddress vip = Clients.unusedLoopbackVip();
+        String ip = vip.getAddress().getHostAddress();
+        int port = vip.getPort();
         try (FakeApiServer api = FakeApiServer.start(); TestBackend backend = TestBackend.start("b1")) {
             api.apply("""
                     {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "web", "namespace": "shop"},
                      "spec": {"clusterIP": "%s", "ports": [{"name": "http", "port": %d}]}}
-                    """.formatted(ip.getHostAddress(), port));
+                    """.formatted(ip, port));
             api.apply("""
                     {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
                      "metadata": {"name": "web-1", "namespace": "shop", "labels": {"kubernetes.io/service-name": "web"}},
@@ -64,12 +56,4 @@ class JunctionKubeTest {
         }
     }
 
-    private static boolean reachable(InetSocketAddress address) {
-        try (Socket s = new Socket()) {
-            s.connect(address, 1_000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 }

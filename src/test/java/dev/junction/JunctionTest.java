@@ -1,6 +1,7 @@
 package dev.junction;
 
 import static dev.junction.testing.Clients.backendName;
+import static dev.junction.testing.Clients.reachable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -11,8 +12,6 @@ import dev.junction.testing.TestBackend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,13 +36,7 @@ class JunctionTest {
 
     @BeforeEach
     void pickClusterIp() throws IOException {
-        // A ClusterIP of its own in 127.0.0.0/8, so no other test or process can hold its port.
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        InetAddress ip = InetAddress.getByAddress(
-                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
-        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
-            vip = new InetSocketAddress(ip, s.getLocalPort());
-        }
+        vip = Clients.unusedLoopbackVip();
     }
 
     @AfterEach
@@ -186,12 +178,4 @@ class JunctionTest {
         Clients.assertReset(vip);
     }
 
-    private static boolean reachable(InetSocketAddress address) {
-        try (Socket s = new Socket()) {
-            s.connect(address, 1_000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 }

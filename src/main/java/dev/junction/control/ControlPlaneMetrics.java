@@ -27,25 +27,24 @@ final class ControlPlaneMetrics {
     final Counter serviceChanges;
 
     ControlPlaneMetrics(MeterRegistry registry) {
-        syncDuration = Timer.builder("kubeproxy.sync.proxy.rules.duration")
-                .description("Time to apply one batch of changes to the data plane")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofSeconds(60))
-                .register(registry);
-        networkProgramming = Timer.builder("kubeproxy.network.programming.duration")
-                .description("From an EndpointSlice's last-change-trigger-time to the change being live")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(5))
-                .register(registry);
-        eventToLive = Timer.builder("junction.event.to.live.duration")
-                .description("From a change reaching the control plane to it being live in the data plane")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofSeconds(60))
-                .register(registry);
+        syncDuration = histogram(registry, "kubeproxy.sync.proxy.rules.duration",
+                "Time to apply one batch of changes to the data plane", Duration.ofNanos(1_000), Duration.ofSeconds(60));
+        networkProgramming = histogram(registry, "kubeproxy.network.programming.duration",
+                "From an EndpointSlice's last-change-trigger-time to the change being live",
+                Duration.ofMillis(1), Duration.ofMinutes(5));
+        eventToLive = histogram(registry, "junction.event.to.live.duration",
+                "From a change reaching the control plane to it being live in the data plane",
+                Duration.ofNanos(1_000), Duration.ofSeconds(60));
         endpointChanges = Counter.builder("kubeproxy.sync.proxy.rules.endpoint.changes")
                 .description("EndpointSlice changes that changed a Service's endpoints").register(registry);
         serviceChanges = Counter.builder("kubeproxy.sync.proxy.rules.service.changes")
                 .description("Service changes recorded").register(registry);
+    }
+
+    private static Timer histogram(MeterRegistry registry, String name, String description, Duration min,
+            Duration max) {
+        return Timer.builder(name).description(description).publishPercentileHistogram()
+                .minimumExpectedValue(min).maximumExpectedValue(max).register(registry);
     }
 
     /** Records the network programming latency of {@code slice} going live at {@code liveMillis} (epoch). */

@@ -3,6 +3,7 @@ package dev.junction.source.kube;
 import static dev.junction.source.kube.ApiObjects.service;
 import static dev.junction.source.kube.ApiObjects.slice;
 import static dev.junction.testing.Clients.backendName;
+import static dev.junction.testing.Clients.reachable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -13,6 +14,7 @@ import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.FakeApiServer.Resource;
@@ -22,8 +24,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,12 +55,7 @@ class KubeSourceTrafficTest {
         control.start();
         closeables.add(control);
         sink = new RecordingSink(control);
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        InetAddress ip = InetAddress.getByAddress(
-                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
-        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
-            vip = new InetSocketAddress(ip, s.getLocalPort());
-        }
+        vip = Clients.unusedLoopbackVip();
         backends = new ArrayList<>();
         TestBackend first = TestBackend.start("b1");
         backends.add(first);
@@ -179,12 +173,4 @@ class KubeSourceTrafficTest {
         Conditions.awaitEquals("the fixed slice to apply", Set.of("b3"), () -> namesSeen(4));
     }
 
-    private static boolean reachable(InetSocketAddress address) {
-        try (Socket s = new Socket()) {
-            s.connect(address, 1_000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 }
