@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URLDecoder;
@@ -31,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * with resourceVersions, label selectors ({@code key}, {@code !key}, {@code key=value}), field
  * selectors ({@code metadata.name}, {@code metadata.namespace}), bookmarks, and {@code 410 Gone}
  * for a watch from before the last compaction. Tests drive it: apply and delete objects, compact,
- * expire, stall or abruptly drop open watches, and hold list responses. Lists are never paged.
+ * expire, stall or abruptly drop open watches, hold list responses, and go away and come back. Lists are never paged.
  * Thread-safe; every change is written to open watches before the call returns.
  */
 public final class FakeApiServer implements AutoCloseable {
@@ -66,8 +67,8 @@ public final class FakeApiServer implements AutoCloseable {
     private record Change(long version, Resource resource, JsonObject before, JsonObject after) {
     }
 
-    private final ServerSocket server;
-    private final Thread acceptor;
+    private final int port;
+    private volatile ServerSocket server;
     private final Object lock = new Object();
     private final Map<Resource, Map<String, JsonObject>> objects = new HashMap<>();
     private final List<Change> history = new ArrayList<>();
@@ -83,10 +84,36 @@ public final class FakeApiServer implements AutoCloseable {
         for (Resource r : Resource.values()) {
             objects.put(r, new TreeMap<>());
         }
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        acceptor = new Thread(this::acceptLoop, "fake-apiserver");
+        listen(0);
+        port = server.getLocalPort();
+    }
+
+    private void listen(int onPort) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 50);
+        server = socket;
+        Thread acceptor = new Thread(() -> acceptLoop(socket), "fake-apiserver");
         acceptor.setDaemon(true);
         acceptor.start();
+    }
+
+    /** The server goes away: new connections are refused and every open one is reset. State is kept. */
+    public void outage() throws IOException {
+        server.close();
+        synchronized (lock) {
+            for (Watch w : List.copyOf(watches)) {
+                w.reset();
+            }
+        }
+        for (Socket s : connections) {
+            s.close();
+        }
+    }
+
+    /** Back after {@link #outage()}, on the same port, with every change made meanwhile. */
+    public void recover() throws IOException {
+        listen(port);
     }
 
     public static FakeApiServer start() {
@@ -98,7 +125,7 @@ public final class FakeApiServer implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + server.getLocalPort();
+        return "http://127.0.0.1:" + port;
     }
 
     /** Adds or replaces an object given as JSON (kind, metadata.name and metadata.namespace decide where). */
@@ -225,10 +252,10 @@ public final class FakeApiServer implements AutoCloseable {
         }
     }
 
-    private void acceptLoop() {
-        while (!server.isClosed()) {
+    private void acceptLoop(ServerSocket socket) {
+        while (!socket.isClosed()) {
             try {
-                Socket s = server.accept();
+                Socket s = socket.accept();
                 connections.add(s);
                 Thread t = new Thread(() -> serve(s), "fake-apiserver-conn");
                 t.setDaemon(true);

@@ -340,7 +340,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             return;
         }
         String consequence = delivered.containsKey(key) ? "keeping its last good version" : "skipping it";
-        reporter.accept(kind + ' ' + (key.isEmpty() ? "(unnamed)" : key) + ": " + reason + "; " + consequence);
+        reporter.accept(kind + ' ' + key + ": " + reason + "; " + consequence);
     }
 
     private void failed(String reason) {
@@ -383,7 +383,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private static String key(JsonObject json) {
         JsonObject metadata = object(json, "metadata");
         String namespace = string(metadata, "namespace");
-        String name = String.valueOf(string(metadata, "name"));
+        String name = string(metadata, "name");
+        if (name == null || name.isEmpty()) {
+            name = "(unnamed)";
+        }
         return namespace == null || namespace.isEmpty() ? name : namespace + '/' + name;
     }
 

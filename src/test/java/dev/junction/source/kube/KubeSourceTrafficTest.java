@@ -75,8 +75,10 @@ class KubeSourceTrafficTest {
     }
 
     private void startSource() {
+        // Quick retries, so that recovering from an outage does not make the test slow.
         KubeSource source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, problems::add,
-                WatchSettings.defaults());
+                new WatchSettings(Duration.ofMinutes(5), Duration.ofMillis(20), Duration.ofMillis(200),
+                        Duration.ofSeconds(10)));
         source.start();
         // Closed before the control plane, as Junction does.
         closeables.add(source);
@@ -131,6 +133,25 @@ class KubeSourceTrafficTest {
 
         api.delete(Resource.SERVICES, "shop", "web");
         Conditions.await("the listener to close with its Service", () -> !reachable(vip));
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void apiServerOutageKeepsServingAndCatchesUpAfter() throws IOException {
+        api.apply(service("web", vip));
+        api.apply(webSlice(0, 1));
+        startSource();
+        Conditions.await("the service to listen", () -> reachable(vip));
+        Conditions.awaitEquals("traffic to b1 and b2", Set.of("b1", "b2"), () -> namesSeenOrRefused(6));
+
+        api.outage();
+        // Every connection made while the API server is gone still reaches the last applied endpoints.
+        for (int i = 0; i < 10; i++) {
+            assertEquals(Set.of("b1", "b2"), namesSeen(2), "round " + i + " during the outage");
+        }
+        api.apply(webSlice(2));
+        api.recover();
+        Conditions.awaitEquals("the change made during the outage", Set.of("b3"), () -> namesSeen(4));
         assertEquals(List.of(), problems);
     }
 
