@@ -18,7 +18,7 @@ final class ApiObjects {
     static String service(String name, String clusterIp, int port, String extraSpec) {
         return """
                 {"kind": "Service", "apiVersion": "v1",
-                 "metadata": {"name": "%s", "namespace": "shop", "uid": "u-%s"},
+                 "metadata": {"name": "%s", "namespace": "shop", "uid": "u-%s", "creationTimestamp": "2026-01-02T03:04:05Z"},
                  "spec": {%s "clusterIP": "%s", "clusterIPs": ["%s"], "type": "ClusterIP",
                           "ports": [{"name": "http", "port": %d, "protocol": "TCP", "targetPort": 8080}]}}
                 """.formatted(name, name, extraSpec, clusterIp, clusterIp, port);

@@ -219,7 +219,11 @@ class KubeSourceTest {
         api.apply(slice("web-1", "web", 8080, "10.1.0.1").replace("\"conditions\": {\"ready\": true}",
                 "\"conditions\": {\"ready\": true, \"quantum\": true}, \"newEndpointField\": 1"));
         awaitEvent(WEB_SLICE);
-        assertEquals("10.0.0.1", ((V1Service) sink.last(WEB)).getSpec().getClusterIP());
+        V1Service web = (V1Service) sink.last(WEB);
+        assertEquals("10.0.0.1", web.getSpec().getClusterIP());
+        // The scalar adapters survive the swap to lenient decoding: dates, int-or-string.
+        assertEquals(2026, web.getMetadata().getCreationTimestamp().getYear());
+        assertEquals(8080, web.getSpec().getPorts().get(0).getTargetPort().getIntValue());
         assertEquals(List.of(), problems);
     }
 
