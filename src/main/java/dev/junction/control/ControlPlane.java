@@ -160,6 +160,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     : RouteBuilder.build(svc, slices.slices(key), node(), defaultPolicy, log::warn);
             changes += programmer.apply(key, built);
         }
+        programmer.flush();
         if (justSynced) {
             log.info("sources synced: {} services, {} frontends listening", services.keys().size(),
                     programmer.listening());
