@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * with resourceVersions, label selectors ({@code key}, {@code !key}, {@code key=value}), field
  * selectors ({@code metadata.name}, {@code metadata.namespace}), bookmarks, and {@code 410 Gone}
  * for a watch from before the last compaction. Tests drive it: apply and delete objects, compact,
- * expire, stall or abruptly drop open watches, hold list responses, and go away and come back. Lists are never paged.
+ * expire, stall or abruptly drop open watches, hold list responses, page lists, expire continue tokens,
+ * and go away and come back.
  * Thread-safe; every change is written to open watches before the call returns.
  */
 public final class FakeApiServer implements AutoCloseable {
@@ -77,6 +78,12 @@ public final class FakeApiServer implements AutoCloseable {
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
     private final Map<Resource, Integer> failingLists = new ConcurrentHashMap<>();
+    /** Pages served and not yet finished, by continue token: the rest of a consistent snapshot. */
+    private final Map<String, List<JsonObject>> pages = new ConcurrentHashMap<>();
+    private final Map<String, String> pageVersions = new ConcurrentHashMap<>();
+    private volatile int maxPage = Integer.MAX_VALUE;
+    private volatile boolean expireContinue;
+    private int tokens;
     private long version = 100;
     private long compactedBelow;
 
@@ -216,6 +223,16 @@ public final class FakeApiServer implements AutoCloseable {
         }
     }
 
+    /** Lists return at most {@code n} items per page (with a continue token), whatever limit the client asks. */
+    public void maxPage(int n) {
+        maxPage = n;
+    }
+
+    /** The next list request with a continue token gets 410 Gone, as when the token has expired. */
+    public void expireNextContinue() {
+        expireContinue = true;
+    }
+
     /** The next {@code n} list requests for {@code resource} fail with 500 Internal Server Error. */
     public void failLists(Resource resource, int n) {
         failingLists.put(resource, n);
@@ -320,24 +337,56 @@ public final class FakeApiServer implements AutoCloseable {
             respond(out, 500, status(500, "InternalError", "injected failure").toString());
             return;
         }
-        JsonObject list = new JsonObject();
-        list.addProperty("kind", resource.kind + "List");
-        list.addProperty("apiVersion", resource.apiVersion);
-        JsonArray items = new JsonArray();
-        synchronized (lock) {
-            JsonObject metadata = new JsonObject();
-            metadata.addProperty("resourceVersion", String.valueOf(version));
-            list.add("metadata", metadata);
-            for (JsonObject o : objects.get(resource).values()) {
-                if (matches(o, query)) {
-                    // Items of a real list carry no kind or apiVersion.
-                    JsonObject item = o.deepCopy();
-                    item.remove("kind");
-                    item.remove("apiVersion");
-                    items.add(item);
+        String token = query.get("continue");
+        List<JsonObject> snapshot;
+        String listVersion;
+        if (token != null && !token.isEmpty()) {
+            if (expireContinue) {
+                expireContinue = false;
+                respond(out, 410, status(410, "Expired", "the provided continue parameter is too old").toString());
+                return;
+            }
+            snapshot = pages.remove(token);
+            listVersion = pageVersions.remove(token);
+            if (snapshot == null) {
+                respond(out, 400, status(400, "BadRequest", "unknown continue token").toString());
+                return;
+            }
+        } else {
+            snapshot = new ArrayList<>();
+            synchronized (lock) {
+                listVersion = String.valueOf(version);
+                for (JsonObject o : objects.get(resource).values()) {
+                    if (matches(o, query)) {
+                        // Items of a real list carry no kind or apiVersion.
+                        JsonObject item = o.deepCopy();
+                        item.remove("kind");
+                        item.remove("apiVersion");
+                        snapshot.add(item);
+                    }
                 }
             }
         }
+        String limit = query.get("limit");
+        int page = Math.min(maxPage, limit == null ? Integer.MAX_VALUE : Integer.parseInt(limit));
+        JsonObject list = new JsonObject();
+        list.addProperty("kind", resource.kind + "List");
+        list.addProperty("apiVersion", resource.apiVersion);
+        JsonObject metadata = new JsonObject();
+        metadata.addProperty("resourceVersion", listVersion);
+        if (snapshot.size() > page) {
+            String next;
+            synchronized (lock) {
+                next = "page-" + (++tokens);
+            }
+            pages.put(next, new ArrayList<>(snapshot.subList(page, snapshot.size())));
+            pageVersions.put(next, listVersion);
+            metadata.addProperty("continue", next);
+            snapshot = snapshot.subList(0, page);
+        }
+        list.add("metadata", metadata);
+        JsonArray items = new JsonArray();
+        snapshot.forEach(items::add);
         list.add("items", items);
         respond(out, 200, list.toString());
     }

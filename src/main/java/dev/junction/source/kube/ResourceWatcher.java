@@ -180,7 +180,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         List<JsonObject> items = new ArrayList<>();
         String continueToken = null;
         String listVersion = null;
-        do {
+        while (true) {
             Call call = calls.list(continueToken);
             call.timeout().timeout(settings.listTimeout().toMillis(), TimeUnit.MILLISECONDS);
             track(call);
@@ -212,7 +212,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             } finally {
                 current = null;
             }
-        } while (continueToken != null);
+            if (continueToken == null) {
+                break;
+            }
+        }
         replace(items);
         resourceVersion = listVersion;
         log.debug("{}: listed {} objects at resourceVersion {}", kind, items.size(), listVersion);

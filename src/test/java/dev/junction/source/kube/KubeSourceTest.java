@@ -168,6 +168,23 @@ class KubeSourceTest {
     }
 
     @Test
+    void pagedListStartsOverWhenItsContinueTokenExpires() {
+        for (int i = 1; i <= 5; i++) {
+            api.apply(service("svc-" + i, "10.0.0." + i, 80, ""));
+        }
+        api.maxPage(2);
+        api.expireNextContinue();
+        start();
+        awaitEvent("synced");
+        for (int i = 1; i <= 5; i++) {
+            assertEquals(1, sink.count("upsert V1Service shop/svc-" + i), sink.events().toString());
+        }
+        // First page, the expired continue, then three pages from the start.
+        assertEquals(5, api.count("LIST /api/v1/services"), api.requests().toString());
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
     void failedListsAreRetried() {
         api.apply(service("web", "10.0.0.1", 80, ""));
         api.failLists(Resource.SERVICES, 2);
