@@ -15,7 +15,12 @@ import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.source.file.ManifestSource;
+import dev.junction.source.kube.KubeClients;
+import dev.junction.source.kube.KubeSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -38,13 +43,26 @@ public final class Junction implements AutoCloseable {
     private Transport transport;
     private Capture capture;
     private ControlPlane control;
-    private ManifestSource source;
+    private AutoCloseable source;
+    /** Served by the metrics endpoint of a later issue; recorded from the start. */
+    private final MeterRegistry meters = new SimpleMeterRegistry();
 
     public Junction(ProxyConfig config) {
         this.config = config;
     }
 
+    /**
+     * Starts everything; a Kubernetes configuration that cannot be found or loaded fails before anything
+     * is allocated.
+     *
+     * @throws IllegalArgumentException naming the problem with the source's configuration
+     */
     public Junction start() {
+        KubeClients.Connection api = null;
+        if (config.source() instanceof ProxyConfig.KubeApi kube) {
+            api = KubeClients.connect(kube.kubeconfig(), kube.master(), System.getenv(),
+                    Path.of(System.getProperty("user.home")));
+        }
         boolean route = config.capture() == ProxyConfig.CaptureMode.ROUTE;
         List<Cidr> nodePortCidrs = config.nodePortAddresses().stream().map(Cidr::parse).toList();
         // Standalone mode serves NodePorts only when asked; on a node they are part of the job.
@@ -59,18 +77,33 @@ public final class Junction implements AutoCloseable {
         UdpDataPlane udp = new UdpDataPlane(transport,
                 UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
         control = new ControlPlane(config.nodeName(), nodePortAddresses, LbPolicy.parse(config.loadBalancing()),
-                Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create);
+                Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, meters);
         control.start();
-        source = new ManifestSource(config.manifests(), control);
-        source.start();
-        log.info("junction started: node {}, capture {}, {} transport, {} workers, NodePort addresses {}, manifests {}",
+        String from;
+        if (api != null) {
+            KubeSource kube = new KubeSource(api.client(), config.nodeName(), control);
+            source = kube;
+            kube.start();
+            from = "Kubernetes API at " + api.client().getBasePath() + " (" + api.description() + ")";
+        } else {
+            Path dir = ((ProxyConfig.Manifests) config.source()).dir();
+            ManifestSource manifests = new ManifestSource(dir, control);
+            source = manifests;
+            manifests.start();
+            from = "manifests " + dir;
+        }
+        log.info("junction started: node {}, capture {}, {} transport, {} workers, NodePort addresses {}, source: {}",
                 config.nodeName(), config.capture().label(), transport.name(), config.workers(),
-                nodePortAddresses.stream().map(InetAddress::getHostAddress).toList(), config.manifests());
+                nodePortAddresses.stream().map(InetAddress::getHostAddress).toList(), from);
         return this;
     }
 
     public ControlPlane control() {
         return control;
+    }
+
+    public MeterRegistry meters() {
+        return meters;
     }
 
     public Transport transport() {
@@ -80,7 +113,11 @@ public final class Junction implements AutoCloseable {
     @Override
     public void close() {
         if (source != null) {
-            source.close();
+            try {
+                source.close();
+            } catch (Exception e) {
+                log.warn("closing the source failed: {}", e.toString());
+            }
         }
         if (control != null) {
             control.close();

@@ -65,8 +65,8 @@ public final class Main implements Callable<Integer> {
     }
 
     static int run(ProxyConfig config) throws InterruptedException {
-        if (!Files.isDirectory(config.manifests())) {
-            throw new IllegalArgumentException("--manifests: " + config.manifests() + " is not a directory");
+        if (config.source() instanceof ProxyConfig.Manifests m && !Files.isDirectory(m.dir())) {
+            throw new IllegalArgumentException("--manifests: " + m.dir() + " is not a directory");
         }
         try (Junction junction = new Junction(config).start()) {
             awaitShutdown();
@@ -141,6 +141,16 @@ public final class Main implements Callable<Integer> {
                         + "reloaded when it changes.")
         Path manifests;
 
+        @Option(names = "--kubeconfig", paramLabel = "FILE",
+                description = "Kubeconfig for the Kubernetes API source. Without it and without --manifests, the "
+                        + "configuration is discovered like kubectl: KUBECONFIG, ~/.kube/config, in-cluster.")
+        Path kubeconfig;
+
+        @Option(names = "--master", paramLabel = "URL",
+                description = "Kubernetes API server URL; overrides the kubeconfig's server (use the API server's "
+                        + "own address, never the kubernetes Service ClusterIP).")
+        String master;
+
         @Option(names = "--capture", paramLabel = "MODE", converter = CaptureConverter.class,
                 description = "How Service traffic reaches Junction: route (a local route per virtual IP, "
                         + "needs root and epoll) or none (bind only addresses already local). "
@@ -195,17 +205,20 @@ public final class Main implements Callable<Integer> {
 
         /**
          * The validated configuration; {@code manifests} and the capture mode may be supplied by the caller
-         * (the demo, which serves loopback only).
+         * (the demo, which serves loopback only). Without manifests the source is the Kubernetes API.
          */
         public ProxyConfig config(Path manifestsOverride, ProxyConfig.CaptureMode captureOverride) {
             Path dir = manifestsOverride != null ? manifestsOverride : manifests;
-            if (dir == null) {
-                throw new IllegalArgumentException("--manifests DIR is required (a directory of Kubernetes manifests)");
+            if (dir != null && (kubeconfig != null || master != null)) {
+                throw new IllegalArgumentException("--manifests and " + (kubeconfig != null ? "--kubeconfig" : "--master")
+                        + " are alternative sources: give one");
             }
+            ProxyConfig.Source source = dir != null
+                    ? new ProxyConfig.Manifests(dir) : new ProxyConfig.KubeApi(kubeconfig, master);
             int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
             ProxyConfig.CaptureMode mode = captureOverride != null ? captureOverride
                     : capture != null ? capture : defaultCapture();
-            return new ProxyConfig(dir, mode, nodeName(), n, lb.label(), connectTimeout, idleTimeout,
+            return new ProxyConfig(source, mode, nodeName(), n, lb.label(), connectTimeout, idleTimeout,
                     udpIdleTimeout, udpMaxSessions, nodePortAddresses == null ? List.of() : nodePortAddresses,
                     keepRoutes);
         }

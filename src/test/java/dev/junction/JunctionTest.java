@@ -1,6 +1,7 @@
 package dev.junction;
 
 import static dev.junction.testing.Clients.backendName;
+import static dev.junction.testing.Clients.reachable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -13,8 +14,6 @@ import dev.junction.testing.UdpEchoBackend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,7 +24,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,13 +40,7 @@ class JunctionTest {
 
     @BeforeEach
     void pickClusterIp() throws IOException {
-        // A ClusterIP of its own in 127.0.0.0/8, so no other test or process can hold its port.
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        InetAddress ip = InetAddress.getByAddress(
-                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
-        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
-            vip = new InetSocketAddress(ip, s.getLocalPort());
-        }
+        vip = Clients.unusedLoopbackVip();
     }
 
     @AfterEach
@@ -65,8 +57,9 @@ class JunctionTest {
     }
 
     private Junction start() {
-        ProxyConfig config = new ProxyConfig(manifests, ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
-                Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30), 1024, List.of(), false);
+        ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE,
+                "node-a", 2, "round-robin", Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30), 1024,
+                List.of(), false);
         Junction j = new Junction(config).start();
         closeables.add(j);
         return j;
@@ -233,14 +226,5 @@ class JunctionTest {
     private static boolean answeredBy(UdpClient client, String backend) {
         UdpClient.Reply r = client.ask("ping".getBytes(StandardCharsets.US_ASCII), Duration.ofMillis(200));
         return r != null && r.backend().equals(backend);
-    }
-
-    private static boolean reachable(InetSocketAddress address) {
-        try (Socket s = new Socket()) {
-            s.connect(address, 1_000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

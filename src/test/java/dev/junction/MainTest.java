@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,9 +34,20 @@ class MainTest {
         assertEquals(0, run("--help"));
         for (String flag : new String[] {"--manifests", "--capture", "--hostname-override", "--workers", "--lb",
                 "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions",
-                "--nodeport-addresses", "--keep-routes", "cleanup"}) {
+                "--nodeport-addresses", "--keep-routes", "cleanup", "--kubeconfig", "--master"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
+    }
+
+    @Test
+    void runWithNoSourceAndNothingToDiscoverIsOneLineAndExitCodeTwo() {
+        // Discovery reads the real environment; only meaningful where there is nothing to discover.
+        Assumptions.assumeTrue(System.getenv("KUBECONFIG") == null && System.getenv("KUBERNETES_SERVICE_HOST") == null
+                && !Files.exists(Path.of(System.getProperty("user.home"), ".kube", "config")));
+        assertEquals(2, run("run"));
+        String message = err.toString().strip();
+        assertEquals(1, message.lines().count(), "one line: " + message);
+        assertTrue(message.contains("--manifests") && message.contains("--kubeconfig"), message);
     }
 
     @ParameterizedTest
@@ -45,7 +58,10 @@ class MainTest {
         "run --connect-timeout soon                       | soon",
         "run --workers many                               | many",
         "run --workers 0 --manifests .                    | --workers",
-        "run                                              | --manifests",
+        "run --manifests . --kubeconfig /etc/hosts         | --kubeconfig",
+        "run --manifests . --master https://10.0.0.1:6443  | --master",
+        "run --kubeconfig /no/such/file                   | /no/such/file",
+        "run --master 10.0.0.1:6443                       | --master",
         "run --manifests /no/such/dir                     | /no/such/dir",
         "run --idle-timeout=-5s                           | -5s",
         "run --udp-idle-timeout 0 --manifests .           | --udp-idle-timeout",

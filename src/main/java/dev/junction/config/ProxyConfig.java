@@ -10,7 +10,7 @@ import java.util.Objects;
  * Everything Junction is configured with, immutable and validated on construction: a bad value fails
  * with one message naming the setting and the reason.
  *
- * @param manifests       directory of Kubernetes manifests to serve (the file source)
+ * @param source          where the desired state comes from: a manifest directory or the Kubernetes API
  * @param capture         how Service traffic reaches the listeners
  * @param nodeName        this node's name, for Local traffic policies and topology hints
  * @param workers         event loops
@@ -25,7 +25,7 @@ import java.util.Objects;
  * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
  */
 public record ProxyConfig(
-        Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
+        Source source, CaptureMode capture, String nodeName, int workers, String loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
         List<String> nodePortAddresses, boolean keepRoutes) {
 
@@ -50,14 +50,37 @@ public record ProxyConfig(
      * A configuration with default UDP settings, without NodePort address selection, that removes its
      * routes on shutdown.
      */
-    public ProxyConfig(Path manifests, CaptureMode capture, String nodeName, int workers, String loadBalancing,
+    public ProxyConfig(Source source, CaptureMode capture, String nodeName, int workers, String loadBalancing,
             Duration connectTimeout, Duration idleTimeout) {
-        this(manifests, capture, nodeName, workers, loadBalancing, connectTimeout, idleTimeout,
+        this(source, capture, nodeName, workers, loadBalancing, connectTimeout, idleTimeout,
                 DEFAULT_UDP_IDLE_TIMEOUT, DEFAULT_UDP_MAX_SESSIONS, List.of(), false);
     }
 
+    /** The source of Services, EndpointSlices and the Node: the two are alternatives. */
+    public sealed interface Source permits Manifests, KubeApi {
+    }
+
+    /** The file source: a directory of manifests, reloaded when it changes. */
+    public record Manifests(Path dir) implements Source {
+        public Manifests {
+            Objects.requireNonNull(dir, "--manifests: directory");
+        }
+    }
+
+    /**
+     * The Kubernetes API. Both fields are optional: without {@code kubeconfig} the configuration is
+     * discovered as kubectl does (KUBECONFIG, ~/.kube/config, in-cluster); {@code master} overrides the server.
+     */
+    public record KubeApi(Path kubeconfig, String master) implements Source {
+        public KubeApi {
+            if (master != null && !(master.startsWith("https://") || master.startsWith("http://"))) {
+                throw new IllegalArgumentException("--master: \"" + master + "\" is not an http:// or https:// URL");
+            }
+        }
+    }
+
     public ProxyConfig {
-        Objects.requireNonNull(manifests, "--manifests is required");
+        Objects.requireNonNull(source, "source");
         Objects.requireNonNull(capture, "capture");
         if (nodeName == null || nodeName.isBlank()) {
             throw new IllegalArgumentException("--hostname-override: node name must not be empty");

@@ -10,6 +10,8 @@ import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import dev.junction.source.ObjectSink;
 import io.kubernetes.client.common.KubernetesObject;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -37,9 +39,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final long AFFINITY_SWEEP_MILLIS = 10_000;
 
-    /** A change from a source, or the end of its initial state. */
-    private record Event(KubernetesObject object, boolean deleted) {
-        static final Event SYNCED = new Event(null, false);
+    /** A change from a source, or the end of its initial state (no object); stamped when received. */
+    private record Event(KubernetesObject object, boolean deleted, long receivedNanos) {
+        boolean isSynced() {
+            return object == null;
+        }
     }
 
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
@@ -52,6 +56,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final LbPolicy defaultPolicy;
     private final Thread thread;
     private final Set<ServiceKey> dirty = new HashSet<>();
+    private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
+    private final ControlPlaneMetrics metrics;
     private String zone;
     private boolean synced;
     private volatile boolean running = true;
@@ -59,6 +65,14 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
             Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers) {
+        this(nodeName, nodePortAddresses, defaultPolicy, planes, capture, balancers, new SimpleMeterRegistry());
+    }
+
+    /** A control plane that records its metrics (sync duration, network programming latency, ...) in {@code meters}. */
+    public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
+            Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers,
+            MeterRegistry meters) {
+        this.metrics = new ControlPlaneMetrics(meters);
         this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
         this.nodePortAddresses = List.copyOf(nodePortAddresses);
         this.defaultPolicy = defaultPolicy;
@@ -78,17 +92,17 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     @Override
     public void upsert(KubernetesObject object) {
-        queue.add(new Event(object, false));
+        queue.add(new Event(Objects.requireNonNull(object, "object"), false, System.nanoTime()));
     }
 
     @Override
     public void delete(KubernetesObject object) {
-        queue.add(new Event(object, true));
+        queue.add(new Event(Objects.requireNonNull(object, "object"), true, System.nanoTime()));
     }
 
     @Override
     public void synced() {
-        queue.add(Event.SYNCED);
+        queue.add(new Event(null, false, System.nanoTime()));
     }
 
     /** Batches applied since start; lets tests and health checks see that the queue drained. */
@@ -123,9 +137,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     private void applyBatch(List<Event> batch) {
+        long start = System.nanoTime();
         boolean justSynced = false;
         for (Event e : batch) {
-            if (e == Event.SYNCED) {
+            if (e.isSynced()) {
                 justSynced |= !synced;
                 synced = true;
             } else {
@@ -133,6 +148,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             }
         }
         if (!synced) {
+            changedSlices.clear();
             return;
         }
         if (justSynced) {
@@ -146,14 +162,28 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     : RouteBuilder.build(svc, slices.slices(key), node(), defaultPolicy, log::warn);
             changes += programmer.apply(key, built);
         }
+        programmer.flush();
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
         capture.flush();
         if (justSynced) {
             log.info("sources synced: {} services, {} frontends listening", services.keys().size(),
                     programmer.listening());
         }
+        long live = System.nanoTime();
+        metrics.syncDuration.record(live - start, TimeUnit.NANOSECONDS);
+        // Changes queued before the first sync waited for the other lists, not for the control plane.
+        if (!justSynced) {
+            for (Event e : batch) {
+                metrics.eventToLive.record(live - e.receivedNanos(), TimeUnit.NANOSECONDS);
+            }
+            long liveMillis = System.currentTimeMillis();
+            for (V1EndpointSlice slice : changedSlices) {
+                metrics.programmed(slice, liveMillis);
+            }
+        }
         log.debug("applied {} events for {} services: {} frontend changes", batch.size(), dirty.size(), changes);
         dirty.clear();
+        changedSlices.clear();
         appliedBatches++;
     }
 
@@ -163,9 +193,17 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             ServiceKey key = ServiceKey.of(svc.getMetadata());
             if (e.deleted() ? services.delete(key) : services.upsert(svc)) {
                 dirty.add(key);
+                metrics.serviceChanges.increment();
             }
         } else if (o instanceof V1EndpointSlice slice) {
-            dirty.addAll(e.deleted() ? slices.delete(slice) : slices.upsert(slice));
+            Set<ServiceKey> touched = e.deleted() ? slices.delete(slice) : slices.upsert(slice);
+            if (!touched.isEmpty()) {
+                dirty.addAll(touched);
+                metrics.endpointChanges.increment();
+                if (!e.deleted()) {
+                    changedSlices.add(slice);
+                }
+            }
         } else if (o instanceof V1Node node) {
             recordNode(node, e.deleted());
         }

@@ -2,7 +2,6 @@ package dev.junction.control;
 
 import dev.junction.capture.Capture;
 import dev.junction.dataplane.DataPlane;
-import dev.junction.dataplane.FrontendBindException;
 import dev.junction.dataplane.FrontendHandle;
 import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceBalancer;
@@ -19,9 +18,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Turns one Service's desired routes into listeners: opens frontends that are new, swaps the table of
- * those whose route changed (one volatile write each), closes those that went away, and leaves identical
- * ones alone. Owns the long-lived {@link ServiceBalancer} of every service port. Runs on the control thread.
+ * Turns one Service's desired routes into listeners: opens frontends that are new (all of a batch at once,
+ * in {@link #flush}), swaps the table of those whose route changed (one volatile write each), closes those
+ * that went away, and leaves identical ones alone. Owns the long-lived {@link ServiceBalancer} of every service port. Runs on the control thread.
  */
 final class Programmer {
 
@@ -33,6 +32,7 @@ final class Programmer {
     private final Map<ServiceKey, Map<Frontend, ServiceRoute>> desired = new HashMap<>();
     private final Map<Frontend, Programmed> programmed = new HashMap<>();
     private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
+    private final List<PendingOpen> pending = new ArrayList<>();
 
     Programmer(Map<Protocol, DataPlane> planes, Capture capture,
             Function<ServicePortName, ServiceBalancer> newBalancer, Consumer<String> problems) {
@@ -42,8 +42,15 @@ final class Programmer {
         this.problems = problems;
     }
 
-    /** A frontend as programmed: its owner, the route it serves, and its listener (null if it failed to bind). */
+    /**
+     * A frontend as programmed: its owner, the route it serves, and its listener (null while waiting for
+     * {@link #flush} or when it failed to bind).
+     */
     private record Programmed(ServiceKey owner, ServiceRoute route, FrontendHandle handle) {
+    }
+
+    /** A new frontend waiting for {@link #flush}; {@code placeholder} is its entry in {@code programmed}. */
+    private record PendingOpen(Frontend frontend, EndpointTable table, Programmed placeholder) {
     }
 
     /**
@@ -112,27 +119,54 @@ final class Programmer {
                 }
                 continue;
             }
-            programmed.put(f, new Programmed(service, route, open(service, f, tables.get(i))));
+            // Owned from now on (a second Service claiming it is refused); bound by flush().
+            Programmed placeholder = new Programmed(service, route, null);
+            programmed.put(f, placeholder);
+            pending.add(new PendingOpen(f, tables.get(i), placeholder));
             changes++;
         }
         return changes;
     }
 
-    private FrontendHandle open(ServiceKey service, Frontend f, EndpointTable table) {
-        DataPlane plane = planes.get(f.protocol());
-        if (plane == null) {
-            problems.accept(service + ": " + f + ": " + f.protocol() + " is not served by this data plane");
-            return null;
+    /**
+     * Opens the frontends that {@link #apply} calls since the last flush added, all binds of a protocol
+     * at once (the first sync of 10,000 Services would otherwise wait for 10,000 binds in turn). The
+     * control plane calls it once after applying a batch; until then a new frontend has no listener.
+     */
+    void flush() {
+        if (pending.isEmpty()) {
+            return;
         }
-        if (!capture.claim(f)) {
-            return null;
+        Map<Protocol, List<PendingOpen>> byProtocol = new LinkedHashMap<>();
+        for (PendingOpen o : pending) {
+            Frontend f = o.frontend();
+            if (programmed.get(f) != o.placeholder()) {
+                continue;
+            }
+            if (!planes.containsKey(f.protocol())) {
+                problems.accept(o.placeholder().owner() + ": " + f + ": " + f.protocol()
+                        + " is not served by this data plane");
+            } else if (capture.claim(f)) {
+                byProtocol.computeIfAbsent(f.protocol(), k -> new ArrayList<>()).add(o);
+            }
         }
-        try {
-            return plane.open(f, table);
-        } catch (FrontendBindException e) {
-            capture.release(f);
-            problems.accept(service + ": " + e.getMessage());
-            return null;
+        pending.clear();
+        for (Map.Entry<Protocol, List<PendingOpen>> e : byProtocol.entrySet()) {
+            List<PendingOpen> opens = e.getValue();
+            List<DataPlane.Opened> opened = planes.get(e.getKey()).openAll(
+                    opens.stream().map(PendingOpen::frontend).toList(),
+                    opens.stream().map(PendingOpen::table).toList());
+            for (int i = 0; i < opens.size(); i++) {
+                PendingOpen o = opens.get(i);
+                DataPlane.Opened result = opened.get(i);
+                if (result.handle() != null) {
+                    programmed.put(o.frontend(), new Programmed(o.placeholder().owner(), o.placeholder().route(),
+                            result.handle()));
+                } else {
+                    capture.release(o.frontend());
+                    problems.accept(o.placeholder().owner() + ": " + result.failure().getMessage());
+                }
+            }
         }
     }
 

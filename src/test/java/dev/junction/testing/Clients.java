@@ -4,10 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 
@@ -53,6 +56,29 @@ public final class Clients {
             throw new IOException("connection closed before a line arrived");
         }
         return line.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** Whether something accepts connections at {@code address}. */
+    public static boolean reachable(InetSocketAddress address) {
+        try (Socket s = new Socket()) {
+            s.connect(address, 1_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A ClusterIP of its own in 127.0.0.0/8 with a port free on it, so no other test or process can hold
+     * it; binding nothing there, the proxy can.
+     */
+    public static InetSocketAddress unusedLoopbackVip() throws IOException {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        InetAddress ip = InetAddress.getByAddress(
+                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
+        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
+            return new InetSocketAddress(ip, s.getLocalPort());
+        }
     }
 
     /** Connects, reads the backend's name line, closes. */

@@ -15,6 +15,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,6 +35,9 @@ public final class TcpDataPlane implements DataPlane {
     private final TcpOptions options;
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
+        if (options.freeBind() && !transport.name().equals("epoll")) {
+            throw new IllegalArgumentException("IP_FREEBIND needs the epoll transport, this is " + transport.name());
+        }
         this.transport = transport;
         this.options = options;
     }
@@ -47,6 +52,41 @@ public final class TcpDataPlane implements DataPlane {
 
     @Override
     public FrontendHandle open(Frontend frontend, EndpointTable table) throws FrontendBindException {
+        return finish(start(frontend, table));
+    }
+
+    /** Starts every bind before waiting for any, so the event loops bind them back to back. */
+    @Override
+    public List<Opened> openAll(List<Frontend> frontends, List<EndpointTable> tables) {
+        List<Binding> bindings = new ArrayList<>(frontends.size());
+        for (int i = 0; i < frontends.size(); i++) {
+            bindings.add(start(frontends.get(i), tables.get(i)));
+        }
+        List<Opened> opened = new ArrayList<>(bindings.size());
+        for (Binding b : bindings) {
+            try {
+                opened.add(new Opened(finish(b), null));
+            } catch (FrontendBindException e) {
+                opened.add(new Opened(null, e));
+            }
+        }
+        return opened;
+    }
+
+    /** A listener whose bind is under way. */
+    private record Binding(TcpListener listener, ChannelFuture future) {
+    }
+
+    private static FrontendHandle finish(Binding binding) throws FrontendBindException {
+        ChannelFuture bound = binding.future().awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new FrontendBindException(binding.listener().frontend(), bound.cause());
+        }
+        binding.listener().bound(bound.channel());
+        return binding.listener();
+    }
+
+    private Binding start(Frontend frontend, EndpointTable table) {
         if (frontend.protocol() != Protocol.TCP) {
             throw new IllegalArgumentException("not a TCP frontend: " + frontend);
         }
@@ -73,17 +113,8 @@ public final class TcpDataPlane implements DataPlane {
                     }
                 });
         if (options.freeBind()) {
-            if (!transport.name().equals("epoll")) {
-                throw new FrontendBindException(frontend,
-                        new IllegalStateException("IP_FREEBIND needs the epoll transport, this is " + transport.name()));
-            }
             b.option(EpollChannelOption.IP_FREEBIND, true);
         }
-        ChannelFuture bound = b.bind(frontend.socketAddress()).awaitUninterruptibly();
-        if (!bound.isSuccess()) {
-            throw new FrontendBindException(frontend, bound.cause());
-        }
-        listener.bound(bound.channel());
-        return listener;
+        return new Binding(listener, b.bind(frontend.socketAddress()));
     }
 }

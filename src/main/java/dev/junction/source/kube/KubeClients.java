@@ -1,0 +1,100 @@
+package dev.junction.source.kube;
+
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.Config;
+import io.kubernetes.client.util.KubeConfig;
+import java.io.File;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds the API client configuration as kubectl does: an explicit kubeconfig, else the first existing
+ * file of {@code KUBECONFIG}, else {@code ~/.kube/config}, else the pod's service account (in-cluster);
+ * {@code master} overrides the server of whichever is used, and alone gives an unauthenticated client.
+ * Stateless.
+ */
+public final class KubeClients {
+
+    private static final Logger log = LoggerFactory.getLogger(KubeClients.class);
+
+    /** A client and a short description of where its configuration came from, for the log. */
+    public record Connection(ApiClient client, String description) {
+    }
+
+    private KubeClients() {
+    }
+
+    /**
+     * @param kubeconfig explicit kubeconfig file, or null to discover
+     * @param master     server URL overriding the configuration's, or null
+     * @param env        the environment (KUBECONFIG, KUBERNETES_SERVICE_HOST)
+     * @param home       the user's home directory
+     * @throws IllegalArgumentException with one line naming the problem when no usable configuration exists
+     */
+    public static Connection connect(Path kubeconfig, String master, Map<String, String> env, Path home) {
+        Connection found = find(kubeconfig, env, home);
+        if (found == null) {
+            if (master == null) {
+                throw new IllegalArgumentException("no Kubernetes API configuration found: give --manifests DIR, "
+                        + "--kubeconfig FILE or --master URL, set KUBECONFIG, create ~/.kube/config, or run in a pod");
+            }
+            return new Connection(new ApiClient().setBasePath(master), "--master " + master + " without credentials");
+        }
+        if (master != null) {
+            found.client().setBasePath(master);
+            return new Connection(found.client(), found.description() + ", server overridden by --master " + master);
+        }
+        if (found.description().startsWith("in-cluster")) {
+            log.warn("in-cluster configuration reaches the API server through the kubernetes Service ClusterIP ({}),"
+                    + " which works only while another proxy serves it; give --master with the API server's address",
+                    found.client().getBasePath());
+        }
+        return found;
+    }
+
+    private static Connection find(Path kubeconfig, Map<String, String> env, Path home) {
+        if (kubeconfig != null) {
+            if (!Files.isReadable(kubeconfig) || Files.isDirectory(kubeconfig)) {
+                throw new IllegalArgumentException("--kubeconfig: " + kubeconfig + " is not a readable file");
+            }
+            return load(kubeconfig, "--kubeconfig " + kubeconfig);
+        }
+        String list = env.get(Config.ENV_KUBECONFIG);
+        if (list != null && !list.isBlank()) {
+            for (String entry : list.split(File.pathSeparator)) {
+                if (!entry.isBlank() && Files.isReadable(Path.of(entry))) {
+                    return load(Path.of(entry), "KUBECONFIG " + entry);
+                }
+            }
+        }
+        Path standard = home.resolve(".kube").resolve("config");
+        if (Files.isReadable(standard)) {
+            return load(standard, standard.toString());
+        }
+        if (env.get(Config.ENV_SERVICE_HOST) != null && Files.isReadable(Path.of(Config.SERVICEACCOUNT_TOKEN_PATH))) {
+            try {
+                return new Connection(ClientBuilder.cluster().build(), "in-cluster service account");
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException("in-cluster configuration: " + e.getMessage(), e);
+            }
+        }
+        return null;
+    }
+
+    private static Connection load(Path file, String description) {
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            KubeConfig config = KubeConfig.loadKubeConfig(reader);
+            config.setFile(file.toFile());
+            return new Connection(ClientBuilder.kubeconfig(config).build(), "kubeconfig from " + description);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(description + ": cannot use it as a kubeconfig: " + e, e);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package dev.junction.source.kube;
+
+import dev.junction.source.ObjectSink;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.DiscoveryV1Api;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import okhttp3.Call;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code kube} source: Services, EndpointSlices and this node's Node from the Kubernetes API,
+ * each through its own list/watch loop ({@code ResourceWatcher}), delivered to the {@link ObjectSink}.
+ * Services labelled {@code service.kubernetes.io/service-proxy-name} or
+ * {@code service.kubernetes.io/headless} are filtered out by the API server, as kube-proxy does.
+ * {@link ObjectSink#synced()} is called once, after both the Service and the EndpointSlice lists have
+ * been delivered; the Node does not hold it back. A watchdog restarts watches that go quiet.
+ *
+ * <p>The source takes over the client: it sets its read timeout to 0 (watches are long reads) and
+ * installs {@link LenientJson}. Invalid objects are reported in one line each (kind, namespace/name,
+ * reason) and skipped. Threading: one daemon thread per resource delivers; {@link #close()} returns
+ * once they have stopped.
+ */
+public final class KubeSource implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KubeSource.class);
+
+    /** kube-proxy's selector: another proxy's Services and headless ones are not ours. */
+    public static final String SERVICE_LABEL_SELECTOR =
+            "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
+    /** Page size of lists, as client-go's reflector uses. */
+    static final int PAGE_SIZE = 500;
+
+    private final ObjectSink sink;
+    private final WatchSettings settings;
+    private final List<ResourceWatcher<?>> watchers;
+    private final AtomicInteger listsPending = new AtomicInteger(2);
+    private final ScheduledExecutorService watchdog;
+    private boolean started;
+
+    /** A source with default timing whose problems are logged at ERROR. */
+    public KubeSource(ApiClient client, String nodeName, ObjectSink sink) {
+        this(client, nodeName, sink, line -> log.error("{}", line), WatchSettings.defaults());
+    }
+
+    /** A source that hands each problem line (an invalid object) to {@code problemReporter}. */
+    public KubeSource(ApiClient client, String nodeName, ObjectSink sink, Consumer<String> problemReporter,
+            WatchSettings settings) {
+        Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(nodeName, "nodeName");
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(problemReporter, "problemReporter");
+        LenientJson.install();
+        client.setReadTimeout(0);
+        CoreV1Api core = new CoreV1Api(client);
+        DiscoveryV1Api discovery = new DiscoveryV1Api(client);
+        ResourceWatcher.Calls services = new ResourceWatcher.Calls() {
+            @Override
+            public Call list(String continueToken) throws ApiException {
+                return core.listServiceForAllNamespaces().labelSelector(SERVICE_LABEL_SELECTOR).limit(PAGE_SIZE)
+                        ._continue(continueToken).buildCall(null);
+            }
+
+            @Override
+            public Call watch(String resourceVersion, int timeoutSeconds)
+                    throws ApiException {
+                return core.listServiceForAllNamespaces().labelSelector(SERVICE_LABEL_SELECTOR).watch(true)
+                        .allowWatchBookmarks(true).resourceVersion(resourceVersion).timeoutSeconds(timeoutSeconds)
+                        .buildCall(null);
+            }
+        };
+        ResourceWatcher.Calls slices = new ResourceWatcher.Calls() {
+            @Override
+            public Call list(String continueToken) throws ApiException {
+                return discovery.listEndpointSliceForAllNamespaces().limit(PAGE_SIZE)._continue(continueToken)
+                        .buildCall(null);
+            }
+
+            @Override
+            public Call watch(String resourceVersion, int timeoutSeconds)
+                    throws ApiException {
+                return discovery.listEndpointSliceForAllNamespaces().watch(true).allowWatchBookmarks(true)
+                        .resourceVersion(resourceVersion).timeoutSeconds(timeoutSeconds).buildCall(null);
+            }
+        };
+        String nodeSelector = "metadata.name=" + nodeName;
+        ResourceWatcher.Calls node = new ResourceWatcher.Calls() {
+            @Override
+            public Call list(String continueToken) throws ApiException {
+                return core.listNode().fieldSelector(nodeSelector)._continue(continueToken).buildCall(null);
+            }
+
+            @Override
+            public Call watch(String resourceVersion, int timeoutSeconds)
+                    throws ApiException {
+                return core.listNode().fieldSelector(nodeSelector).watch(true).allowWatchBookmarks(true)
+                        .resourceVersion(resourceVersion).timeoutSeconds(timeoutSeconds).buildCall(null);
+            }
+        };
+        this.watchers = List.of(
+                new ResourceWatcher<>("Service", V1Service.class, services, sink, problemReporter,
+                        this::initialListDone, settings),
+                new ResourceWatcher<>("EndpointSlice", V1EndpointSlice.class, slices, sink, problemReporter,
+                        this::initialListDone, settings),
+                new ResourceWatcher<>("Node", V1Node.class, node, sink, problemReporter, () -> { }, settings));
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "junction-kube-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Starts listing and watching; returns at once. The sink sees the initial state, then
+     * {@code synced()}, then changes as they happen.
+     *
+     * @throws IllegalStateException when already started
+     */
+    public synchronized void start() {
+        if (started) {
+            throw new IllegalStateException("already started");
+        }
+        started = true;
+        long tickMillis = Math.max(10, Math.min(1_000, settings.quietLimit().toMillis() / 4));
+        watchdog.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            for (ResourceWatcher<?> w : watchers) {
+                w.checkQuiet(now);
+            }
+        }, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+        for (ResourceWatcher<?> w : watchers) {
+            w.start();
+        }
+    }
+
+    /** Called on a watcher's thread after its first complete list has been delivered. */
+    private void initialListDone() {
+        if (listsPending.decrementAndGet() == 0) {
+            log.info("Kubernetes API: Services and EndpointSlices listed; programming starts");
+            sink.synced();
+        }
+    }
+
+    /** Stops every watch and waits for the delivering threads; idempotent. */
+    @Override
+    public synchronized void close() {
+        watchdog.shutdownNow();
+        for (ResourceWatcher<?> w : watchers) {
+            w.close();
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package dev.junction.source.kube;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.junction.source.ObjectSink;
+import dev.junction.source.ObjectValidator;
+import io.kubernetes.client.common.KubernetesObject;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.JSON;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import okhttp3.Call;
+import okhttp3.Response;
+import okio.BufferedSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One resource's list/watch loop, in the manner of client-go's reflector: list (paged), deliver the
+ * difference to what was delivered before, watch from the list's resourceVersion, and on
+ * {@code 410 Gone} list again. A dropped or failed connection is retried with capped exponential
+ * backoff from the last resourceVersion seen; a watch quiet beyond {@link WatchSettings#quietLimit()}
+ * is cancelled by {@link #checkQuiet(long)} and restarted.
+ *
+ * <p>Every object is decoded on its own (a bad item does not fail its list) and validated; an invalid
+ * object is reported in one line and skipped, and when a valid version of it was delivered before,
+ * that version stays in force. An object equal to the one delivered is not re-delivered, so a relist
+ * of an unchanged cluster delivers nothing.
+ *
+ * <p>Threading: the loop and all state below run on one daemon thread; {@link #checkQuiet(long)} and
+ * {@link #close()} may be called from any thread.
+ */
+final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ResourceWatcher.class);
+    private static final int STATUS_GONE = 410;
+    /** API servers end a watch after timeoutSeconds; spread like client-go so watches do not restart together. */
+    private static final int MIN_WATCH_SECONDS = 300;
+
+    /** Builds the HTTP calls of one resource: the generated API adds path, selectors and credentials. */
+    interface Calls {
+        Call list(String continueToken) throws ApiException;
+
+        Call watch(String resourceVersion, int timeoutSeconds) throws ApiException;
+    }
+
+    private enum WatchEnd { GONE, ENDED, QUIET }
+
+    private final String kind;
+    private final Class<T> type;
+    private final Calls calls;
+    private final ObjectSink sink;
+    private final ObjectValidator validator = new ObjectValidator();
+    private final Consumer<String> reporter;
+    private final Runnable onFirstList;
+    private final WatchSettings settings;
+    private final Thread thread;
+    /** close() notifies it to cut a backoff pause short. */
+    private final Object wakeUp = new Object();
+
+    // Loop-thread state.
+    /** What the sink holds, by namespace/name: the last valid version of each object. */
+    private final Map<String, T> delivered = new HashMap<>();
+    /** Invalid objects already reported, by key, with the resourceVersion reported. */
+    private final Map<String, String> rejected = new HashMap<>();
+    private String resourceVersion;
+    private boolean failing;
+    private long backoffMillis;
+    private boolean listedOnce;
+
+    // Shared with the watchdog and close().
+    private volatile boolean closed;
+    private volatile Call current;
+    private volatile boolean watching;
+    private volatile long lastActivityNanos;
+    private volatile boolean quietCancelled;
+
+    ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, Consumer<String> reporter,
+            Runnable onFirstList, WatchSettings settings) {
+        this.kind = Objects.requireNonNull(kind, "kind");
+        this.type = Objects.requireNonNull(type, "type");
+        this.calls = Objects.requireNonNull(calls, "calls");
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.reporter = Objects.requireNonNull(reporter, "reporter");
+        this.onFirstList = Objects.requireNonNull(onFirstList, "onFirstList");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.backoffMillis = settings.minBackoff().toMillis();
+        this.thread = new Thread(this::run, "junction-kube-" + kind.toLowerCase(Locale.ROOT));
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Cancels the current watch when it has been quiet beyond the limit; called by the watchdog. */
+    void checkQuiet(long nowNanos) {
+        Call call = current;
+        if (watching && call != null && nowNanos - lastActivityNanos > settings.quietLimit().toNanos()) {
+            quietCancelled = true;
+            call.cancel();
+        }
+    }
+
+    /** Stops the loop and waits for it; no delivery follows. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        Call call = current;
+        if (call != null) {
+            call.cancel();
+        }
+        synchronized (wakeUp) {
+            wakeUp.notifyAll();
+        }
+        if (thread != Thread.currentThread()) {
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void run() {
+        boolean needList = true;
+        while (!closed) {
+            try {
+                if (needList) {
+                    list();
+                    needList = false;
+                    recovered();
+                    if (!listedOnce) {
+                        listedOnce = true;
+                        onFirstList.run();
+                    }
+                }
+                long started = System.nanoTime();
+                WatchEnd end = watch();
+                if (end == WatchEnd.GONE) {
+                    log.info("{}: resourceVersion {} is too old (410 Gone); listing again", kind, resourceVersion);
+                    needList = true;
+                } else if (end == WatchEnd.QUIET) {
+                    log.warn("{}: watch quiet for more than {}; restarting it", kind, settings.quietLimit());
+                } else if (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1)) {
+                    // A server that ends every watch at once must not turn this loop into a busy one.
+                    pause();
+                }
+            } catch (IOException | ApiException | ApiStatusException | JsonParseException e) {
+                if (closed) {
+                    return;
+                }
+                failed(describe(e));
+                pause();
+            } catch (Exception e) {
+                // A bug (or a sink that throws) must not end the loop: the proxy keeps serving and retries.
+                if (closed) {
+                    return;
+                }
+                log.error("{}: list/watch failed", kind, e);
+                pause();
+            }
+        }
+    }
+
+    private void list() throws IOException, ApiException, ApiStatusException {
+        List<JsonObject> items = new ArrayList<>();
+        String continueToken = null;
+        String listVersion = null;
+        while (true) {
+            Call call = calls.list(continueToken);
+            call.timeout().timeout(settings.listTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            track(call);
+            try (Response response = call.execute()) {
+                if (response.code() == STATUS_GONE && continueToken != null) {
+                    // The continue token expired between pages: start the list over.
+                    items.clear();
+                    continueToken = null;
+                    continue;
+                }
+                if (!response.isSuccessful()) {
+                    throw ApiStatusException.of(response);
+                }
+                JsonObject list = JsonParser.parseReader(response.body().charStream()).getAsJsonObject();
+                JsonObject metadata = object(list, "metadata");
+                listVersion = string(metadata, "resourceVersion");
+                continueToken = string(metadata, "continue");
+                if (continueToken != null && continueToken.isEmpty()) {
+                    continueToken = null;
+                }
+                JsonElement page = list.get("items");
+                if (page != null && page.isJsonArray()) {
+                    for (JsonElement item : page.getAsJsonArray()) {
+                        if (item.isJsonObject()) {
+                            items.add(item.getAsJsonObject());
+                        }
+                    }
+                }
+            } finally {
+                current = null;
+            }
+            if (continueToken == null) {
+                break;
+            }
+        }
+        replace(items);
+        resourceVersion = listVersion;
+        log.debug("{}: listed {} objects at resourceVersion {}", kind, items.size(), listVersion);
+    }
+
+    /** Makes the listed objects the whole truth: upsert each, delete what was delivered and is gone. */
+    private void replace(List<JsonObject> items) {
+        Set<String> listed = new HashSet<>();
+        for (JsonObject item : items) {
+            listed.add(key(item));
+            upsert(item);
+        }
+        for (String key : new ArrayList<>(delivered.keySet())) {
+            if (!listed.contains(key)) {
+                sink.delete(delivered.remove(key));
+            }
+        }
+        rejected.keySet().retainAll(listed);
+    }
+
+    private WatchEnd watch() throws IOException, ApiException, ApiStatusException {
+        int timeoutSeconds = ThreadLocalRandom.current().nextInt(MIN_WATCH_SECONDS, 2 * MIN_WATCH_SECONDS);
+        Call call = calls.watch(resourceVersion, timeoutSeconds);
+        quietCancelled = false;
+        lastActivityNanos = System.nanoTime();
+        track(call);
+        watching = true;
+        try (Response response = call.execute()) {
+            if (response.code() == STATUS_GONE) {
+                return WatchEnd.GONE;
+            }
+            if (!response.isSuccessful()) {
+                throw ApiStatusException.of(response);
+            }
+            recovered();
+            BufferedSource source = response.body().source();
+            String line;
+            while ((line = source.readUtf8Line()) != null) {
+                lastActivityNanos = System.nanoTime();
+                if (!line.isBlank() && handleEvent(JsonParser.parseString(line).getAsJsonObject())) {
+                    return WatchEnd.GONE;
+                }
+            }
+            return WatchEnd.ENDED;
+        } catch (IOException e) {
+            if (quietCancelled && !closed) {
+                return WatchEnd.QUIET;
+            }
+            throw e;
+        } finally {
+            watching = false;
+            current = null;
+        }
+    }
+
+    /** Makes {@code call} the one close() and the watchdog cancel; a close that came first cancels it at once. */
+    private void track(Call call) {
+        current = call;
+        if (closed) {
+            call.cancel();
+        }
+    }
+
+    /** Applies one watch event; returns true when the server says the resourceVersion is gone. */
+    private boolean handleEvent(JsonObject event) throws ApiStatusException {
+        String eventType = string(event, "type");
+        JsonObject object = object(event, "object");
+        if ("ERROR".equals(eventType)) {
+            JsonElement code = object.get("code");
+            int status = code != null && code.isJsonPrimitive() ? code.getAsInt() : 0;
+            if (status == STATUS_GONE) {
+                return true;
+            }
+            throw new ApiStatusException(status, string(object, "message"));
+        }
+        String version = string(object(object, "metadata"), "resourceVersion");
+        if (eventType == null) {
+            throw new JsonParseException("watch event without a type");
+        }
+        switch (eventType) {
+            case "ADDED", "MODIFIED" -> upsert(object);
+            case "DELETED" -> delete(key(object));
+            case "BOOKMARK" -> { }
+            default -> log.debug("{}: ignoring watch event of type {}", kind, eventType);
+        }
+        if (version != null) {
+            resourceVersion = version;
+        }
+        return false;
+    }
+
+    private void upsert(JsonObject json) {
+        String key = key(json);
+        T object;
+        try {
+            object = JSON.getGson().fromJson(json, type);
+        } catch (RuntimeException e) {
+            // Gson reports a wrong type (a string where a number belongs) with several exception types.
+            reject(key, json, "cannot decode: " + e.getMessage());
+            return;
+        }
+        List<String> problems = validator.validate(object);
+        if (!problems.isEmpty()) {
+            reject(key, json, String.join("; ", problems));
+            return;
+        }
+        rejected.remove(key);
+        T previous = delivered.put(key, object);
+        if (!object.equals(previous)) {
+            sink.upsert(object);
+        }
+    }
+
+    private void delete(String key) {
+        rejected.remove(key);
+        T previous = delivered.remove(key);
+        if (previous != null) {
+            sink.delete(previous);
+        }
+    }
+
+    private void reject(String key, JsonObject json, String reason) {
+        String version = String.valueOf(string(object(json, "metadata"), "resourceVersion"));
+        if (version.equals(rejected.put(key, version))) {
+            return;
+        }
+        String consequence = delivered.containsKey(key) ? "keeping its last good version" : "skipping it";
+        reporter.accept(kind + ' ' + key + ": " + reason + "; " + consequence);
+    }
+
+    private void failed(String reason) {
+        if (!failing) {
+            failing = true;
+            log.warn("{}: {}; retrying with backoff up to {} (serving the last applied state)", kind, reason,
+                    settings.maxBackoff());
+        } else {
+            log.debug("{}: still failing: {}", kind, reason);
+        }
+    }
+
+    private void recovered() {
+        backoffMillis = settings.minBackoff().toMillis();
+        if (failing) {
+            failing = false;
+            log.info("{}: API server reachable again; watching from resourceVersion {}", kind, resourceVersion);
+        }
+    }
+
+    private void pause() {
+        long jittered = backoffMillis / 2 + ThreadLocalRandom.current().nextLong(backoffMillis / 2 + 1);
+        backoffMillis = Math.min(backoffMillis * 2, settings.maxBackoff().toMillis());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(jittered);
+        synchronized (wakeUp) {
+            long left;
+            while (!closed && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(wakeUp, left);
+                } catch (InterruptedException e) {
+                    // Nobody but a JVM shutdown interrupts this thread (close() notifies): stop.
+                    log.warn("{}: interrupted; no further changes will be applied", kind);
+                    closed = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    private static String key(JsonObject json) {
+        JsonObject metadata = object(json, "metadata");
+        String namespace = string(metadata, "namespace");
+        String name = string(metadata, "name");
+        if (name == null || name.isEmpty()) {
+            name = "(unnamed)";
+        }
+        return namespace == null || namespace.isEmpty() ? name : namespace + '/' + name;
+    }
+
+    private static JsonObject object(JsonObject parent, String field) {
+        JsonElement e = parent == null ? null : parent.get(field);
+        return e != null && e.isJsonObject() ? e.getAsJsonObject() : new JsonObject();
+    }
+
+    private static String string(JsonObject parent, String field) {
+        JsonElement e = parent.get(field);
+        return e != null && e.isJsonPrimitive() ? e.getAsString() : null;
+    }
+
+    private static String describe(Exception e) {
+        if (e instanceof InterruptedIOException && e.getMessage() != null && e.getMessage().contains("timeout")) {
+            return "API server timed out";
+        }
+        if (e instanceof ApiStatusException) {
+            return e.getMessage();
+        }
+        String type = e.getClass().getSimpleName();
+        return "API server unreachable: " + (e.getMessage() == null ? type : type + ": " + e.getMessage());
+    }
+}

@@ -1,0 +1,92 @@
+package dev.junction.control;
+
+import static dev.junction.control.Fixtures.ep;
+import static dev.junction.control.Fixtures.port;
+import static dev.junction.control.Fixtures.slice;
+import static dev.junction.control.Fixtures.slicePort;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.capture.Capture;
+import dev.junction.dataplane.Transport;
+import dev.junction.dataplane.tcp.TcpDataPlane;
+import dev.junction.dataplane.tcp.TcpOptions;
+import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.testing.Conditions;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The control plane records kube-proxy's sync metrics and Junction's event-to-live latency. */
+class ControlPlaneMetricsTest {
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private Transport transport;
+    private ControlPlane control;
+    private int vipPort;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        transport = Transport.create(Transport.Kind.AUTO, 1);
+        TcpDataPlane tcp = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
+        control = new ControlPlane("node-a", List.of(), LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, tcp),
+                Capture.none(), ServiceBalancer::create, meters);
+        control.start();
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByAddress(new byte[] {127, 0, 8, 1}))) {
+            vipPort = s.getLocalPort();
+        }
+    }
+
+    @AfterEach
+    void tearDown() {
+        control.close();
+        transport.close();
+    }
+
+    private void applyAndWait(Runnable change) {
+        long before = control.appliedBatches();
+        change.run();
+        Conditions.await("the change to apply", () -> control.appliedBatches() > before);
+    }
+
+    @Test
+    void recordsSyncDurationLatenciesAndChangeCounts() {
+        V1Service web = Fixtures.service("web", port("http", vipPort));
+        web.getSpec().clusterIP("127.0.8.1").clusterIPs(List.of("127.0.8.1"));
+        applyAndWait(() -> {
+            control.upsert(web);
+            control.synced();
+        });
+        assertEquals(1, meters.timer("kubeproxy.sync.proxy.rules.duration").count());
+        assertEquals(0, meters.timer("junction.event.to.live.duration").count(), "the initial sync is not a change");
+
+        V1EndpointSlice slice = slice("web-1", "web", slicePort("http", 9000)).addEndpointsItem(ep("127.0.0.1"));
+        slice.getMetadata().putAnnotationsItem(ControlPlaneMetrics.TRIGGER_TIME_ANNOTATION,
+                Instant.now().minusSeconds(2).toString());
+        applyAndWait(() -> control.upsert(slice));
+        assertEquals(1, meters.timer("kubeproxy.network.programming.duration").count());
+        assertTrue(meters.timer("kubeproxy.network.programming.duration").max(TimeUnit.SECONDS) >= 2.0);
+        assertEquals(1, meters.timer("junction.event.to.live.duration").count());
+        assertEquals(1.0, meters.counter("kubeproxy.sync.proxy.rules.endpoint.changes").count());
+        assertEquals(1.0, meters.counter("kubeproxy.sync.proxy.rules.service.changes").count());
+
+        // A re-delivered, unchanged slice is no change and has no programming latency.
+        applyAndWait(() -> control.upsert(slice));
+        assertEquals(1.0, meters.counter("kubeproxy.sync.proxy.rules.endpoint.changes").count());
+        assertEquals(1, meters.timer("kubeproxy.network.programming.duration").count());
+        assertEquals(3, meters.timer("kubeproxy.sync.proxy.rules.duration").count());
+    }
+}

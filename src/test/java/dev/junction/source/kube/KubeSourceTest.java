@@ -1,0 +1,297 @@
+package dev.junction.source.kube;
+
+import static dev.junction.source.kube.ApiObjects.labelledService;
+import static dev.junction.source.kube.ApiObjects.node;
+import static dev.junction.source.kube.ApiObjects.service;
+import static dev.junction.source.kube.ApiObjects.slice;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.testing.Conditions;
+import dev.junction.testing.FakeApiServer;
+import dev.junction.testing.FakeApiServer.Resource;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The kube source against a real HTTP server playing the API server: what reaches the sink, and when. */
+class KubeSourceTest {
+
+    private static final String WEB = "upsert V1Service shop/web";
+    private static final String WEB_SLICE = "upsert V1EndpointSlice shop/web-1";
+
+    private final FakeApiServer api = FakeApiServer.start();
+    private final RecordingSink sink = new RecordingSink();
+    private final List<String> problems = new CopyOnWriteArrayList<>();
+    private KubeSource source;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (source != null) {
+            source.close();
+        }
+        api.close();
+    }
+
+    private KubeSource start(WatchSettings settings) {
+        source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, problems::add, settings);
+        source.start();
+        return source;
+    }
+
+    private KubeSource start() {
+        return start(WatchSettings.defaults());
+    }
+
+    private void awaitEvent(String event) {
+        Conditions.await(event + " in " + sink.events(), () -> sink.events().contains(event));
+    }
+
+    /** Waits until the three watches (Services, EndpointSlices, Node) are open. */
+    private void awaitWatching() {
+        Conditions.await("three open watches", () -> api.openWatches() == 3);
+    }
+
+    @Test
+    void deliversBothListsThenSyncedThenChanges() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        api.apply(node("node-a", "zone-1"));
+        api.apply(node("node-b", "zone-2"));
+        start();
+        awaitEvent("synced");
+        List<String> initial = sink.events();
+        assertTrue(initial.indexOf(WEB) < initial.indexOf("synced"), initial.toString());
+        assertTrue(initial.indexOf(WEB_SLICE) < initial.indexOf("synced"), initial.toString());
+        awaitEvent("upsert V1Node node-a");
+        awaitWatching();
+
+        api.apply(slice("web-1", "web", 8080, "10.1.0.2"));
+        Conditions.await("the modified slice", () -> sink.count(WEB_SLICE) == 2);
+        V1EndpointSlice slice = (V1EndpointSlice) sink.last(WEB_SLICE);
+        assertEquals("10.1.0.2", slice.getEndpoints().get(0).getAddresses().get(0));
+        api.delete(Resource.SERVICES, "shop", "web");
+        awaitEvent("delete V1Service shop/web");
+        // Only this node is watched (field selector), and the server was asked for it.
+        assertFalse(sink.events().contains("upsert V1Node node-b"), sink.events().toString());
+        assertTrue(api.requests().stream().anyMatch(r -> r.contains("fieldSelector=metadata.name=node-a")));
+        assertEquals(1, sink.count("synced"));
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void servicesOfAnotherProxyAndHeadlessOnesAreFilteredByTheServer() {
+        api.apply(labelledService("other", "10.0.0.2", 80, "service.kubernetes.io/service-proxy-name"));
+        api.apply(labelledService("headless", "10.0.0.3", 80, "service.kubernetes.io/headless"));
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        start();
+        awaitEvent("synced");
+        awaitWatching();
+        api.apply(labelledService("other2", "10.0.0.4", 80, "service.kubernetes.io/service-proxy-name"));
+        api.apply(service("web2", "10.0.0.5", 80, ""));
+        awaitEvent("upsert V1Service shop/web2");
+        assertEquals(List.of(WEB, "upsert V1Service shop/web2"),
+                sink.events().stream().filter(e -> e.contains("V1Service")).toList());
+        assertTrue(api.requests().stream().filter(r -> r.contains("/services")).allMatch(r -> r.contains(
+                "labelSelector=" + KubeSource.SERVICE_LABEL_SELECTOR)), api.requests().toString());
+    }
+
+    @Test
+    void relistAfterCompactionLosesNothingAndDuplicatesNothing() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(service("old", "10.0.0.2", 80, ""));
+        api.apply(service("same", "10.0.0.3", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        start();
+        awaitEvent("synced");
+        awaitWatching();
+        long lists = api.count("LIST /api/v1/services");
+
+        // While the watches hear nothing, the cluster changes and etcd compacts the history away.
+        api.stallWatches();
+        api.apply(service("new", "10.0.0.4", 80, ""));
+        api.delete(Resource.SERVICES, "shop", "old");
+        api.apply(slice("web-1", "web", 8080, "10.1.0.9"));
+        api.compact();
+        api.dropWatches();
+
+        awaitEvent("upsert V1Service shop/new");
+        awaitEvent("delete V1Service shop/old");
+        Conditions.await("the modified slice", () -> sink.count(WEB_SLICE) == 2);
+        assertEquals("10.1.0.9", ((V1EndpointSlice) sink.last(WEB_SLICE)).getEndpoints().get(0).getAddresses().get(0));
+        assertTrue(api.count("LIST /api/v1/services") > lists, "relisted: " + api.requests());
+        // Unchanged objects are not re-delivered, changed ones once.
+        assertEquals(1, sink.count(WEB));
+        assertEquals(1, sink.count("upsert V1Service shop/same"));
+        assertEquals(1, sink.count("upsert V1Service shop/new"));
+        assertEquals(1, sink.count("delete V1Service shop/old"));
+        assertEquals(1, sink.count("synced"));
+    }
+
+    @Test
+    void goneErrorEventOnAnOpenWatchRelists() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        start();
+        awaitEvent("synced");
+        awaitWatching();
+        long lists = api.count("LIST /api/v1/services");
+        api.expireWatches();
+        Conditions.await("a relist", () -> api.count("LIST /api/v1/services") > lists);
+        awaitWatching();
+        api.apply(service("after", "10.0.0.2", 80, ""));
+        awaitEvent("upsert V1Service shop/after");
+        assertEquals(1, sink.count(WEB));
+    }
+
+    @Test
+    void droppedWatchResumesFromItsResourceVersion() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        start();
+        awaitEvent("synced");
+        awaitWatching();
+        long lists = api.count("LIST");
+        long watches = api.count("WATCH /api/v1/services");
+
+        api.dropWatches();
+        api.apply(service("after-drop", "10.0.0.2", 80, ""));
+        awaitEvent("upsert V1Service shop/after-drop");
+        assertTrue(api.count("WATCH /api/v1/services") > watches);
+        assertEquals(lists, api.count("LIST"), "resumed without a relist: " + api.requests());
+        assertEquals(1, sink.count(WEB));
+    }
+
+    @Test
+    void pagedListStartsOverWhenItsContinueTokenExpires() {
+        for (int i = 1; i <= 5; i++) {
+            api.apply(service("svc-" + i, "10.0.0." + i, 80, ""));
+        }
+        api.maxPage(2);
+        api.expireNextContinue();
+        start();
+        awaitEvent("synced");
+        for (int i = 1; i <= 5; i++) {
+            assertEquals(1, sink.count("upsert V1Service shop/svc-" + i), sink.events().toString());
+        }
+        // First page, the expired continue, then three pages from the start.
+        assertEquals(5, api.count("LIST /api/v1/services"), api.requests().toString());
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void failedListsAreRetried() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.failLists(Resource.SERVICES, 2);
+        start(new WatchSettings(Duration.ofMinutes(5), Duration.ofMillis(20), Duration.ofMillis(200),
+                Duration.ofSeconds(5)));
+        awaitEvent("synced");
+        assertEquals(3, api.count("LIST /api/v1/services"));
+        assertEquals(1, sink.count(WEB));
+    }
+
+    @Test
+    void watchdogRestartsAQuietWatch() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        start(WatchSettings.defaults().withQuietLimit(Duration.ofMillis(300)));
+        awaitEvent("synced");
+        awaitWatching();
+        long lists = api.count("LIST");
+
+        // The connection stays up but nothing arrives on it any more: only the watchdog can notice.
+        api.stallWatches();
+        api.apply(service("while-stalled", "10.0.0.2", 80, ""));
+        awaitEvent("upsert V1Service shop/while-stalled");
+        assertEquals(lists, api.count("LIST"), "restarted from its resourceVersion: " + api.requests());
+    }
+
+    @Test
+    void bookmarksCountAsLife() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        start(WatchSettings.defaults().withQuietLimit(Duration.ofMillis(400)));
+        awaitEvent("synced");
+        awaitWatching();
+        long watches = api.count("WATCH /api/v1/services");
+        // Pacing, not synchronisation: a bookmark every 100 ms for well over three quiet limits.
+        for (int i = 0; i < 15; i++) {
+            api.bookmark();
+            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+        }
+        assertEquals(watches, api.count("WATCH /api/v1/services"), "no restart: " + api.requests());
+    }
+
+    @Test
+    void objectWithUnknownFieldsIsProcessed() {
+        String future = "\"futureField\": {\"nested\": [1, 2]}, \"trafficShaping\": \"fast\",";
+        api.apply(service("web", "10.0.0.1", 80, future).replace("\"kind\": \"Service\",",
+                "\"kind\": \"Service\", \"unknownTopLevel\": true,"));
+        start();
+        awaitEvent(WEB);
+        awaitWatching();
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1").replace("\"conditions\": {\"ready\": true}",
+                "\"conditions\": {\"ready\": true, \"quantum\": true}, \"newEndpointField\": 1"));
+        awaitEvent(WEB_SLICE);
+        V1Service web = (V1Service) sink.last(WEB);
+        assertEquals("10.0.0.1", web.getSpec().getClusterIP());
+        // The scalar adapters survive the swap to lenient decoding: dates, int-or-string.
+        assertEquals(2026, web.getMetadata().getCreationTimestamp().getYear());
+        assertEquals(8080, web.getSpec().getPorts().get(0).getTargetPort().getIntValue());
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void malformedObjectsAreReportedAndSkippedWhileOthersWork() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(service("bad-ip", "10.0.0.999", 80, ""));
+        api.apply(service("no-ports", "10.0.0.2", 80, "").replaceAll("\"ports\": \\[.*?\\]}", "\"ports\": []}"));
+        api.apply(service("wrong-type", "10.0.0.3", 80, "").replace("\"port\": 80", "\"port\": \"eighty\""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        start();
+        awaitEvent("synced");
+        awaitWatching();
+        List<String> services = sink.events().stream().filter(e -> e.contains("V1Service")).toList();
+        assertEquals(List.of(WEB), services);
+        Conditions.await("three problems", () -> problems.size() == 3);
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("Service shop/bad-ip: spec.clusterIP: invalid IP")
+                && p.endsWith("; skipping it")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("Service shop/no-ports: spec.ports: must not be empty")),
+                problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("Service shop/wrong-type: cannot decode")),
+                problems.toString());
+
+        // A valid slice turned invalid: reported, and its last good version stays in force.
+        api.apply(slice("web-1", "web", 8080, "not-an-ip"));
+        Conditions.await("the bad update reported", () -> problems.size() == 4);
+        assertTrue(problems.get(3).startsWith("EndpointSlice shop/web-1: endpoints[0].addresses[0]: invalid IP"),
+                problems.get(3));
+        assertTrue(problems.get(3).endsWith("; keeping its last good version"), problems.get(3));
+        api.apply(service("later", "10.0.0.5", 80, ""));
+        awaitEvent("upsert V1Service shop/later");
+        assertEquals(1, sink.count(WEB_SLICE));
+
+        // Fixed: delivered again; deleted while bad: the last good version is deleted.
+        api.apply(service("bad-ip", "10.0.0.9", 80, ""));
+        awaitEvent("upsert V1Service shop/bad-ip");
+        assertEquals(4, problems.size(), problems.toString());
+    }
+
+    @Test
+    void syncedWaitsForBothLists() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        api.holdLists(Resource.ENDPOINT_SLICES);
+        start();
+        awaitEvent(WEB);
+        Conditions.await("the slice list to be asked for", () -> api.count("LIST /apis/discovery.k8s.io") == 1);
+        assertFalse(sink.events().contains("synced"), sink.events().toString());
+        api.releaseLists(Resource.ENDPOINT_SLICES);
+        awaitEvent("synced");
+        List<String> events = sink.events();
+        assertTrue(events.indexOf(WEB_SLICE) < events.indexOf("synced"), events.toString());
+    }
+}

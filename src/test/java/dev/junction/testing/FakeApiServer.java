@@ -1,0 +1,599 @@
+package dev.junction.testing;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real HTTP/1.1 server that stands in for the Kubernetes API server: list and
+ * {@code ?watch=true} (chunked, one JSON event per line) for Services, EndpointSlices and Nodes,
+ * with resourceVersions, label selectors ({@code key}, {@code !key}, {@code key=value}), field
+ * selectors ({@code metadata.name}, {@code metadata.namespace}), bookmarks, and {@code 410 Gone}
+ * for a watch from before the last compaction. Tests drive it: apply and delete objects, compact,
+ * expire, stall or abruptly drop open watches, hold list responses, page lists, expire continue tokens,
+ * and go away and come back.
+ * Thread-safe; every change is written to open watches before the call returns.
+ */
+public final class FakeApiServer implements AutoCloseable {
+
+    /** The resources served, all namespaces at once. */
+    public enum Resource {
+        SERVICES("/api/v1/services", "Service", "v1"),
+        ENDPOINT_SLICES("/apis/discovery.k8s.io/v1/endpointslices", "EndpointSlice", "discovery.k8s.io/v1"),
+        NODES("/api/v1/nodes", "Node", "v1");
+
+        final String path;
+        final String kind;
+        final String apiVersion;
+
+        Resource(String path, String kind, String apiVersion) {
+            this.path = path;
+            this.kind = kind;
+            this.apiVersion = apiVersion;
+        }
+
+        static Resource ofKind(String kind) {
+            for (Resource r : values()) {
+                if (r.kind.equals(kind)) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException("unsupported kind " + kind);
+        }
+    }
+
+    /** One change: the object before (null when added) and after (null when deleted). */
+    private record Change(long version, Resource resource, JsonObject before, JsonObject after) {
+    }
+
+    private final int port;
+    private volatile ServerSocket server;
+    private final Object lock = new Object();
+    private final Map<Resource, Map<String, JsonObject>> objects = new HashMap<>();
+    private final List<Change> history = new ArrayList<>();
+    private final List<Watch> watches = new ArrayList<>();
+    private final Map<Resource, CountDownLatch> heldLists = new ConcurrentHashMap<>();
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final List<Socket> connections = new CopyOnWriteArrayList<>();
+    private final Map<Resource, Integer> failingLists = new ConcurrentHashMap<>();
+    /** Pages served and not yet finished, by continue token: the rest of a consistent snapshot. */
+    private final Map<String, List<JsonObject>> pages = new ConcurrentHashMap<>();
+    private final Map<String, String> pageVersions = new ConcurrentHashMap<>();
+    private volatile int maxPage = Integer.MAX_VALUE;
+    private volatile boolean expireContinue;
+    private int tokens;
+    private long version = 100;
+    private long compactedBelow;
+
+    private FakeApiServer() throws IOException {
+        for (Resource r : Resource.values()) {
+            objects.put(r, new TreeMap<>());
+        }
+        listen(0);
+        port = server.getLocalPort();
+    }
+
+    private void listen(int onPort) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 50);
+        server = socket;
+        Thread acceptor = new Thread(() -> acceptLoop(socket), "fake-apiserver");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** The server goes away: new connections are refused and every open one is reset. State is kept. */
+    public void outage() throws IOException {
+        server.close();
+        synchronized (lock) {
+            for (Watch w : List.copyOf(watches)) {
+                w.reset();
+            }
+        }
+        for (Socket s : connections) {
+            s.close();
+        }
+    }
+
+    /** Back after {@link #outage()}, on the same port, with every change made meanwhile. */
+    public void recover() throws IOException {
+        listen(port);
+    }
+
+    public static FakeApiServer start() {
+        try {
+            return new FakeApiServer();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Adds or replaces an object given as JSON (kind, metadata.name and metadata.namespace decide where). */
+    public void apply(String json) {
+        JsonObject object = JsonParser.parseString(json).getAsJsonObject();
+        Resource resource = Resource.ofKind(object.get("kind").getAsString());
+        synchronized (lock) {
+            object.getAsJsonObject("metadata").addProperty("resourceVersion", String.valueOf(++version));
+            JsonObject before = objects.get(resource).put(key(object), object);
+            publish(new Change(version, resource, before, object));
+        }
+    }
+
+    public void delete(Resource resource, String namespace, String name) {
+        synchronized (lock) {
+            JsonObject before = objects.get(resource).remove(namespace == null ? name : namespace + '/' + name);
+            if (before == null) {
+                throw new IllegalArgumentException("no " + resource.kind + " " + namespace + "/" + name);
+            }
+            JsonObject gone = before.deepCopy();
+            gone.getAsJsonObject("metadata").addProperty("resourceVersion", String.valueOf(++version));
+            publish(new Change(version, resource, gone, null));
+        }
+    }
+
+    /** Sends a BOOKMARK at the current resourceVersion to every open watch that asked for bookmarks. */
+    public void bookmark() {
+        synchronized (lock) {
+            for (Watch w : List.copyOf(watches)) {
+                if (w.bookmarks) {
+                    JsonObject marker = new JsonObject();
+                    marker.addProperty("kind", w.resource.kind);
+                    marker.addProperty("apiVersion", w.resource.apiVersion);
+                    JsonObject metadata = new JsonObject();
+                    metadata.addProperty("resourceVersion", String.valueOf(version));
+                    marker.add("metadata", metadata);
+                    w.send(event("BOOKMARK", marker));
+                }
+            }
+        }
+    }
+
+    /** Forgets history: a watch from any resourceVersion older than the current one gets 410 Gone. */
+    public void compact() {
+        synchronized (lock) {
+            history.clear();
+            compactedBelow = version;
+        }
+    }
+
+    /** Ends every open watch with an ERROR event carrying a 410 Gone Status, as after a compaction. */
+    public void expireWatches() {
+        synchronized (lock) {
+            for (Watch w : List.copyOf(watches)) {
+                w.send(gone());
+                w.end();
+            }
+        }
+    }
+
+    /** Resets every open watch connection at once (RST, no final chunk), as a dying server or network does. */
+    public void dropWatches() {
+        synchronized (lock) {
+            for (Watch w : List.copyOf(watches)) {
+                w.reset();
+            }
+        }
+    }
+
+    /** Open watches stop receiving anything while staying connected; watches opened later are normal. */
+    public void stallWatches() {
+        synchronized (lock) {
+            for (Watch w : watches) {
+                w.stalled = true;
+            }
+        }
+    }
+
+    /** List requests for {@code resource} wait until {@link #releaseLists}. */
+    public void holdLists(Resource resource) {
+        heldLists.put(resource, new CountDownLatch(1));
+    }
+
+    public void releaseLists(Resource resource) {
+        CountDownLatch latch = heldLists.remove(resource);
+        if (latch != null) {
+            latch.countDown();
+        }
+    }
+
+    /** Lists return at most {@code n} items per page (with a continue token), whatever limit the client asks. */
+    public void maxPage(int n) {
+        maxPage = n;
+    }
+
+    /** The next list request with a continue token gets 410 Gone, as when the token has expired. */
+    public void expireNextContinue() {
+        expireContinue = true;
+    }
+
+    /** The next {@code n} list requests for {@code resource} fail with 500 Internal Server Error. */
+    public void failLists(Resource resource, int n) {
+        failingLists.put(resource, n);
+    }
+
+    /** Requests received so far, as {@code LIST|WATCH path?decoded-query}. */
+    public List<String> requests() {
+        return List.copyOf(requests);
+    }
+
+    public long count(String prefix) {
+        return requests.stream().filter(r -> r.startsWith(prefix)).count();
+    }
+
+    public int openWatches() {
+        synchronized (lock) {
+            return watches.size();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        heldLists.values().forEach(CountDownLatch::countDown);
+        for (Socket s : connections) {
+            s.close();
+        }
+    }
+
+    private void publish(Change change) {
+        history.add(change);
+        for (Watch w : List.copyOf(watches)) {
+            w.deliver(change);
+        }
+    }
+
+    private void acceptLoop(ServerSocket socket) {
+        while (!socket.isClosed()) {
+            try {
+                Socket s = socket.accept();
+                connections.add(s);
+                Thread t = new Thread(() -> serve(s), "fake-apiserver-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            String requestLine = readLine(in);
+            if (requestLine == null) {
+                return;
+            }
+            String header;
+            while ((header = readLine(in)) != null && !header.isEmpty()) {
+                // Headers carry nothing this server needs.
+            }
+            String target = requestLine.split(" ")[1];
+            int q = target.indexOf('?');
+            String path = q < 0 ? target : target.substring(0, q);
+            Map<String, String> query = parseQuery(q < 0 ? "" : target.substring(q + 1));
+            Resource resource = null;
+            for (Resource r : Resource.values()) {
+                if (r.path.equals(path)) {
+                    resource = r;
+                }
+            }
+            boolean watch = "true".equals(query.get("watch"));
+            requests.add((watch ? "WATCH " : "LIST ") + path + (q < 0 ? "" : "?" + decode(target.substring(q + 1))));
+            OutputStream out = socket.getOutputStream();
+            if (resource == null) {
+                respond(out, 404, status(404, "NotFound", "no such resource " + path).toString());
+            } else if (watch) {
+                watch(socket, in, resource, query);
+            } else {
+                list(out, resource, query);
+            }
+        } catch (IOException e) {
+            // The client went away or the test reset the connection.
+        } finally {
+            connections.remove(socket);
+        }
+    }
+
+    private void list(OutputStream out, Resource resource, Map<String, String> query) throws IOException {
+        CountDownLatch hold = heldLists.get(resource);
+        if (hold != null) {
+            try {
+                if (!hold.await(30, TimeUnit.SECONDS)) {
+                    throw new IOException("list held too long");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (failingLists.merge(resource, -1, Integer::sum) >= 0) {
+            respond(out, 500, status(500, "InternalError", "injected failure").toString());
+            return;
+        }
+        String token = query.get("continue");
+        List<JsonObject> snapshot;
+        String listVersion;
+        if (token != null && !token.isEmpty()) {
+            if (expireContinue) {
+                expireContinue = false;
+                respond(out, 410, status(410, "Expired", "the provided continue parameter is too old").toString());
+                return;
+            }
+            snapshot = pages.remove(token);
+            listVersion = pageVersions.remove(token);
+            if (snapshot == null) {
+                respond(out, 400, status(400, "BadRequest", "unknown continue token").toString());
+                return;
+            }
+        } else {
+            snapshot = new ArrayList<>();
+            synchronized (lock) {
+                listVersion = String.valueOf(version);
+                for (JsonObject o : objects.get(resource).values()) {
+                    if (matches(o, query)) {
+                        // Items of a real list carry no kind or apiVersion.
+                        JsonObject item = o.deepCopy();
+                        item.remove("kind");
+                        item.remove("apiVersion");
+                        snapshot.add(item);
+                    }
+                }
+            }
+        }
+        String limit = query.get("limit");
+        int page = Math.min(maxPage, limit == null ? Integer.MAX_VALUE : Integer.parseInt(limit));
+        JsonObject list = new JsonObject();
+        list.addProperty("kind", resource.kind + "List");
+        list.addProperty("apiVersion", resource.apiVersion);
+        JsonObject metadata = new JsonObject();
+        metadata.addProperty("resourceVersion", listVersion);
+        if (snapshot.size() > page) {
+            String next;
+            synchronized (lock) {
+                next = "page-" + (++tokens);
+            }
+            pages.put(next, new ArrayList<>(snapshot.subList(page, snapshot.size())));
+            pageVersions.put(next, listVersion);
+            metadata.addProperty("continue", next);
+            snapshot = snapshot.subList(0, page);
+        }
+        list.add("metadata", metadata);
+        JsonArray items = new JsonArray();
+        snapshot.forEach(items::add);
+        list.add("items", items);
+        respond(out, 200, list.toString());
+    }
+
+    private void watch(Socket socket, InputStream in, Resource resource, Map<String, String> query)
+            throws IOException {
+        Watch w = new Watch(socket, resource, query);
+        synchronized (lock) {
+            w.writeHeaders();
+            String from = query.get("resourceVersion");
+            long since = from == null || from.isEmpty() || from.equals("0") ? version : Long.parseLong(from);
+            if (since < compactedBelow) {
+                w.send(gone());
+                w.end();
+                return;
+            }
+            for (Change c : history) {
+                if (c.resource == resource && c.version > since) {
+                    w.deliver(c);
+                }
+            }
+            watches.add(w);
+        }
+        try {
+            // Until the client closes (or the test resets it); a watch request has no body to read.
+            while (in.read() >= 0) {
+                // Discard.
+            }
+        } finally {
+            synchronized (lock) {
+                watches.remove(w);
+            }
+        }
+    }
+
+    /** An open watch connection. Guarded by {@code lock}. */
+    private final class Watch {
+        final Socket socket;
+        final Resource resource;
+        final Map<String, String> query;
+        final boolean bookmarks;
+        boolean stalled;
+
+        Watch(Socket socket, Resource resource, Map<String, String> query) {
+            this.socket = socket;
+            this.resource = resource;
+            this.query = query;
+            this.bookmarks = "true".equals(query.get("allowWatchBookmarks"));
+        }
+
+        void writeHeaders() throws IOException {
+            OutputStream out = socket.getOutputStream();
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
+
+        void deliver(Change c) {
+            if (c.resource != resource) {
+                return;
+            }
+            boolean was = c.before != null && matches(c.before, query);
+            boolean is = c.after != null && matches(c.after, query);
+            if (is) {
+                send(event(was ? "MODIFIED" : "ADDED", c.after));
+            } else if (was) {
+                JsonObject gone = c.before.deepCopy();
+                gone.getAsJsonObject("metadata").addProperty("resourceVersion", String.valueOf(c.version));
+                send(event("DELETED", gone));
+            }
+        }
+
+        void send(String line) {
+            if (stalled) {
+                return;
+            }
+            byte[] data = (line + "\n").getBytes(StandardCharsets.UTF_8);
+            try {
+                OutputStream out = socket.getOutputStream();
+                out.write((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(data);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } catch (IOException e) {
+                watches.remove(this);
+            }
+        }
+
+        void end() {
+            try {
+                OutputStream out = socket.getOutputStream();
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                socket.close();
+            } catch (IOException e) {
+                // Already gone.
+            }
+            watches.remove(this);
+        }
+
+        void reset() {
+            try {
+                socket.setSoLinger(true, 0);
+                socket.close();
+            } catch (IOException e) {
+                // Already gone.
+            }
+            watches.remove(this);
+        }
+    }
+
+    private static String event(String type, JsonObject object) {
+        JsonObject e = new JsonObject();
+        e.addProperty("type", type);
+        e.add("object", object);
+        return e.toString();
+    }
+
+    private static String gone() {
+        return event("ERROR", status(410, "Expired", "too old resource version"));
+    }
+
+    private static JsonObject status(int code, String reason, String message) {
+        JsonObject s = new JsonObject();
+        s.addProperty("kind", "Status");
+        s.addProperty("apiVersion", "v1");
+        s.add("metadata", new JsonObject());
+        s.addProperty("status", "Failure");
+        s.addProperty("message", message);
+        s.addProperty("reason", reason);
+        s.addProperty("code", code);
+        return s;
+    }
+
+    private static boolean matches(JsonObject object, Map<String, String> query) {
+        JsonObject metadata = object.getAsJsonObject("metadata");
+        JsonObject labels = metadata.has("labels") ? metadata.getAsJsonObject("labels") : new JsonObject();
+        for (String term : split(query.get("labelSelector"))) {
+            if (term.startsWith("!")) {
+                if (labels.has(term.substring(1))) {
+                    return false;
+                }
+            } else if (term.contains("=")) {
+                String[] kv = term.split("=", 2);
+                JsonElement value = labels.get(kv[0]);
+                if (value == null || !value.getAsString().equals(kv[1])) {
+                    return false;
+                }
+            } else if (!labels.has(term)) {
+                return false;
+            }
+        }
+        for (String term : split(query.get("fieldSelector"))) {
+            String[] kv = term.split("=", 2);
+            String field = kv[0].substring("metadata.".length());
+            JsonElement value = metadata.get(field);
+            if (value == null || !value.getAsString().equals(kv[1])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static List<String> split(String selector) {
+        return selector == null || selector.isEmpty() ? List.of() : List.of(selector.split(","));
+    }
+
+    private static String key(JsonObject object) {
+        JsonObject metadata = object.getAsJsonObject("metadata");
+        String name = metadata.get("name").getAsString();
+        return metadata.has("namespace") ? metadata.get("namespace").getAsString() + '/' + name : name;
+    }
+
+    private static void respond(OutputStream out, int code, String body) throws IOException {
+        byte[] data = body.getBytes(StandardCharsets.UTF_8);
+        out.write(("HTTP/1.1 " + code + (code == 200 ? " OK" : " Error") + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + data.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(data);
+        out.flush();
+    }
+
+    private static Map<String, String> parseQuery(String query) {
+        Map<String, String> params = new HashMap<>();
+        for (String pair : query.split("&")) {
+            if (!pair.isEmpty()) {
+                String[] kv = pair.split("=", 2);
+                params.put(decode(kv[0]), kv.length > 1 ? decode(kv[1]) : "");
+            }
+        }
+        return params;
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        if (b < 0 && line.size() == 0) {
+            return null;
+        }
+        return line.toString(StandardCharsets.ISO_8859_1);
+    }
+}
