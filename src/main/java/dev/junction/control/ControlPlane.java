@@ -46,6 +46,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         }
     }
 
+    /** Batches up to this many Services reuse the dirty set; larger ones leave a fresh one behind. */
+    private static final int SMALL_BATCH = 64;
+
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
     private final ServiceTracker services = new ServiceTracker();
     private final EndpointSliceCache slices = new EndpointSliceCache();
@@ -55,7 +58,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final List<InetAddress> nodePortAddresses;
     private final LbPolicy defaultPolicy;
     private final Thread thread;
-    private final Set<ServiceKey> dirty = new HashSet<>();
+    // Not final: after a batch that touched many Services (the first sync) it is replaced, because
+    // iterating and clearing a HashSet costs its capacity, not its size, and that would tax every later
+    // single-change batch (seen in JFR as HashIterator.<init> on the control thread).
+    private Set<ServiceKey> dirty = new HashSet<>();
     private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
     private final ControlPlaneMetrics metrics;
     private String zone;
@@ -182,7 +188,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             }
         }
         log.debug("applied {} events for {} services: {} frontend changes", batch.size(), dirty.size(), changes);
-        dirty.clear();
+        if (dirty.size() > SMALL_BATCH) {
+            dirty = new HashSet<>();
+        } else {
+            dirty.clear();
+        }
         changedSlices.clear();
         appliedBatches++;
     }
