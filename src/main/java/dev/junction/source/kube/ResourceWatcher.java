@@ -177,7 +177,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     }
 
     private void list() throws IOException, ApiException, ApiStatusException {
-        List<JsonObject> items = new ArrayList<>();
+        // Each page is decoded and delivered as it arrives, so no page's JSON tree outlives it (100k
+        // endpoints held as trees until the last page cost the first sync its time in GC); what was
+        // delivered before and is not listed now is deleted once the last page is in.
+        Set<String> listed = new HashSet<>();
         String continueToken = null;
         String listVersion = null;
         while (true) {
@@ -186,8 +189,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             track(call);
             try (Response response = call.execute()) {
                 if (response.code() == STATUS_GONE && continueToken != null) {
-                    // The continue token expired between pages: start the list over.
-                    items.clear();
+                    // The continue token expired between pages: start the list over. Pages already
+                    // delivered stay delivered; the new list decides what remains.
+                    listed.clear();
                     continueToken = null;
                     continue;
                 }
@@ -205,7 +209,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 if (page != null && page.isJsonArray()) {
                     for (JsonElement item : page.getAsJsonArray()) {
                         if (item.isJsonObject()) {
-                            items.add(item.getAsJsonObject());
+                            listed.add(key(item.getAsJsonObject()));
+                            upsert(item.getAsJsonObject());
                         }
                     }
                 }
@@ -216,24 +221,14 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 break;
             }
         }
-        replace(items);
-        resourceVersion = listVersion;
-        log.debug("{}: listed {} objects at resourceVersion {}", kind, items.size(), listVersion);
-    }
-
-    /** Makes the listed objects the whole truth: upsert each, delete what was delivered and is gone. */
-    private void replace(List<JsonObject> items) {
-        Set<String> listed = new HashSet<>();
-        for (JsonObject item : items) {
-            listed.add(key(item));
-            upsert(item);
-        }
         for (String key : new ArrayList<>(delivered.keySet())) {
             if (!listed.contains(key)) {
                 sink.delete(delivered.remove(key));
             }
         }
         rejected.keySet().retainAll(listed);
+        resourceVersion = listVersion;
+        log.debug("{}: listed {} objects at resourceVersion {}", kind, listed.size(), listVersion);
     }
 
     private WatchEnd watch() throws IOException, ApiException, ApiStatusException {
