@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "loadgen", mixinStandardHelpOptions = true,
         description = "Load generator and backends for proxy benchmarks.",
-        subcommands = {LoadGen.Rr.class, LoadGen.Cps.class, LoadGen.Bulk.class, LoadGen.Udp.class,
+        subcommands = {LoadGen.Rr.class, LoadGen.Cps.class, LoadGen.Bulk.class, LoadGen.Udp.class, Hold.class,
             Backend.class, Table.class})
 public final class LoadGen {
 
