@@ -3,13 +3,13 @@ package dev.junction.dataplane.tcp;
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.ProxyProtocol;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -98,18 +98,32 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         backend.peer = client;
         backend.peerRelay = this;
         peerRelay = backend;
-        new Bootstrap()
-                .group(client.eventLoop())
-                .channelFactory(plane.transport().socketChannels())
-                .resolver(NoopAddressResolverGroup.INSTANCE)
-                .option(ChannelOption.ALLOCATOR, plane.transport().allocator())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) plane.options().connectTimeout().toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpDataPlane.WATER_MARK)
-                .handler(backend)
-                .connect(endpoint.socketAddress())
-                .addListener(this);
+        // The channel is built by hand rather than by a Bootstrap per connect: no option map to copy and
+        // apply, no resolver, and registration on the client's own loop completes inline.
+        SocketChannel ch = plane.transport().socketChannels().newChannel();
+        SocketChannelConfig config = ch.config();
+        config.setAllocator(plane.transport().allocator());
+        config.setConnectTimeoutMillis(plane.connectTimeoutMillis());
+        config.setTcpNoDelay(true);
+        config.setAllowHalfClosure(true);
+        config.setWriteBufferWaterMark(TcpDataPlane.WATER_MARK);
+        ch.pipeline().addLast(backend);
+        ChannelFuture registered = client.eventLoop().register(ch);
+        if (registered.isDone()) {
+            connectRegistered(registered);
+        } else {
+            registered.addListener((ChannelFutureListener) this::connectRegistered);
+        }
+    }
+
+    private void connectRegistered(ChannelFuture registered) {
+        if (registered.isSuccess()) {
+            registered.channel().connect(connecting.socketAddress()).addListener(this);
+        } else {
+            // Only a loop that is shutting down refuses a registration; that is no fault of the endpoint.
+            registered.channel().unsafe().closeForcibly();
+            refuse(client);
+        }
     }
 
     /** Connect outcome of the current attempt. */
@@ -143,6 +157,9 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
             }
             return;
         }
+        // A failed connect leaves its channel open; its relay must not outlive the attempt (an error event
+        // on it would close the client).
+        f.channel().close();
         endpoint.failed(table.nanoTime());
         if (!client.isActive()) {
             return;

@@ -33,6 +33,7 @@ public final class TcpDataPlane implements DataPlane {
 
     private final Transport transport;
     private final TcpOptions options;
+    private final int connectTimeoutMillis;
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
         if (options.freeBind() && !transport.name().equals("epoll")) {
@@ -40,6 +41,7 @@ public final class TcpDataPlane implements DataPlane {
         }
         this.transport = transport;
         this.options = options;
+        this.connectTimeoutMillis = (int) options.connectTimeout().toMillis();
     }
 
     Transport transport() {
@@ -48,6 +50,10 @@ public final class TcpDataPlane implements DataPlane {
 
     TcpOptions options() {
         return options;
+    }
+
+    int connectTimeoutMillis() {
+        return connectTimeoutMillis;
     }
 
     @Override
