@@ -16,6 +16,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * TCP listeners: one server channel per frontend, each connection relayed to an endpoint picked from the
@@ -31,6 +32,7 @@ public final class TcpDataPlane implements DataPlane {
 
     private final Transport transport;
     private final TcpOptions options;
+    private final LongAdder active = new LongAdder();
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
         this.transport = transport;
@@ -43,6 +45,19 @@ public final class TcpDataPlane implements DataPlane {
 
     TcpOptions options() {
         return options;
+    }
+
+    void connectionOpened() {
+        active.increment();
+    }
+
+    void connectionClosed() {
+        active.decrement();
+    }
+
+    /** Client connections open now, on every listener (closed listeners included); for a graceful drain. */
+    public long activeConnections() {
+        return active.sum();
     }
 
     @Override
