@@ -8,11 +8,17 @@ import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.observe.LiveRoutes;
+import dev.junction.observe.ServiceHealthChecks;
+import dev.junction.observe.SyncHealth;
 import dev.junction.source.ObjectSink;
 import io.kubernetes.client.common.KubernetesObject;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1Taint;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -37,9 +43,14 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final long AFFINITY_SWEEP_MILLIS = 10_000;
 
-    /** A change from a source, or the end of its initial state. */
-    private record Event(KubernetesObject object, boolean deleted) {
-        static final Event SYNCED = new Event(null, false);
+    /** Set by the cluster autoscaler on a node it is about to remove; kube-proxy then fails /healthz. */
+    static final String TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler";
+
+    /** A change from a source, or the end of its initial state (no object); stamped when received. */
+    private record Event(KubernetesObject object, boolean deleted, long receivedNanos) {
+        boolean isSynced() {
+            return object == null;
+        }
     }
 
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
@@ -52,6 +63,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final LbPolicy defaultPolicy;
     private final Thread thread;
     private final Set<ServiceKey> dirty = new HashSet<>();
+    private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
+    private final ControlPlaneMetrics metrics;
+    private SyncHealth health = SyncHealth.NONE;
+    private HealthCheckPorts healthChecks;
     private String zone;
     private boolean synced;
     private volatile boolean running = true;
@@ -59,6 +74,14 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
             Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers) {
+        this(nodeName, nodePortAddresses, defaultPolicy, planes, capture, balancers, new SimpleMeterRegistry());
+    }
+
+    /** A control plane that records its metrics (sync duration, network programming latency, ...) in {@code meters}. */
+    public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
+            Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers,
+            MeterRegistry meters) {
+        this.metrics = new ControlPlaneMetrics(meters);
         this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
         this.nodePortAddresses = List.copyOf(nodePortAddresses);
         this.defaultPolicy = defaultPolicy;
@@ -66,6 +89,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.programmer = new Programmer(planes, capture, balancers, log::warn);
         this.thread = new Thread(this::run, "junction-control");
         this.thread.setDaemon(true);
+        this.healthChecks = new HealthCheckPorts(ServiceHealthChecks.NONE, this.nodeName);
     }
 
     public ControlPlane(String nodeName, LbPolicy defaultPolicy, Map<Protocol, DataPlane> planes, Capture capture) {
@@ -76,19 +100,36 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         thread.start();
     }
 
+    /**
+     * Reports queue and node health to {@code health} and health-check ports to {@code checks}; call before
+     * {@link #start}.
+     */
+    public void observe(SyncHealth health, ServiceHealthChecks checks) {
+        this.health = Objects.requireNonNull(health, "health");
+        this.healthChecks = new HealthCheckPorts(checks, nodeName);
+    }
+
+    /** What is programmed now, for the admin server and metrics; callable from any thread. */
+    public LiveRoutes liveRoutes() {
+        return programmer.liveRoutes();
+    }
+
     @Override
     public void upsert(KubernetesObject object) {
-        queue.add(new Event(object, false));
+        queue.add(new Event(Objects.requireNonNull(object, "object"), false, System.nanoTime()));
+        health.queued();
     }
 
     @Override
     public void delete(KubernetesObject object) {
-        queue.add(new Event(object, true));
+        queue.add(new Event(Objects.requireNonNull(object, "object"), true, System.nanoTime()));
+        health.queued();
     }
 
     @Override
     public void synced() {
-        queue.add(Event.SYNCED);
+        queue.add(new Event(null, false, System.nanoTime()));
+        health.queued();
     }
 
     /** Batches applied since start; lets tests and health checks see that the queue drained. */
@@ -123,9 +164,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     private void applyBatch(List<Event> batch) {
+        long start = System.nanoTime();
         boolean justSynced = false;
         for (Event e : batch) {
-            if (e == Event.SYNCED) {
+            if (e.isSynced()) {
                 justSynced |= !synced;
                 synced = true;
             } else {
@@ -133,6 +175,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             }
         }
         if (!synced) {
+            changedSlices.clear();
             return;
         }
         if (justSynced) {
@@ -145,6 +188,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     ? Map.of()
                     : RouteBuilder.build(svc, slices.slices(key), node(), defaultPolicy, log::warn);
             changes += programmer.apply(key, built);
+            healthChecks.update(key, svc, svc == null ? List.of() : slices.slices(key));
         }
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
         capture.flush();
@@ -152,9 +196,27 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             log.info("sources synced: {} services, {} frontends listening", services.keys().size(),
                     programmer.listening());
         }
+        long live = System.nanoTime();
+        metrics.syncDuration.record(live - start, TimeUnit.NANOSECONDS);
+        // Changes queued before the first sync waited for the other lists, not for the control plane.
+        if (!justSynced) {
+            for (Event e : batch) {
+                metrics.eventToLive.record(live - e.receivedNanos(), TimeUnit.NANOSECONDS);
+            }
+            long liveMillis = System.currentTimeMillis();
+            for (V1EndpointSlice slice : changedSlices) {
+                metrics.programmed(slice, liveMillis);
+            }
+        }
         log.debug("applied {} events for {} services: {} frontend changes", batch.size(), dirty.size(), changes);
         dirty.clear();
+        changedSlices.clear();
         appliedBatches++;
+        health.applied();
+        if (!queue.isEmpty()) {
+            // Queued while this batch was applied: still pending.
+            health.queued();
+        }
     }
 
     private void record(Event e) {
@@ -163,9 +225,17 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             ServiceKey key = ServiceKey.of(svc.getMetadata());
             if (e.deleted() ? services.delete(key) : services.upsert(svc)) {
                 dirty.add(key);
+                metrics.serviceChanges.increment();
             }
         } else if (o instanceof V1EndpointSlice slice) {
-            dirty.addAll(e.deleted() ? slices.delete(slice) : slices.upsert(slice));
+            Set<ServiceKey> touched = e.deleted() ? slices.delete(slice) : slices.upsert(slice);
+            if (!touched.isEmpty()) {
+                dirty.addAll(touched);
+                metrics.endpointChanges.increment();
+                if (!e.deleted()) {
+                    changedSlices.add(slice);
+                }
+            }
         } else if (o instanceof V1Node node) {
             recordNode(node, e.deleted());
         }
@@ -176,11 +246,21 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         if (node.getMetadata() == null || !nodeName.equals(node.getMetadata().getName())) {
             return;
         }
+        health.nodeEligible(!deleted && eligible(node));
         String newZone = NodeInfo.of(nodeName, deleted ? null : node, nodePortAddresses).zone();
         if (!Objects.equals(zone, newZone)) {
             zone = newZone;
             dirty.addAll(services.keys());
         }
+    }
+
+    /** kube-proxy's node eligibility: not being deleted, not tainted for removal by the autoscaler. */
+    static boolean eligible(V1Node node) {
+        if (node.getMetadata().getDeletionTimestamp() != null) {
+            return false;
+        }
+        List<V1Taint> taints = node.getSpec() == null ? null : node.getSpec().getTaints();
+        return taints == null || taints.stream().noneMatch(t -> TO_BE_DELETED_TAINT.equals(t.getKey()));
     }
 
     private NodeInfo node() {
