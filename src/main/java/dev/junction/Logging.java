@@ -8,6 +8,7 @@ import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
+import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
@@ -16,7 +17,24 @@ import java.util.logging.Logger;
  * JSON lines for log shippers, at the level chosen by {@code --log-level}. Libraries stay at info unless
  * debug is asked for.
  */
-final class Logging {
+public final class Logging {
+
+    /**
+     * Keeps log handlers through shutdown: the JDK's own LogManager resets (silences) every logger in a
+     * shutdown hook that races with ours, which would swallow the shutdown's log lines. Installed by
+     * {@link #install} before anything touches java.util.logging.
+     */
+    public static final class Manager extends LogManager {
+        @Override
+        public void reset() {
+            // Handlers are set up once by configure(); nothing resets them.
+        }
+    }
+
+    /** Must run first in {@code main}, before any logger exists. */
+    static void install() {
+        System.setProperty("java.util.logging.manager", Manager.class.getName());
+    }
 
     /** The {@code --log-level} values. */
     enum LogLevel {

@@ -36,6 +36,7 @@ public final class Main implements Callable<Integer> {
     ProxyOptions options;
 
     public static void main(String[] args) {
+        Logging.install();
         System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
     }
 
