@@ -3,6 +3,7 @@ package dev.junction;
 import dev.junction.capture.Capture;
 import dev.junction.capture.NodeAddresses;
 import dev.junction.capture.RouteCapture;
+import dev.junction.config.OperationsConfig;
 import dev.junction.config.ProxyConfig;
 import dev.junction.control.ControlPlane;
 import dev.junction.dataplane.Transport;
@@ -14,13 +15,21 @@ import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.observe.AdminServer;
+import dev.junction.observe.HealthCheckNodePorts;
+import dev.junction.observe.HealthServer;
+import dev.junction.observe.HttpServers;
+import dev.junction.observe.ProxyHealth;
+import dev.junction.observe.ProxyMetrics;
 import dev.junction.source.file.ManifestSource;
 import dev.junction.source.kube.KubeClients;
 import dev.junction.source.kube.KubeSource;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -44,11 +53,23 @@ public final class Junction implements AutoCloseable {
     private Capture capture;
     private ControlPlane control;
     private AutoCloseable source;
-    /** Served by the metrics endpoint of a later issue; recorded from the start. */
-    private final MeterRegistry meters = new SimpleMeterRegistry();
+    private final OperationsConfig operations;
+    private ProxyMetrics metrics;
+    private ProxyHealth health;
+    private HttpServers http;
+    private HealthServer healthServer;
+    private AdminServer adminServer;
+    private HealthCheckNodePorts healthChecks;
+    private TcpDataPlane tcp;
 
     public Junction(ProxyConfig config) {
+        this(config, OperationsConfig.NONE);
+    }
+
+    /** A proxy with health, metrics and shutdown settings; servers whose address is null are not started. */
+    public Junction(ProxyConfig config, OperationsConfig operations) {
         this.config = config;
+        this.operations = operations;
     }
 
     /**
@@ -72,12 +93,15 @@ public final class Junction implements AutoCloseable {
         // Route capture binds VIPs before their routes exist (IP_FREEBIND), which only epoll can do.
         transport = Transport.create(route ? Transport.Kind.EPOLL : Transport.Kind.AUTO, config.workers());
         capture = route ? RouteCapture.create(config.keepRoutes()) : Capture.none();
-        TcpDataPlane tcp = new TcpDataPlane(transport,
+        tcp = new TcpDataPlane(transport,
                 new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout(), route));
         UdpDataPlane udp = new UdpDataPlane(transport,
                 UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
+        metrics = new ProxyMetrics(operations.metricsMaxServices(), operations.metricsPerEndpoint());
+        health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit());
         control = new ControlPlane(config.nodeName(), nodePortAddresses, LbPolicy.parse(config.loadBalancing()),
-                Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, meters);
+                Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, metrics.registry());
+        startOperations(udp);
         control.start();
         String from;
         if (api != null) {
@@ -98,27 +122,106 @@ public final class Junction implements AutoCloseable {
         return this;
     }
 
-    public ControlPlane control() {
-        return control;
+    /**
+     * Metrics, health and health-check node ports; before the control plane starts, so they see its first
+     * update. A server that cannot bind fails the start.
+     */
+    private void startOperations(UdpDataPlane udp) {
+        metrics.bindJvm();
+        metrics.bindNetty("dataplane", (io.netty.buffer.PooledByteBufAllocator) transport.allocator());
+        metrics.bindUdp(udp::evictedSessions, udp::expiredSessions, udp::droppedDatagrams);
+        metrics.bindHealth(health);
+        metrics.routes(control.liveRoutes());
+        http = new HttpServers();
+        // kube-proxy serves health-check node ports on every address of the node.
+        healthChecks = new HealthCheckNodePorts(http, new InetSocketAddress(0).getAddress(), health);
+        control.observe(health, healthChecks);
+        try {
+            if (operations.healthzBindAddress() != null) {
+                healthServer = new HealthServer(http, operations.healthzBindAddress(), health);
+                log.info("health server on {} (/healthz, /livez)", healthServer.localAddress());
+            }
+            if (operations.metricsBindAddress() != null) {
+                adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes());
+                log.info("metrics server on {} (/metrics, /debug/routes)", adminServer.localAddress());
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
-    public MeterRegistry meters() {
-        return meters;
+    /**
+     * Graceful shutdown: {@code /healthz} fails first, the source stops, listeners stop accepting, and open
+     * TCP connections get up to {@code grace} to finish; {@link #close} then closes whatever is left.
+     */
+    public void shutdown(Duration grace) throws InterruptedException {
+        log.info("shutting down: not ready, no new connections, up to {} for {} open connections to finish",
+                grace, tcp == null ? 0 : tcp.activeConnections());
+        if (health != null) {
+            health.stopping();
+        }
+        closeSource();
+        if (control != null) {
+            control.close();
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (tcp != null && tcp.activeConnections() > 0 && System.nanoTime() - deadline < 0) {
+            Thread.sleep(50);
+        }
+        long left = tcp == null ? 0 : tcp.activeConnections();
+        if (left > 0) {
+            log.warn("shutdown grace period over: closing {} connections", left);
+        }
+    }
+
+    /** The health server's address, or null when not served. */
+    public InetSocketAddress healthAddress() {
+        return healthServer == null ? null : healthServer.localAddress();
+    }
+
+    /** The metrics server's address, or null when not served. */
+    public InetSocketAddress metricsAddress() {
+        return adminServer == null ? null : adminServer.localAddress();
+    }
+
+    public ProxyHealth health() {
+        return health;
+    }
+
+    public ControlPlane control() {
+        return control;
     }
 
     public Transport transport() {
         return transport;
     }
 
-    @Override
-    public void close() {
+    private void closeSource() {
         if (source != null) {
             try {
                 source.close();
             } catch (Exception e) {
                 log.warn("closing the source failed: {}", e.toString());
             }
+            source = null;
         }
+    }
+
+    @Override
+    public void close() {
+        if (healthChecks != null) {
+            healthChecks.close();
+        }
+        if (healthServer != null) {
+            healthServer.close();
+        }
+        if (adminServer != null) {
+            adminServer.close();
+        }
+        if (http != null) {
+            http.close();
+        }
+        closeSource();
         if (control != null) {
             control.close();
         }
@@ -127,6 +230,9 @@ public final class Junction implements AutoCloseable {
         }
         if (transport != null) {
             transport.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
     }
 }

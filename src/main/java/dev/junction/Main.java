@@ -2,6 +2,7 @@ package dev.junction;
 
 import dev.junction.capture.RouteCapture;
 import dev.junction.config.Durations;
+import dev.junction.config.OperationsConfig;
 import dev.junction.config.ProxyConfig;
 import dev.junction.demo.Demo;
 import dev.junction.model.Cidr;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +36,7 @@ public final class Main implements Callable<Integer> {
     ProxyOptions options;
 
     public static void main(String[] args) {
+        Logging.install();
         System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
     }
 
@@ -61,15 +64,42 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return run(options.config());
+        options.configureLogging();
+        return run(options.config(), options.operations());
     }
 
     static int run(ProxyConfig config) throws InterruptedException {
+        return run(config, OperationsConfig.NONE);
+    }
+
+    /**
+     * Runs until SIGTERM/SIGINT, then shuts down gracefully: /healthz fails, listeners stop accepting, open
+     * connections get up to the grace period, then everything closes and the process exits 0.
+     */
+    static int run(ProxyConfig config, OperationsConfig operations) throws InterruptedException {
         if (config.source() instanceof ProxyConfig.Manifests m && !Files.isDirectory(m.dir())) {
             throw new IllegalArgumentException("--manifests: " + m.dir() + " is not a directory");
         }
-        try (Junction junction = new Junction(config).start()) {
-            awaitShutdown();
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Junction junction = new Junction(config, operations).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                if (done.await(operations.shutdownGracePeriod().toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
+                    // A signal-initiated exit would report 128+signal; the shutdown was clean, so say so.
+                    Runtime.getRuntime().halt(0);
+                }
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "junction-shutdown"));
+        try {
+            stop.await();
+            junction.shutdown(operations.shutdownGracePeriod());
+        } finally {
+            junction.close();
+            done.countDown();
         }
         return 0;
     }
@@ -97,7 +127,8 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            return run(options.config());
+            options.configureLogging();
+            return run(options.config(), options.operations());
         }
     }
 
@@ -203,24 +234,112 @@ public final class Main implements Callable<Integer> {
                         + "active one is evicted. Default: ${DEFAULT-VALUE}.")
         int udpMaxSessions;
 
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "YAML file: a KubeProxyConfiguration (bindAddress, healthzBindAddress, "
+                        + "metricsBindAddress, hostnameOverride, nodePortAddresses, conntrack.udpTimeout) with a "
+                        + "junction: section for Junction's own settings. Flags given on the command line win.")
+        Path configFile;
+
+        @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT", defaultValue = OperationsConfig.DEFAULT_HEALTHZ,
+                description = "Serve /healthz and /livez here (kube-proxy's semantics); empty disables. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        String healthzBindAddress;
+
+        @Option(names = "--metrics-bind-address", paramLabel = "IP:PORT", defaultValue = OperationsConfig.DEFAULT_METRICS,
+                description = "Serve /metrics (Prometheus text or OpenMetrics) and /debug/routes here; empty disables. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        String metricsBindAddress;
+
+        @Option(names = "--sync-period", paramLabel = "DURATION", defaultValue = "30s",
+                converter = DurationConverter.class,
+                description = "/healthz and /livez fail when a queued update stays unapplied for twice this. "
+                        + "Default: ${DEFAULT-VALUE}.")
+        Duration syncPeriod;
+
+        @Option(names = "--shutdown-grace-period", paramLabel = "DURATION", defaultValue = "30s",
+                converter = DurationConverter.class,
+                description = "On SIGTERM: /healthz fails, listeners stop accepting, and open connections get this "
+                        + "long to finish before they are closed. Default: ${DEFAULT-VALUE}.")
+        Duration shutdownGracePeriod;
+
+        @Option(names = "--metrics-max-services", paramLabel = "N", defaultValue = "1000",
+                description = "Service ports with metric series of their own; the rest are summed under "
+                        + "service=\"other\". Default: ${DEFAULT-VALUE}.")
+        int metricsMaxServices;
+
+        @Option(names = "--metrics-per-endpoint",
+                description = "Also export per-endpoint series (connections, active, ejected).")
+        boolean metricsPerEndpoint;
+
+        @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info", converter = LogLevelConverter.class,
+                description = "error, warn, info or debug. Default: ${DEFAULT-VALUE}.")
+        Logging.LogLevel logLevel;
+
+        @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text", converter = LogFormatConverter.class,
+                description = "text, or json (one JSON object per line, for log shippers). Default: ${DEFAULT-VALUE}.")
+        Logging.LogFormat logFormat;
+
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec mixee;
+
+        private ConfigFile file;
+
         /**
          * The validated configuration; {@code manifests} and the capture mode may be supplied by the caller
          * (the demo, which serves loopback only). Without manifests the source is the Kubernetes API.
          */
         public ProxyConfig config(Path manifestsOverride, ProxyConfig.CaptureMode captureOverride) {
-            Path dir = manifestsOverride != null ? manifestsOverride : manifests;
-            if (dir != null && (kubeconfig != null || master != null)) {
-                throw new IllegalArgumentException("--manifests and " + (kubeconfig != null ? "--kubeconfig" : "--master")
+            Path dir = manifestsOverride != null ? manifestsOverride : pick("--manifests", manifests);
+            Path kube = pick("--kubeconfig", kubeconfig);
+            String server = pick("--master", master);
+            if (dir != null && (kube != null || server != null)) {
+                throw new IllegalArgumentException("--manifests and " + (kube != null ? "--kubeconfig" : "--master")
                         + " are alternative sources: give one");
             }
             ProxyConfig.Source source = dir != null
-                    ? new ProxyConfig.Manifests(dir) : new ProxyConfig.KubeApi(kubeconfig, master);
-            int n = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+                    ? new ProxyConfig.Manifests(dir) : new ProxyConfig.KubeApi(kube, server);
+            Integer w = pick("--workers", workers);
+            int n = w != null ? w : Runtime.getRuntime().availableProcessors();
+            ProxyConfig.CaptureMode fromFlags = pick("--capture", capture);
             ProxyConfig.CaptureMode mode = captureOverride != null ? captureOverride
-                    : capture != null ? capture : defaultCapture();
-            return new ProxyConfig(source, mode, nodeName(), n, lb.label(), connectTimeout, idleTimeout,
-                    udpIdleTimeout, udpMaxSessions, nodePortAddresses == null ? List.of() : nodePortAddresses,
-                    keepRoutes);
+                    : fromFlags != null ? fromFlags : defaultCapture();
+            List<String> cidrs = pick("--nodeport-addresses", nodePortAddresses);
+            LbPolicy policy = pick("--lb", lb);
+            return new ProxyConfig(source, mode, nodeName(), n, policy.label(), pick("--connect-timeout", connectTimeout),
+                    pick("--idle-timeout", idleTimeout), pick("--udp-idle-timeout", udpIdleTimeout),
+                    pick("--udp-max-sessions", udpMaxSessions), cidrs == null ? List.of() : cidrs,
+                    pick("--keep-routes", keepRoutes));
+        }
+
+        /** The health, metrics and shutdown settings, flags over the file. */
+        public OperationsConfig operations() {
+            return new OperationsConfig(
+                    OperationsConfig.bindAddress("--healthz-bind-address", pick("--healthz-bind-address", healthzBindAddress)),
+                    OperationsConfig.bindAddress("--metrics-bind-address", pick("--metrics-bind-address", metricsBindAddress)),
+                    pick("--sync-period", syncPeriod), pick("--shutdown-grace-period", shutdownGracePeriod),
+                    pick("--metrics-max-services", metricsMaxServices), pick("--metrics-per-endpoint", metricsPerEndpoint));
+        }
+
+        void configureLogging() {
+            Logging.configure(pick("--log-level", logLevel), pick("--log-format", logFormat));
+        }
+
+        /** The flag's value when given on the command line, else the file's, else the flag's default. */
+        @SuppressWarnings("unchecked")
+        private <T> T pick(String flag, T flagValue) {
+            if (configFile == null || given(flag)) {
+                return flagValue;
+            }
+            if (file == null) {
+                file = ConfigFile.load(configFile);
+            }
+            Object fromFile = file.get(flag);
+            return fromFile != null ? (T) fromFile : flagValue;
+        }
+
+        private boolean given(String flag) {
+            return mixee != null && mixee.commandLine().getParseResult() != null
+                    && mixee.commandLine().getParseResult().hasMatchedOption(flag);
         }
 
         ProxyConfig config() {
@@ -228,8 +347,9 @@ public final class Main implements Callable<Integer> {
         }
 
         private String nodeName() {
-            if (hostnameOverride != null) {
-                return hostnameOverride;
+            String name = pick("--hostname-override", hostnameOverride);
+            if (name != null) {
+                return name;
             }
             try {
                 return InetAddress.getLocalHost().getHostName();
@@ -244,6 +364,28 @@ public final class Main implements Callable<Integer> {
         public Duration convert(String value) {
             try {
                 return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class LogLevelConverter implements CommandLine.ITypeConverter<Logging.LogLevel> {
+        @Override
+        public Logging.LogLevel convert(String value) {
+            try {
+                return Logging.LogLevel.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class LogFormatConverter implements CommandLine.ITypeConverter<Logging.LogFormat> {
+        @Override
+        public Logging.LogFormat convert(String value) {
+            try {
+                return Logging.LogFormat.parse(value);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }

@@ -35,6 +35,13 @@ class ArchitectureTest {
         "source,    dev.junction.dataplane",
         "capture,   dev.junction.control",
         "capture,   dev.junction.dataplane",
+        "observe,   io.kubernetes",
+        "observe,   dev.junction.lb",
+        "observe,   dev.junction.control",
+        "observe,   dev.junction.dataplane",
+        "observe,   dev.junction.source",
+        "observe,   dev.junction.config",
+        "observe,   dev.junction.capture",
     })
     void packageDoesNotImport(String pkg, String forbidden) throws IOException {
         Path dir = MAIN.resolve(pkg.replace('.', '/'));

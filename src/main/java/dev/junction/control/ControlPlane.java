@@ -8,6 +8,9 @@ import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.observe.LiveRoutes;
+import dev.junction.observe.ServiceHealthChecks;
+import dev.junction.observe.SyncHealth;
 import dev.junction.source.ObjectSink;
 import io.kubernetes.client.common.KubernetesObject;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,6 +18,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1Taint;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -38,6 +42,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final long AFFINITY_SWEEP_MILLIS = 10_000;
+
+    /** Set by the cluster autoscaler on a node it is about to remove; kube-proxy then fails /healthz. */
+    static final String TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler";
 
     /** A change from a source, or the end of its initial state (no object); stamped when received. */
     private record Event(KubernetesObject object, boolean deleted, long receivedNanos) {
@@ -64,6 +71,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private Set<ServiceKey> dirty = new HashSet<>();
     private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
     private final ControlPlaneMetrics metrics;
+    private SyncHealth health = SyncHealth.NONE;
+    private HealthCheckPorts healthChecks;
     private String zone;
     private boolean synced;
     private volatile boolean running = true;
@@ -86,6 +95,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.programmer = new Programmer(planes, capture, balancers, log::warn);
         this.thread = new Thread(this::run, "junction-control");
         this.thread.setDaemon(true);
+        this.healthChecks = new HealthCheckPorts(ServiceHealthChecks.NONE, this.nodeName);
     }
 
     public ControlPlane(String nodeName, LbPolicy defaultPolicy, Map<Protocol, DataPlane> planes, Capture capture) {
@@ -96,19 +106,36 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         thread.start();
     }
 
+    /**
+     * Reports queue and node health to {@code health} and health-check ports to {@code checks}; call before
+     * {@link #start}.
+     */
+    public void observe(SyncHealth health, ServiceHealthChecks checks) {
+        this.health = Objects.requireNonNull(health, "health");
+        this.healthChecks = new HealthCheckPorts(checks, nodeName);
+    }
+
+    /** What is programmed now, for the admin server and metrics; callable from any thread. */
+    public LiveRoutes liveRoutes() {
+        return programmer.liveRoutes();
+    }
+
     @Override
     public void upsert(KubernetesObject object) {
         queue.add(new Event(Objects.requireNonNull(object, "object"), false, System.nanoTime()));
+        health.queued();
     }
 
     @Override
     public void delete(KubernetesObject object) {
         queue.add(new Event(Objects.requireNonNull(object, "object"), true, System.nanoTime()));
+        health.queued();
     }
 
     @Override
     public void synced() {
         queue.add(new Event(null, false, System.nanoTime()));
+        health.queued();
     }
 
     /** Batches applied since start; lets tests and health checks see that the queue drained. */
@@ -167,6 +194,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     ? Map.of()
                     : RouteBuilder.build(svc, slices.slices(key), node(), defaultPolicy, log::warn);
             changes += programmer.apply(key, built);
+            healthChecks.update(key, svc, svc == null ? List.of() : slices.slices(key));
         }
         programmer.flush();
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
@@ -195,6 +223,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         }
         changedSlices.clear();
         appliedBatches++;
+        health.applied();
+        if (!queue.isEmpty()) {
+            // Queued while this batch was applied: still pending.
+            health.queued();
+        }
     }
 
     private void record(Event e) {
@@ -224,11 +257,21 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         if (node.getMetadata() == null || !nodeName.equals(node.getMetadata().getName())) {
             return;
         }
+        health.nodeEligible(!deleted && eligible(node));
         String newZone = NodeInfo.of(nodeName, deleted ? null : node, nodePortAddresses).zone();
         if (!Objects.equals(zone, newZone)) {
             zone = newZone;
             dirty.addAll(services.keys());
         }
+    }
+
+    /** kube-proxy's node eligibility: not being deleted, not tainted for removal by the autoscaler. */
+    static boolean eligible(V1Node node) {
+        if (node.getMetadata().getDeletionTimestamp() != null) {
+            return false;
+        }
+        List<V1Taint> taints = node.getSpec() == null ? null : node.getSpec().getTaints();
+        return taints == null || taints.stream().noneMatch(t -> TO_BE_DELETED_TAINT.equals(t.getKey()));
     }
 
     private NodeInfo node() {

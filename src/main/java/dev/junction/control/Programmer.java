@@ -3,17 +3,24 @@ package dev.junction.control;
 import dev.junction.capture.Capture;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.dataplane.FrontendHandle;
+import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceBalancer;
+import dev.junction.lb.ServiceCounters;
 import dev.junction.model.Frontend;
 import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.observe.LiveRoutes;
+import dev.junction.observe.LiveRoutes.ServicePortStats;
+import dev.junction.observe.LiveRoutes.FrontendStatus;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -30,7 +37,8 @@ final class Programmer {
     private final Consumer<String> problems;
 
     private final Map<ServiceKey, Map<Frontend, ServiceRoute>> desired = new HashMap<>();
-    private final Map<Frontend, Programmed> programmed = new HashMap<>();
+    // Concurrent only so the admin server can read what is live; every write stays on the control thread.
+    private final Map<Frontend, Programmed> programmed = new ConcurrentHashMap<>();
     private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
     private final List<PendingOpen> pending = new ArrayList<>();
 
@@ -204,6 +212,50 @@ final class Programmer {
                 }
             }
         }
+    }
+
+    /** The live table for the admin server and the metrics scrape; callable from any thread. */
+    LiveRoutes liveRoutes() {
+        return new LiveRoutes() {
+            @Override
+            public List<FrontendStatus> frontends() {
+                List<FrontendStatus> out = new ArrayList<>(programmed.size());
+                programmed.forEach((f, p) -> out.add(status(f, p)));
+                out.sort(Comparator.comparing((FrontendStatus s) -> s.route().service().toString())
+                        .thenComparing(s -> s.frontend().toString()));
+                return out;
+            }
+
+            @Override
+            public List<ServicePortStats> servicePorts() {
+                Map<ServicePortName, ServiceCounters> ports = new LinkedHashMap<>();
+                for (Programmed p : programmed.values()) {
+                    if (p.handle != null) {
+                        ports.putIfAbsent(p.route.service(), p.handle.table().counters());
+                    }
+                }
+                List<ServicePortStats> out = new ArrayList<>(ports.size());
+                ports.forEach((port, c) -> out.add(new ServicePortStats(port, c.acceptedCount(), c.activeCount(),
+                        c.failedCount(), c.retriedCount(), c.bytesToEndpoints.sum(), c.bytesToClients.sum(),
+                        c.ejectionCount())));
+                return out;
+            }
+        };
+    }
+
+    private static LiveRoutes.FrontendStatus status(Frontend f, Programmed p) {
+        List<LiveRoutes.EndpointStatus> endpoints = new ArrayList<>();
+        if (p.handle == null) {
+            p.route.endpoints().forEach(e -> endpoints.add(new LiveRoutes.EndpointStatus(e, 0, 0, false)));
+        } else {
+            EndpointTable table = p.handle.table();
+            long now = table.nanoTime();
+            for (int i = 0; i < table.size(); i++) {
+                EndpointState s = table.state(i);
+                endpoints.add(new LiveRoutes.EndpointStatus(s.endpoint(), s.active(), s.connections(), s.ejected(now)));
+            }
+        }
+        return new LiveRoutes.FrontendStatus(f, p.route, p.handle != null, endpoints);
     }
 
     /** Closes every listener; established connections carry on. */

@@ -17,6 +17,9 @@ public interface FrontendHandle {
 
     void update(EndpointTable table);
 
+    /** The table connections read now. */
+    EndpointTable table();
+
     /** Stops accepting; connections already established carry on until they end. */
     void close();
 }

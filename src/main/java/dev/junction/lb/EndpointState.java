@@ -3,6 +3,7 @@ package dev.junction.lb;
 import dev.junction.model.Endpoint;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Long-lived state of one endpoint of one service port: live connection count and passive health.
@@ -17,6 +18,7 @@ public final class EndpointState {
     private final Endpoint endpoint;
     private final InetSocketAddress socketAddress;
     private final Ejection ejection;
+    private final LongAdder opened = new LongAdder();
     private volatile int active;
     private volatile int consecutiveFailures;
     private volatile long ejectedUntilNanos;
@@ -44,8 +46,14 @@ public final class EndpointState {
         return active;
     }
 
+    /** Connections opened to this endpoint since it joined the service port. */
+    public long connections() {
+        return opened.sum();
+    }
+
     public void connectionOpened() {
         ACTIVE.incrementAndGet(this);
+        opened.increment();
     }
 
     public void connectionClosed() {
@@ -64,8 +72,11 @@ public final class EndpointState {
         }
     }
 
-    /** A connect was refused or timed out; ejects after enough consecutive failures, with backoff. */
-    public void failed(long nowNanos) {
+    /**
+     * A connect was refused or timed out; ejects after enough consecutive failures, with backoff. Returns
+     * true when this failure ejected the endpoint.
+     */
+    public boolean failed(long nowNanos) {
         synchronized (this) {
             int failures = consecutiveFailures + 1;
             consecutiveFailures = failures;
@@ -73,7 +84,9 @@ public final class EndpointState {
                 ejectedUntilNanos = nowNanos + ejection.durationNanos(ejections++);
                 ejected = true;
                 consecutiveFailures = 0;
+                return true;
             }
+            return false;
         }
     }
 

@@ -76,6 +76,11 @@ public final class EndpointTable {
         return false;
     }
 
+    /** The service port's traffic counters. */
+    public ServiceCounters counters() {
+        return balancer.counters();
+    }
+
     /** For failure accounting with the same clock the balancer uses. */
     public long nanoTime() {
         return balancer.nanoTime();

@@ -31,6 +31,7 @@ public final class ServiceBalancer {
     private final Ejection ejection;
     private final Map<Endpoint, EndpointState> states = new HashMap<>();
     private final ConcurrentHashMap<InetAddress, Affinity> affinity = new ConcurrentHashMap<>();
+    private final ServiceCounters counters = new ServiceCounters();
     private LbPolicy policy;
     private Selector selector;
 
@@ -49,6 +50,11 @@ public final class ServiceBalancer {
 
     public ServicePortName service() {
         return service;
+    }
+
+    /** Traffic counters of this service port; they live as long as the balancer. */
+    public ServiceCounters counters() {
+        return counters;
     }
 
     /**

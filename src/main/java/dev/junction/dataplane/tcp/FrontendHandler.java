@@ -2,6 +2,7 @@ package dev.junction.dataplane.tcp;
 
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
+import dev.junction.lb.ServiceCounters;
 import dev.junction.model.ProxyProtocol;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -33,6 +34,7 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     private EndpointState[] tried;
     private int attempts;
     private EndpointState connecting;
+    private ServiceCounters counters;
     // Epoll reads on RDHUP even with auto-read off, so a client that writes and half-closes at once can
     // deliver bytes before the backend is connected; they wait here (one read batch at most).
     private ArrayDeque<Object> early;
@@ -46,8 +48,13 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     public void channelActive(ChannelHandlerContext ctx) {
         client = ctx.channel();
         table = listener.table();
+        counters = table.counters();
+        counters.accepted();
+        plane.connectionOpened();
+        bytes = counters.bytesToEndpoints;
         clientAddress = ((InetSocketAddress) client.remoteAddress()).getAddress();
         if (!table.route().allows(clientAddress)) {
+            counters.failed();
             refuse(client);
             return;
         }
@@ -63,6 +70,7 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         if (early == null) {
             early = new ArrayDeque<>(2);
         }
+        count(msg);
         early.add(msg);
     }
 
@@ -76,6 +84,10 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releaseEarly();
+        if (counters != null) {
+            counters.closed();
+            plane.connectionClosed();
+        }
         super.channelInactive(ctx);
     }
 
@@ -89,12 +101,17 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     private void connectNext() {
         EndpointState endpoint = table.pick(clientAddress, tried);
         if (endpoint == null || attempts >= plane.options().maxConnectAttempts()) {
+            counters.failed();
             refuse(client);
             return;
+        }
+        if (attempts > 0) {
+            counters.retried();
         }
         attempts++;
         connecting = endpoint;
         BackendHandler backend = new BackendHandler(endpoint);
+        backend.bytes = counters.bytesToClients;
         backend.peer = client;
         backend.peerRelay = this;
         peerRelay = backend;
@@ -160,7 +177,9 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         // A failed connect leaves its channel open; its relay must not outlive the attempt (an error event
         // on it would close the client).
         f.channel().close();
-        endpoint.failed(table.nanoTime());
+        if (endpoint.failed(table.nanoTime())) {
+            counters.ejected();
+        }
         if (!client.isActive()) {
             return;
         }

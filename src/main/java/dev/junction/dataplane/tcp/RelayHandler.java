@@ -1,5 +1,6 @@
 package dev.junction.dataplane.tcp;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -9,6 +10,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +28,19 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
     Channel peer;
     RelayHandler peerRelay;
     boolean inputDone;
+    /** The service port's byte counter for the direction this handler reads. */
+    LongAdder bytes;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        count(msg);
         peer.write(msg, peer.voidPromise());
+    }
+
+    final void count(Object msg) {
+        if (bytes != null && msg instanceof ByteBuf buf) {
+            bytes.add(buf.readableBytes());
+        }
     }
 
     @Override

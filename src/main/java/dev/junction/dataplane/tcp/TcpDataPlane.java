@@ -18,6 +18,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * TCP listeners: one server channel per frontend, each connection relayed to an endpoint picked from the
@@ -34,6 +35,7 @@ public final class TcpDataPlane implements DataPlane {
     private final Transport transport;
     private final TcpOptions options;
     private final int connectTimeoutMillis;
+    private final LongAdder active = new LongAdder();
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
         if (options.freeBind() && !transport.name().equals("epoll")) {
@@ -54,6 +56,19 @@ public final class TcpDataPlane implements DataPlane {
 
     int connectTimeoutMillis() {
         return connectTimeoutMillis;
+    }
+
+    void connectionOpened() {
+        active.increment();
+    }
+
+    void connectionClosed() {
+        active.decrement();
+    }
+
+    /** Client connections open now, on every listener (closed listeners included); for a graceful drain. */
+    public long activeConnections() {
+        return active.sum();
     }
 
     @Override

@@ -67,10 +67,12 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         }
         UdpSession session = sessionFor(packet.sender());
         if (session == null) {
+            listener.table().counters().failed();
             packet.release();
             plane.dropped();
             return;
         }
+        session.counters().bytesToEndpoints.add(packet.content().readableBytes());
         if (!session.forward(UdpDataPlane.compact(packet.content()))) {
             plane.dropped();
         }
@@ -128,6 +130,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
             plane.dropped();
             return;
         }
+        session.counters().bytesToClients.add(content.readableBytes());
         frontend.write(new DatagramPacket(UdpDataPlane.compact(content), session.client()), frontend.voidPromise());
         repliesUnflushed = true;
     }

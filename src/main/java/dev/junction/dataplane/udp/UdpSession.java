@@ -2,6 +2,7 @@ package dev.junction.dataplane.udp;
 
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
+import dev.junction.lb.ServiceCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -38,6 +39,7 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
     private final InetSocketAddress client;
     private final EndpointState endpoint;
     private EndpointTable table;
+    private final ServiceCounters counters;
     private long lastActiveNanos;
     private Channel channel;
     private ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
@@ -52,7 +54,13 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
         this.endpoint = endpoint;
         this.table = table;
         this.lastActiveNanos = nowNanos;
+        this.counters = table.counters();
         endpoint.connectionOpened();
+        counters.accepted();
+    }
+
+    ServiceCounters counters() {
+        return counters;
     }
 
     InetSocketAddress client() {
@@ -84,7 +92,7 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!f.isSuccess()) {
-            endpoint.failed(table.nanoTime());
+            failed();
             sessions.close(this);
             return;
         }
@@ -168,13 +176,19 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (refused(cause)) {
-            endpoint.failed(table.nanoTime());
+            failed();
             sessions.close(this);
         } else if (cause instanceof IOException) {
             log.debug("session {} -> {}: {}", client, endpoint, cause.toString());
         } else {
             log.warn("session {} -> {} failed", client, endpoint, cause);
             sessions.close(this);
+        }
+    }
+
+    private void failed() {
+        if (endpoint.failed(table.nanoTime())) {
+            counters.ejected();
         }
     }
 
@@ -192,6 +206,7 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
         }
         closed = true;
         endpoint.connectionClosed();
+        counters.closed();
         if (pending != null) {
             pending.forEach(ByteBuf::release);
             pending.clear();

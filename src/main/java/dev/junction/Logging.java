@@ -1,0 +1,169 @@
+package dev.junction;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * Configures logging (slf4j over java.util.logging): one line per event on standard error, as text or as
+ * JSON lines for log shippers, at the level chosen by {@code --log-level}. Libraries stay at info unless
+ * debug is asked for.
+ */
+public final class Logging {
+
+    /**
+     * Keeps log handlers through shutdown: the JDK's own LogManager resets (silences) every logger in a
+     * shutdown hook that races with ours, which would swallow the shutdown's log lines. Installed by
+     * {@link #install} before anything touches java.util.logging.
+     */
+    public static final class Manager extends LogManager {
+        @Override
+        public void reset() {
+            // Handlers are set up once by configure(); nothing resets them.
+        }
+    }
+
+    /** Must run first in {@code main}, before any logger exists. */
+    static void install() {
+        System.setProperty("java.util.logging.manager", Manager.class.getName());
+    }
+
+    /** The {@code --log-level} values. */
+    enum LogLevel {
+        ERROR(Level.SEVERE), WARN(Level.WARNING), INFO(Level.INFO), DEBUG(Level.FINE);
+
+        final Level jul;
+
+        LogLevel(Level jul) {
+            this.jul = jul;
+        }
+
+        static LogLevel parse(String text) {
+            for (LogLevel l : values()) {
+                if (l.name().equalsIgnoreCase(text)) {
+                    return l;
+                }
+            }
+            throw new IllegalArgumentException("unknown log level \"" + text + "\" (expected: error, warn, info or debug)");
+        }
+    }
+
+    /** The {@code --log-format} values. */
+    enum LogFormat {
+        TEXT, JSON;
+
+        static LogFormat parse(String text) {
+            for (LogFormat f : values()) {
+                if (f.name().equalsIgnoreCase(text)) {
+                    return f;
+                }
+            }
+            throw new IllegalArgumentException("unknown log format \"" + text + "\" (expected: text or json)");
+        }
+    }
+
+    private static final String[] LIBRARIES = {"io.netty", "okhttp3", "io.kubernetes", "io.micrometer"};
+
+    private Logging() {
+    }
+
+    static void configure(LogLevel level, LogFormat format) {
+        Logger root = Logger.getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        Handler out = new ConsoleHandler();
+        out.setLevel(Level.ALL);
+        out.setFormatter(format == LogFormat.JSON ? new JsonLines() : new Text());
+        root.addHandler(out);
+        root.setLevel(level.jul);
+        Level libraries = level == LogLevel.DEBUG ? Level.INFO : level.jul;
+        for (String lib : LIBRARIES) {
+            Logger.getLogger(lib).setLevel(libraries);
+        }
+    }
+
+    static String levelName(Level level) {
+        if (level.intValue() >= Level.SEVERE.intValue()) {
+            return "ERROR";
+        }
+        if (level.intValue() >= Level.WARNING.intValue()) {
+            return "WARN";
+        }
+        if (level.intValue() >= Level.INFO.intValue()) {
+            return "INFO";
+        }
+        return level.intValue() >= Level.FINE.intValue() ? "DEBUG" : "TRACE";
+    }
+
+    private static String shortName(String logger) {
+        return logger == null ? "" : logger.substring(logger.lastIndexOf('.') + 1);
+    }
+
+    private static String stackTrace(Throwable t) {
+        StringWriter w = new StringWriter();
+        t.printStackTrace(new PrintWriter(w));
+        return w.toString();
+    }
+
+    /** {@code 2025-01-01T00:00:00.123Z INFO  ControlPlane - message}, the stack trace on following lines. */
+    static final class Text extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            StringBuilder b = new StringBuilder(128).append(Instant.ofEpochMilli(r.getMillis())).append(' ')
+                    .append(String.format(Locale.ROOT, "%-5s", levelName(r.getLevel()))).append(' ')
+                    .append(shortName(r.getLoggerName())).append(" - ").append(formatMessage(r))
+                    .append(System.lineSeparator());
+            if (r.getThrown() != null) {
+                b.append(stackTrace(r.getThrown()));
+            }
+            return b.toString();
+        }
+    }
+
+    /** One JSON object per line: time, level, logger, thread id, message, and the error if any. */
+    static final class JsonLines extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            StringBuilder b = new StringBuilder(160).append("{\"time\":\"").append(Instant.ofEpochMilli(r.getMillis()))
+                    .append("\",\"level\":\"").append(levelName(r.getLevel())).append("\",\"logger\":");
+            quote(b, r.getLoggerName() == null ? "" : r.getLoggerName());
+            b.append(",\"msg\":");
+            quote(b, formatMessage(r));
+            if (r.getThrown() != null) {
+                b.append(",\"error\":");
+                quote(b, stackTrace(r.getThrown()));
+            }
+            return b.append('}').append(System.lineSeparator()).toString();
+        }
+
+        private static void quote(StringBuilder b, String s) {
+            b.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c == '"' || c == '\\') {
+                    b.append('\\').append(c);
+                } else if (c == '\n') {
+                    b.append("\\n");
+                } else if (c == '\r') {
+                    b.append("\\r");
+                } else if (c == '\t') {
+                    b.append("\\t");
+                } else if (c < 0x20) {
+                    b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                } else {
+                    b.append(c);
+                }
+            }
+            b.append('"');
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.junction.config;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How Junction is operated, beside what it proxies: where the health and metrics servers listen (null: not
+ * served), the sync period whose double is the health limit, the shutdown grace period, and the metrics'
+ * cardinality settings. Immutable, validated on construction with one message naming the setting.
+ *
+ * @param healthzBindAddress   {@code /healthz}, {@code /livez} (kube-proxy: {@code 0.0.0.0:10256}); null disables
+ * @param metricsBindAddress   {@code /metrics}, {@code /debug/routes} (kube-proxy: {@code 127.0.0.1:10249}); null disables
+ * @param syncPeriod           unhealthy when a queued update stays unapplied for twice this
+ * @param shutdownGracePeriod  on SIGTERM, how long open connections may take to finish
+ * @param metricsMaxServices   service ports with series of their own; the rest are summed under "other"
+ * @param metricsPerEndpoint   also export per-endpoint series
+ */
+public record OperationsConfig(InetSocketAddress healthzBindAddress, InetSocketAddress metricsBindAddress,
+        Duration syncPeriod, Duration shutdownGracePeriod, int metricsMaxServices, boolean metricsPerEndpoint) {
+
+    public static final String DEFAULT_HEALTHZ = "0.0.0.0:10256";
+    public static final String DEFAULT_METRICS = "127.0.0.1:10249";
+    public static final Duration DEFAULT_SYNC_PERIOD = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_SERVICES = 1000;
+
+    /** No servers, defaults otherwise: embedded use and tests. */
+    public static final OperationsConfig NONE = new OperationsConfig(null, null, DEFAULT_SYNC_PERIOD, DEFAULT_GRACE,
+            DEFAULT_MAX_SERVICES, false);
+
+    public OperationsConfig {
+        Objects.requireNonNull(syncPeriod, "syncPeriod");
+        if (syncPeriod.isNegative() || syncPeriod.isZero()) {
+            throw new IllegalArgumentException("--sync-period: must be positive, got " + syncPeriod);
+        }
+        if (shutdownGracePeriod.isNegative()) {
+            throw new IllegalArgumentException("--shutdown-grace-period: must not be negative, got " + shutdownGracePeriod);
+        }
+        if (metricsMaxServices < 0) {
+            throw new IllegalArgumentException("--metrics-max-services: must not be negative, got " + metricsMaxServices);
+        }
+    }
+
+    /** kube-proxy's health limit: twice the sync period. */
+    public Duration healthLimit() {
+        return syncPeriod.multipliedBy(2);
+    }
+
+    /**
+     * Parses {@code host:port} or {@code [v6]:port} with an IP literal (never DNS); empty text means "not
+     * served" (null).
+     *
+     * @throws IllegalArgumentException starting with {@code setting}
+     */
+    public static InetSocketAddress bindAddress(String setting, String text) {
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        int colon = text.lastIndexOf(':');
+        String host = colon < 0 ? "" : text.substring(0, colon);
+        String port = colon < 0 ? "" : text.substring(colon + 1);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.contains(":")) {
+            host = "";
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            p = -1;
+        }
+        if (host.isEmpty() || p < 0 || p > 65535 || !isIpLiteral(host)) {
+            throw new IllegalArgumentException(setting + ": \"" + text
+                    + "\" is not an IP:port address (e.g. 0.0.0.0:10256 or [::]:10256)");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), p);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(setting + ": \"" + text + "\": " + e.getMessage());
+        }
+    }
+
+    /** True for IPv4 dotted quads and IPv6 literals: getByName must never resolve a name here. */
+    static boolean isIpLiteral(String host) {
+        return host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (host.contains(":") && host.matches("[0-9A-Fa-f:.%]+"));
+    }
+}

@@ -1,0 +1,81 @@
+package dev.junction.control;
+
+import dev.junction.observe.ServiceHealthChecks;
+import io.kubernetes.client.openapi.models.V1Endpoint;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceSpec;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Which Services need a {@code healthCheckNodePort} server and how many Ready endpoints each has on this
+ * node, published to {@link ServiceHealthChecks} when it changes: LoadBalancer Services with
+ * {@code externalTrafficPolicy: Local} and a health-check port, as kube-proxy serves them. Runs on the
+ * control thread.
+ */
+final class HealthCheckPorts {
+
+    private record Check(int port, int localEndpoints) {
+    }
+
+    private final ServiceHealthChecks checks;
+    private final String nodeName;
+    private final Map<ServiceKey, Check> published = new HashMap<>();
+
+    HealthCheckPorts(ServiceHealthChecks checks, String nodeName) {
+        this.checks = checks;
+        this.nodeName = nodeName;
+    }
+
+    /** Recomputes {@code key}'s check; {@code svc} null means the Service is gone. */
+    void update(ServiceKey key, V1Service svc, Collection<V1EndpointSlice> slices) {
+        Check now = svc == null ? null : check(svc, slices, nodeName);
+        Check before = now == null ? published.remove(key) : published.put(key, now);
+        if (Objects.equals(before, now)) {
+            return;
+        }
+        if (now == null) {
+            checks.remove(key.namespace(), key.name());
+        } else {
+            checks.update(key.namespace(), key.name(), now.port, now.localEndpoints);
+        }
+    }
+
+    private static Check check(V1Service svc, Collection<V1EndpointSlice> slices, String nodeName) {
+        V1ServiceSpec spec = svc.getSpec();
+        if (spec == null || !"LoadBalancer".equals(spec.getType()) || !"Local".equals(spec.getExternalTrafficPolicy())
+                || spec.getHealthCheckNodePort() == null) {
+            return null;
+        }
+        int port = spec.getHealthCheckNodePort();
+        if (port < 1 || port > 65535) {
+            return null;
+        }
+        return new Check(port, localReady(spec, slices, nodeName));
+    }
+
+    /** Ready endpoints on this node, each address once, in the Service's primary family (kube-proxy's count). */
+    static int localReady(V1ServiceSpec spec, Collection<V1EndpointSlice> slices, String nodeName) {
+        List<String> families = spec.getIpFamilies();
+        String family = families == null || families.isEmpty() ? null : families.get(0);
+        Set<String> addresses = new HashSet<>();
+        for (V1EndpointSlice slice : slices) {
+            if (family != null && !family.equals(slice.getAddressType())) {
+                continue;
+            }
+            for (V1Endpoint e : slice.getEndpoints() == null ? List.<V1Endpoint>of() : slice.getEndpoints()) {
+                boolean ready = e.getConditions() == null || !Boolean.FALSE.equals(e.getConditions().getReady());
+                if (ready && nodeName.equals(e.getNodeName()) && e.getAddresses() != null && !e.getAddresses().isEmpty()) {
+                    addresses.add(e.getAddresses().get(0));
+                }
+            }
+        }
+        return addresses.size();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.junction.observe;
+
+import dev.junction.model.Cidr;
+import io.netty.channel.Channel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * The metrics port: {@code /metrics} (Prometheus text, or OpenMetrics when the Accept header asks for it)
+ * and {@code /debug/routes} (the live table as JSON: frontends, route policy, endpoints with their state and
+ * connections, and the counters of every service port). Thread-safe.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private final ProxyMetrics metrics;
+    private final LiveRoutes routes;
+    private final Channel channel;
+
+    public AdminServer(HttpServers http, InetSocketAddress address, ProxyMetrics metrics, LiveRoutes routes)
+            throws IOException {
+        this.metrics = metrics;
+        this.routes = routes;
+        this.channel = http.bind(address, this::handle);
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    private HttpServers.Reply handle(HttpServers.Request request) {
+        switch (request.path()) {
+            case "/metrics" -> {
+                String type = ProxyMetrics.contentType(request.accept());
+                return HttpServers.Reply.text(200, type, metrics.scrape(type));
+            }
+            case "/debug/routes" -> {
+                return HttpServers.Reply.json(200, routesJson(routes));
+            }
+            default -> {
+                return HttpServers.Reply.notFound();
+            }
+        }
+    }
+
+    /** The live table; what an operator reads when traffic goes somewhere unexpected. */
+    static String routesJson(LiveRoutes routes) {
+        Json json = new Json().object().array("frontends");
+        for (LiveRoutes.FrontendStatus f : routes.frontends()) {
+            json.object()
+                    .field("frontend", f.frontend().toString())
+                    .field("service", f.route().service().toString())
+                    .field("kind", f.route().kind().name())
+                    .field("listening", f.listening())
+                    .field("policy", f.route().policy().label())
+                    .field("affinityTimeoutSeconds", f.route().affinityTimeout().toSeconds())
+                    .field("proxyProtocol", f.route().proxyProtocol().name().toLowerCase(java.util.Locale.ROOT));
+            json.array("sourceRanges");
+            for (Cidr c : f.route().sourceRanges()) {
+                json.value(c.toString());
+            }
+            json.endArray().array("endpoints");
+            for (LiveRoutes.EndpointStatus e : f.endpoints()) {
+                json.object()
+                        .field("address", e.endpoint().toString())
+                        .field("activeConnections", e.activeConnections())
+                        .field("connections", e.connections())
+                        .field("ejected", e.ejected())
+                        .end();
+            }
+            json.endArray().end();
+        }
+        json.endArray().array("servicePorts");
+        for (LiveRoutes.ServicePortStats s : routes.servicePorts()) {
+            json.object()
+                    .field("service", s.port().toString())
+                    .field("accepted", s.accepted())
+                    .field("active", s.active())
+                    .field("failed", s.failed())
+                    .field("retried", s.retried())
+                    .field("bytesToEndpoints", s.bytesToEndpoints())
+                    .field("bytesToClients", s.bytesToClients())
+                    .field("ejections", s.ejections())
+                    .end();
+        }
+        return json.endArray().end().toString();
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly();
+    }
+}

@@ -1,0 +1,158 @@
+package dev.junction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.testing.Clients;
+import dev.junction.testing.Conditions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SIGTERM during traffic, on a real process: the exchange in flight completes, new connections are
+ * refused at once, and the process exits 0.
+ */
+class GracefulShutdownTest {
+
+    @TempDir
+    Path dir;
+
+    private Process process;
+    private ServerSocket backend;
+
+    @AfterEach
+    void tearDown() throws IOException {
+        if (process != null) {
+            process.destroyForcibly();
+        }
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    @Test
+    void sigtermLetsInFlightConnectionsFinishRefusesNewOnesAndExitsZero() throws Exception {
+        CountDownLatch requested = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        slowBackend(requested, answer);
+
+        InetSocketAddress vip = freeVip();
+        Path manifests = Files.createDirectory(dir.resolve("manifests"));
+        Files.writeString(manifests.resolve("slow.yaml"), """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: slow, namespace: default}
+                spec:
+                  clusterIP: %s
+                  ports: [{port: %d}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: slow-1, namespace: default, labels: {kubernetes.io/service-name: slow}}
+                addressType: IPv4
+                ports: [{port: %d, protocol: TCP}]
+                endpoints: [{addresses: ["127.0.0.1"]}]
+                """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), backend.getLocalPort()));
+        Path log = dir.resolve("junction.log");
+        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.junction.Main", "run",
+                "--manifests", manifests.toString(), "--capture", "none", "--workers", "1",
+                "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0",
+                "--shutdown-grace-period", "30s")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Conditions.await("Junction listens on the Service", Duration.ofSeconds(30), () -> accepts(vip));
+
+        try (Socket inFlight = Clients.connect(vip)) {
+            inFlight.getOutputStream().write("request\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(requested.await(10, TimeUnit.SECONDS), "the backend got the request");
+
+            process.destroy(); // SIGTERM
+            Conditions.await("new connections are refused", () -> !accepts(vip));
+            assertTrue(process.isAlive(), () -> "still draining the open connection, exit " + process.exitValue() + "\n" + readLog(log));
+
+            answer.countDown();
+            InputStream in = inFlight.getInputStream();
+            assertEquals("response", Clients.readLine(in), "the in-flight exchange completes");
+        }
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "exits once the connection is done");
+        String output = Files.readString(log);
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.contains("shutting down"), output);
+    }
+
+    private static String readLog(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    /** Reads a line, answers {@code response} once {@code answer} opens; a connection without a line is a probe. */
+    private void slowBackend(CountDownLatch requested, CountDownLatch answer) {
+        Thread t = new Thread(() -> {
+            while (!backend.isClosed()) {
+                try {
+                    Socket s = backend.accept();
+                    Thread c = new Thread(() -> {
+                        try (s) {
+                            String line = Clients.readLine(s.getInputStream());
+                            if (line.equals("request")) {
+                                requested.countDown();
+                                answer.await();
+                                s.getOutputStream().write("response\n".getBytes(StandardCharsets.US_ASCII));
+                            }
+                        } catch (IOException | InterruptedException ignored) {
+                            // Probes close without a line.
+                        }
+                    }, "slow-backend-conn");
+                    c.setDaemon(true);
+                    c.start();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "slow-backend");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** A connection is accepted and not reset within a moment: something listens at {@code vip}. */
+    private static boolean accepts(InetSocketAddress vip) {
+        try (Socket s = new Socket()) {
+            s.connect(vip, 1_000);
+            s.setSoTimeout(200);
+            try {
+                return s.getInputStream().read() != -2;
+            } catch (java.net.SocketTimeoutException e) {
+                return true;
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static InetSocketAddress freeVip() throws IOException {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        InetAddress ip = InetAddress.getByAddress(
+                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
+        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
+            return new InetSocketAddress(ip, s.getLocalPort());
+        }
+    }
+}

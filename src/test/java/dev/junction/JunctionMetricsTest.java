@@ -1,0 +1,230 @@
+package dev.junction;
+
+import static dev.junction.testing.Http.sample;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.junction.config.OperationsConfig;
+import dev.junction.config.ProxyConfig;
+import dev.junction.testing.Clients;
+import dev.junction.testing.Conditions;
+import dev.junction.testing.Http;
+import dev.junction.testing.TestBackend;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The metrics port after real traffic: what the counters say is what the test sent. */
+class JunctionMetricsTest {
+
+    @TempDir
+    Path manifests;
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    @Test
+    void metricsCountWhatTheTrafficDid() throws Exception {
+        TestBackend backend = TestBackend.start("b1");
+        closeables.add(backend);
+        InetSocketAddress vip = freeVip();
+        // A dead endpoint beside the live one: connections that pick it first are retried on the live one.
+        InetAddress dead = InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) 77});
+        Files.writeString(manifests.resolve("web.yaml"), """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web, namespace: shop}
+                spec:
+                  clusterIP: %s
+                  ports: [{name: http, port: %d, targetPort: 8080}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata:
+                  name: web-1
+                  namespace: shop
+                  labels: {kubernetes.io/service-name: web}
+                  annotations: {endpoints.kubernetes.io/last-change-trigger-time: "2020-01-01T00:00:00Z"}
+                addressType: IPv4
+                ports: [{name: http, port: %d, protocol: TCP}]
+                endpoints:
+                  - {addresses: ["%s"], conditions: {ready: true}}
+                  - {addresses: ["%s"], conditions: {ready: true}}
+                """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), backend.port(),
+                dead.getHostAddress(), backend.address().getHostAddress()));
+        ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
+                Duration.ofSeconds(1), Duration.ZERO);
+        OperationsConfig ops = new OperationsConfig(null, new InetSocketAddress("127.0.0.1", 0),
+                Duration.ofSeconds(30), Duration.ofSeconds(5), 100, true);
+        Junction junction = new Junction(config, ops).start();
+        closeables.add(junction);
+        InetSocketAddress metrics = junction.metricsAddress();
+        Conditions.await("the frontend listens", () -> canConnect(vip));
+
+        int connections = 20;
+        int payload = 1000;
+        long toEndpoints = 0;
+        long toClients = 0;
+        byte[] data = new byte[payload];
+        ThreadLocalRandom.current().nextBytes(data);
+        for (int i = 0; i < connections; i++) {
+            try (Socket s = Clients.connect(vip)) {
+                OutputStream out = s.getOutputStream();
+                InputStream in = s.getInputStream();
+                String name = Clients.readLine(in);
+                out.write(data);
+                s.shutdownOutput();
+                byte[] echoed = in.readAllBytes();
+                assertEquals(payload, echoed.length);
+                toEndpoints += payload;
+                toClients += name.length() + 1 + echoed.length;
+            }
+        }
+
+        String[] web = {"namespace", "shop", "service", "web", "port", "http", "protocol", "TCP"};
+        Conditions.await("every connection is closed", () ->
+                Double.valueOf(0).equals(sample(scrape(metrics), "junction_service_connections_active", web)));
+        String text = scrape(metrics);
+        // The connection probing readiness above counts too.
+        assertEquals(connections + 1, sample(text, "junction_service_connections_accepted_total", web));
+        assertEquals(0.0, sample(text, "junction_service_connections_failed_total", web));
+        assertEquals((double) toEndpoints,
+                sample(text, "junction_service_bytes_total", concat(web, "direction", "to_endpoint")));
+        long probeBytes = "b1\n".length();
+        assertEquals((double) toClients + probeBytes,
+                sample(text, "junction_service_bytes_total", concat(web, "direction", "to_client")));
+        double retries = sample(text, "junction_service_connect_retries_total", web);
+        assertTrue(retries >= 1, "the dead endpoint was tried and the connection retried: " + retries);
+        assertTrue(sample(text, "junction_service_endpoint_ejections_total", web) >= 1);
+        String liveEndpoint = backend.address().getHostAddress() + ":" + backend.port();
+        assertEquals((double) connections + 1,
+                sample(text, "junction_endpoint_connections_total", concat(web, "endpoint", liveEndpoint)));
+
+        assertTrue(sample(text, "kubeproxy_sync_proxy_rules_duration_seconds_count") >= 1);
+        assertTrue(sample(text, "kubeproxy_sync_proxy_rules_last_timestamp_seconds") > 0);
+        assertTrue(sample(text, "kubeproxy_sync_proxy_rules_service_changes_total") >= 1);
+        assertTrue(sample(text, "kubeproxy_sync_proxy_rules_endpoint_changes_total") >= 1);
+        assertNotNull(sample(text, "junction_event_to_live_duration_seconds_count"));
+        assertNotNull(sample(text, "kubeproxy_network_programming_duration_seconds_count"));
+        assertNotNull(sample(text, "jvm_memory_used_bytes", "area", "heap"));
+        assertTrue(sample(text, "netty_allocator_direct_memory_used_bytes", "allocator", "dataplane") >= 0);
+        assertEquals(0.0, sample(text, "junction_udp_datagrams_dropped_total"));
+
+        HttpResponse<String> open = Http.get(metrics, "/metrics", "application/openmetrics-text; version=1.0.0");
+        assertTrue(open.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"));
+        assertTrue(open.body().strip().endsWith("# EOF"), "OpenMetrics ends with # EOF");
+
+        JsonObject routes = JsonParser.parseString(Http.get(metrics, "/debug/routes").body()).getAsJsonObject();
+        JsonObject frontend = routes.getAsJsonArray("frontends").get(0).getAsJsonObject();
+        assertEquals(vip.getAddress().getHostAddress() + ":" + vip.getPort() + "/TCP", frontend.get("frontend").getAsString());
+        assertEquals("shop/web:http/TCP", frontend.get("service").getAsString());
+        assertEquals("round-robin", frontend.get("policy").getAsString());
+        JsonArray endpoints = frontend.getAsJsonArray("endpoints");
+        assertEquals(2, endpoints.size());
+        assertEquals(connections + 1, routes.getAsJsonArray("servicePorts").get(0).getAsJsonObject()
+                .get("accepted").getAsInt());
+    }
+
+    @Test
+    void servicePortsBeyondTheCapAreSummedUnderOther() throws Exception {
+        TestBackend backend = TestBackend.start("b1");
+        closeables.add(backend);
+        List<InetSocketAddress> vips = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            InetSocketAddress vip = freeVip();
+            vips.add(vip);
+            Files.writeString(manifests.resolve("s" + i + ".yaml"), """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: s%d, namespace: ns}
+                    spec:
+                      clusterIP: %s
+                      ports: [{name: p, port: %d}]
+                    ---
+                    apiVersion: discovery.k8s.io/v1
+                    kind: EndpointSlice
+                    metadata: {name: s%d-1, namespace: ns, labels: {kubernetes.io/service-name: s%d}}
+                    addressType: IPv4
+                    ports: [{name: p, port: %d, protocol: TCP}]
+                    endpoints: [{addresses: ["%s"]}]
+                    """.formatted(i, vip.getAddress().getHostAddress(), vip.getPort(), i, i, backend.port(),
+                    backend.address().getHostAddress()));
+        }
+        ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE, "node-a", 1, "round-robin",
+                Duration.ofSeconds(1), Duration.ZERO);
+        OperationsConfig ops = new OperationsConfig(null, new InetSocketAddress("127.0.0.1", 0),
+                Duration.ofSeconds(30), Duration.ofSeconds(5), 1, false);
+        Junction junction = new Junction(config, ops).start();
+        closeables.add(junction);
+        for (InetSocketAddress vip : vips) {
+            Conditions.await("the frontend listens", () -> canConnect(vip));
+        }
+        String text = scrape(junction.metricsAddress());
+        double own = 0;
+        int series = 0;
+        for (int i = 0; i < 3; i++) {
+            Double v = sample(text, "junction_service_connections_accepted_total", "service", "s" + i);
+            if (v != null) {
+                own += v;
+                series++;
+            }
+        }
+        assertEquals(1, series, "one service port has series of its own");
+        assertEquals(3.0, own + sample(text, "junction_service_connections_accepted_total", "service", "other"));
+    }
+
+    private static String[] concat(String[] labels, String... more) {
+        String[] all = new String[labels.length + more.length];
+        System.arraycopy(labels, 0, all, 0, labels.length);
+        System.arraycopy(more, 0, all, labels.length, more.length);
+        return all;
+    }
+
+    private static String scrape(InetSocketAddress metrics) {
+        HttpResponse<String> r = Http.get(metrics, "/metrics");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+        return r.body();
+    }
+
+    private static boolean canConnect(InetSocketAddress vip) {
+        try (Socket s = Clients.connect(vip)) {
+            return Clients.readLine(s.getInputStream()) != null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static InetSocketAddress freeVip() throws IOException {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        InetAddress ip = InetAddress.getByAddress(
+                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
+        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
+            return new InetSocketAddress(ip, s.getLocalPort());
+        }
+    }
+}
