@@ -36,12 +36,21 @@ proxy_bulk=19301
 proxy_udp=19302
 direct_tcp=${echo_ports[0]}
 
+# Something left on these ports (an earlier run, another proxy) would silently take the traffic.
+for port in "${echo_ports[@]}" $source_port $proxy_tcp $proxy_bulk; do
+  if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+    echo "compare.sh: port $port on $host is already in use; stop what holds it (ss -ltnp | grep $port)" >&2
+    exit 1
+  fi
+done
+
 pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # Proxies and load need many descriptors (HAProxy sizes its limit from maxconn).
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"

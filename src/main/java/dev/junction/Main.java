@@ -68,7 +68,7 @@ public final class Main implements Callable<Integer> {
         return run(options.config(), options.operations());
     }
 
-    static int run(ProxyConfig config) throws InterruptedException {
+    static int run(ProxyConfig config) throws Exception {
         return run(config, OperationsConfig.NONE);
     }
 
@@ -76,18 +76,37 @@ public final class Main implements Callable<Integer> {
      * Runs until SIGTERM/SIGINT, then shuts down gracefully: /healthz fails, listeners stop accepting, open
      * connections get up to the grace period, then everything closes and the process exits 0.
      */
-    static int run(ProxyConfig config, OperationsConfig operations) throws InterruptedException {
+    static int run(ProxyConfig config, OperationsConfig operations) throws Exception {
         if (config.source() instanceof ProxyConfig.Manifests m && !Files.isDirectory(m.dir())) {
             throw new IllegalArgumentException("--manifests: " + m.dir() + " is not a directory");
         }
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch done = new CountDownLatch(1);
         Junction junction = new Junction(config, operations).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.countDown();
+        return untilSignal(operations.shutdownGracePeriod(), () -> {
             try {
-                if (done.await(operations.shutdownGracePeriod().toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
-                    // A signal-initiated exit would report 128+signal; the shutdown was clean, so say so.
+                junction.shutdown(operations.shutdownGracePeriod());
+            } finally {
+                junction.close();
+            }
+        });
+    }
+
+    /** What to do once SIGTERM/SIGINT arrives. */
+    public interface OnSignal {
+        void stop() throws Exception;
+    }
+
+    /**
+     * Blocks until SIGTERM/SIGINT, runs {@code onSignal} on this thread, and then ends the process with
+     * exit code 0: the shutdown hook waits for {@code onSignal} (up to {@code grace} plus 15 s) and halts,
+     * because a signal-initiated exit would report 128+signal although the shutdown was clean.
+     */
+    public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
+        CountDownLatch signalled = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            signalled.countDown();
+            try {
+                if (done.await(grace.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
                     Runtime.getRuntime().halt(0);
                 }
             } catch (InterruptedException ignored) {
@@ -95,28 +114,12 @@ public final class Main implements Callable<Integer> {
             }
         }, "junction-shutdown"));
         try {
-            stop.await();
-            junction.shutdown(operations.shutdownGracePeriod());
+            signalled.await();
+            onSignal.stop();
         } finally {
-            junction.close();
             done.countDown();
         }
         return 0;
-    }
-
-    /** Blocks until SIGINT/SIGTERM; the hook lets the caller's try-with-resources close everything. */
-    public static void awaitShutdown() throws InterruptedException {
-        CountDownLatch stop = new CountDownLatch(1);
-        Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stop.countDown();
-            try {
-                main.join(10_000);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "junction-shutdown"));
-        stop.await();
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
@@ -140,6 +143,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
+            options.configureLogging();
             return Demo.run(options);
         }
     }

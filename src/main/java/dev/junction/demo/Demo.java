@@ -14,6 +14,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -36,17 +37,20 @@ public final class Demo implements AutoCloseable {
 
     /** Runs until Ctrl-C. */
     public static int run(Main.ProxyOptions options) throws Exception {
-        try (Demo demo = new Demo()) {
+        Demo demo = new Demo();
+        try {
             demo.start(options, DEFAULT_SERVICE_PORT);
-            System.out.println("Junction demo: three backends behind two Services. Try:");
-            for (String ip : CLUSTER_IPS) {
-                System.out.println("  curl http://" + ip + ':' + demo.servicePort + "/");
-            }
-            System.out.println("Manifests (edit them live): " + demo.manifests.resolve("demo.yaml"));
-            System.out.println("Ctrl-C to stop.");
-            Main.awaitShutdown();
+        } catch (Exception | Error e) {
+            demo.close();
+            throw e;
         }
-        return 0;
+        System.out.println("Junction demo: three backends behind two Services. Try:");
+        for (String ip : CLUSTER_IPS) {
+            System.out.println("  curl http://" + ip + ':' + demo.servicePort + "/");
+        }
+        System.out.println("Manifests (edit them live): " + demo.manifests.resolve("demo.yaml"));
+        System.out.println("Ctrl-C to stop.");
+        return Main.untilSignal(Duration.ZERO, demo::close);
     }
 
     /** Starts backends and proxy; the Services listen on {@code servicePort}. */
