@@ -133,6 +133,7 @@ class JunctionMetricsTest {
         assertNotNull(sample(text, "jvm_memory_used_bytes", "area", "heap"));
         assertTrue(sample(text, "netty_allocator_direct_memory_used_bytes", "allocator", "dataplane") >= 0);
         assertEquals(0.0, sample(text, "junction_udp_datagrams_dropped_total"));
+        assertEquals(0.0, sample(text, "junction_udp_sessions_active"));
 
         HttpResponse<String> open = Http.get(metrics, "/metrics", "application/openmetrics-text; version=1.0.0");
         assertTrue(open.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"));

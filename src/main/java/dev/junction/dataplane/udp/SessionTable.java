@@ -111,7 +111,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         }
         session = new UdpSession(this, client, endpoint, table, now);
         sessions.put(client, session);
-        listener.sessions(sessions.size());
+        plane.sessionsChanged(listener.sessions(sessions.size()));
         session.open(plane, frontend.eventLoop());
         return session;
     }
@@ -146,7 +146,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
     /** Removes {@code session} (if it is still the client's) and closes it; idempotent. */
     void close(UdpSession session) {
         if (sessions.remove(session.client(), session)) {
-            listener.sessions(sessions.size());
+            plane.sessionsChanged(listener.sessions(sessions.size()));
         }
         session.close();
     }
@@ -163,7 +163,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
             s.close();
             plane.expired();
         }
-        listener.sessions(sessions.size());
+        plane.sessionsChanged(listener.sessions(sessions.size()));
     }
 
     @Override
@@ -175,7 +175,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         }
         sessions.clear();
         unflushed.clear();
-        listener.sessions(0);
+        plane.sessionsChanged(listener.sessions(0));
         ctx.fireChannelInactive();
     }
 

@@ -50,6 +50,7 @@ public final class UdpDataPlane implements DataPlane {
     private final LongAdder evicted = new LongAdder();
     private final LongAdder expired = new LongAdder();
     private final LongAdder dropped = new LongAdder();
+    private final LongAdder open = new LongAdder();
 
     public UdpDataPlane(Transport transport, UdpOptions options) {
         this.transport = transport;
@@ -132,6 +133,16 @@ public final class UdpDataPlane implements DataPlane {
 
     void dropped() {
         dropped.increment();
+    }
+
+    /** A frontend's session count moved by {@code delta}. */
+    void sessionsChanged(int delta) {
+        open.add(delta);
+    }
+
+    /** Sessions open now, on every frontend. */
+    public long activeSessions() {
+        return open.sum();
     }
 
     /** Sessions evicted because a frontend reached its session cap (the oldest-idle went). */

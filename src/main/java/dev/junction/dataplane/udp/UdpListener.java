@@ -16,9 +16,14 @@ final class UdpListener extends Listener {
         super(frontend, table);
     }
 
-    /** Written by the listener's event loop when a session opens or closes, for tests and metrics. */
-    void sessions(int count) {
+    /**
+     * Written by the listener's event loop when a session opens or closes; returns the change, which the
+     * data plane adds to its total for metrics.
+     */
+    int sessions(int count) {
+        int delta = count - sessions;
         sessions = count;
+        return delta;
     }
 
     /** Sessions this frontend holds now. */

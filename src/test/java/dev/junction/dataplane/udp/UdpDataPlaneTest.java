@@ -271,6 +271,7 @@ class UdpDataPlaneTest {
 
         Conditions.awaitEquals("the four idle sessions to be reaped", 1, frontend::sessions);
         assertEquals(4, plane.expiredSessions());
+        assertEquals(1, plane.activeSessions(), "the plane's total follows the frontend's sessions");
         assertEquals(1, state.active(), "reaped sessions no longer count against the endpoint");
         assertEquals(kept, clients.get(0).ask("again").sourcePort(), "the active session kept its socket");
 
@@ -294,6 +295,7 @@ class UdpDataPlaneTest {
             assertTrue(frontend.sessions() <= cap, "sessions " + frontend.sessions() + " after client " + i);
         }
         assertEquals(cap, frontend.sessions());
+        assertEquals(cap, plane.activeSessions());
         assertEquals(200 - cap, plane.evictedSessions());
         EndpointTable t = frontend.table();
         assertEquals(cap, t.state(0).active() + t.state(1).active(), "evicted sessions no longer count");
