@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,7 +50,7 @@ class GracefulShutdownTest {
         backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         slowBackend(requested, answer);
 
-        InetSocketAddress vip = freeVip();
+        InetSocketAddress vip = Clients.unusedLoopbackVip();
         Path manifests = Files.createDirectory(dir.resolve("manifests"));
         Files.writeString(manifests.resolve("slow.yaml"), """
                 apiVersion: v1
@@ -144,15 +143,6 @@ class GracefulShutdownTest {
             }
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static InetSocketAddress freeVip() throws IOException {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        InetAddress ip = InetAddress.getByAddress(
-                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
-        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
-            return new InetSocketAddress(ip, s.getLocalPort());
         }
     }
 }

@@ -19,7 +19,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -51,7 +50,7 @@ class JunctionMetricsTest {
     void metricsCountWhatTheTrafficDid() throws Exception {
         TestBackend backend = TestBackend.start("b1");
         closeables.add(backend);
-        InetSocketAddress vip = freeVip();
+        InetSocketAddress vip = Clients.unusedLoopbackVip();
         // A dead endpoint beside the live one: connections that pick it first are retried on the live one.
         InetAddress dead = InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) 77});
         Files.writeString(manifests.resolve("web.yaml"), """
@@ -156,7 +155,7 @@ class JunctionMetricsTest {
         closeables.add(backend);
         List<InetSocketAddress> vips = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            InetSocketAddress vip = freeVip();
+            InetSocketAddress vip = Clients.unusedLoopbackVip();
             vips.add(vip);
             Files.writeString(manifests.resolve("s" + i + ".yaml"), """
                     apiVersion: v1
@@ -217,15 +216,6 @@ class JunctionMetricsTest {
             return Clients.readLine(s.getInputStream()) != null;
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static InetSocketAddress freeVip() throws IOException {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        InetAddress ip = InetAddress.getByAddress(
-                new byte[] {127, (byte) r.nextInt(100, 200), (byte) r.nextInt(1, 255), (byte) r.nextInt(1, 255)});
-        try (ServerSocket s = new ServerSocket(0, 1, ip)) {
-            return new InetSocketAddress(ip, s.getLocalPort());
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.junction.testing;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /** Waiting on a condition with a deadline: how tests synchronise with asynchronous work. */
@@ -22,6 +23,20 @@ public final class Conditions {
                 throw new AssertionError("timed out after " + timeout + " waiting for " + what);
             }
             LockSupport.parkNanos(5_000_000);
+        }
+    }
+
+    /** Polls {@code source} until {@code condition} holds; fails naming {@code what} and the last value seen. */
+    public static <T> void await(String what, Supplier<T> source, Predicate<T> condition) {
+        Object[] last = new Object[1];
+        try {
+            await(what, () -> {
+                T value = source.get();
+                last[0] = value;
+                return condition.test(value);
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last seen: " + last[0], e);
         }
     }
 

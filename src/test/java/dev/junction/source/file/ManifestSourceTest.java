@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.junction.source.ObjectSink;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.V1Service;
+import dev.junction.testing.Conditions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -122,7 +123,7 @@ class ManifestSourceTest {
         start();
 
         write("web.yaml", service("web", 70000));
-        RecordingSink.await("the error line", () -> List.copyOf(errors), lines -> !lines.isEmpty());
+        Conditions.await("the error line", () -> List.copyOf(errors), lines -> !lines.isEmpty());
         assertEquals(List.of(dir.resolve("web.yaml") + ": document 1: spec.ports[0].port: 70000 is out of range"
                 + " 1-65535; keeping its last good state"), errors);
 
@@ -229,7 +230,7 @@ class ManifestSourceTest {
 
         failOnce.set(true);
         write("web.yaml", service("web", 81));
-        RecordingSink.await("the failed delivery", failOnce::get, failing -> !failing);
+        Conditions.await("the failed delivery", failOnce::get, failing -> !failing);
         write("db.yaml", service("db", 5432));
         write("web.yaml", service("web", 82));
 

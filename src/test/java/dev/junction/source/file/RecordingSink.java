@@ -1,19 +1,17 @@
 package dev.junction.source.file;
 
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.junction.source.ObjectSink;
 import io.kubernetes.client.common.KubernetesObject;
 import java.util.ArrayList;
 import java.util.List;
+import dev.junction.testing.Conditions;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /** Records every call as a line ("upsert Service default/web", "delete …", "synced"); thread-safe. */
 final class RecordingSink implements ObjectSink {
 
-    private static final long DEADLINE_MILLIS = 10_000;
-    private static final long POLL_MILLIS = 10;
 
     private final List<String> events = new ArrayList<>();
     private final List<KubernetesObject> objects = new ArrayList<>();
@@ -52,26 +50,6 @@ final class RecordingSink implements ObjectSink {
 
     /** Polls until {@code condition} holds for the events after sync; fails with them after 10 s. */
     void awaitAfterSync(String what, Predicate<List<String>> condition) {
-        await(what, this::eventsAfterSync, condition);
-    }
-
-    /** Polls {@code source} until {@code condition} holds; fails naming {@code what} after 10 s. */
-    static <T> void await(String what, Supplier<T> source, Predicate<T> condition) {
-        long deadline = System.nanoTime() + DEADLINE_MILLIS * 1_000_000;
-        while (true) {
-            T value = source.get();
-            if (condition.test(value)) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + DEADLINE_MILLIS + " ms waiting for " + what + "; last seen: " + value);
-            }
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted waiting for " + what);
-            }
-        }
+        Conditions.await(what, this::eventsAfterSync, condition);
     }
 }
