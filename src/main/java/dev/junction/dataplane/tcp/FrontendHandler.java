@@ -124,7 +124,7 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         config.setTcpNoDelay(true);
         config.setAllowHalfClosure(true);
         config.setWriteBufferWaterMark(TcpDataPlane.WATER_MARK);
-        ch.pipeline().addLast(backend);
+        ch.pipeline().addLast(TcpDataPlane.RELAY, backend);
         ChannelFuture registered = client.eventLoop().register(ch);
         if (registered.isDone()) {
             connectRegistered(registered);

@@ -32,6 +32,14 @@ public final class TcpDataPlane implements DataPlane {
      */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 128 * 1024);
 
+    /*
+     * Handlers are added under fixed names: an unnamed handler makes Netty derive a unique name per add (a
+     * class-name cache lookup, string building and a pipeline walk), ~10% of the proxy's CPU per new
+     * connection in a JFR profile of the connection-rate benchmark.
+     */
+    static final String IDLE = "idle";
+    static final String RELAY = "relay";
+
     private final Transport transport;
     private final TcpOptions options;
     private final int connectTimeoutMillis;
@@ -128,9 +136,9 @@ public final class TcpDataPlane implements DataPlane {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (idleMillis > 0) {
-                            ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                            ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
                         }
-                        ch.pipeline().addLast(new FrontendHandler(TcpDataPlane.this, listener));
+                        ch.pipeline().addLast(RELAY, new FrontendHandler(TcpDataPlane.this, listener));
                     }
                 });
         if (options.freeBind()) {
