@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.reflect.TypeToken;
 import dev.junction.source.ObjectSink;
 import dev.junction.source.ObjectValidator;
 import io.kubernetes.client.common.KubernetesObject;
@@ -61,6 +62,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
 
     private final String kind;
     private final Class<T> type;
+    /** {@code WatchLine<T>} for this resource: a watch event decoded straight into the typed object. */
+    private final java.lang.reflect.Type lineType;
     private final Calls calls;
     private final ObjectSink sink;
     private final ObjectValidator validator = new ObjectValidator();
@@ -92,6 +95,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             Runnable onFirstList, WatchSettings settings) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.type = Objects.requireNonNull(type, "type");
+        this.lineType = TypeToken.getParameterized(WatchLine.class, type).getType();
         this.calls = Objects.requireNonNull(calls, "calls");
         this.sink = Objects.requireNonNull(sink, "sink");
         this.reporter = Objects.requireNonNull(reporter, "reporter");
@@ -250,7 +254,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             String line;
             while ((line = source.readUtf8Line()) != null) {
                 lastActivityNanos = System.nanoTime();
-                if (!line.isBlank() && handleEvent(JsonParser.parseString(line).getAsJsonObject())) {
+                if (!line.isBlank() && handleLine(line)) {
                     return WatchEnd.GONE;
                 }
             }
@@ -272,6 +276,43 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         if (closed) {
             call.cancel();
         }
+    }
+
+    /** One watch event as it is on the wire; {@code object} decodes straight into the resource's model. */
+    private static final class WatchLine<T> {
+        String type;
+        T object;
+    }
+
+    /**
+     * Applies one watch line. The common case decodes it straight into the typed object, without the JSON
+     * tree that would double the garbage of every change; ERROR events and objects that do not decode go
+     * through the tree, which names the problem precisely. Returns true when the resourceVersion is gone.
+     */
+    private boolean handleLine(String line) throws ApiStatusException {
+        if (!line.contains("\"ERROR\"")) {
+            WatchLine<T> event = null;
+            try {
+                event = JSON.getGson().fromJson(line, lineType);
+            } catch (RuntimeException e) {
+                // Reported below, precisely, from the tree.
+            }
+            if (event != null && event.type != null && event.object != null
+                    && event.object.getMetadata() != null) {
+                String version = event.object.getMetadata().getResourceVersion();
+                switch (event.type) {
+                    case "ADDED", "MODIFIED" -> accept(key(event.object), event.object, version);
+                    case "DELETED" -> delete(key(event.object));
+                    case "BOOKMARK" -> { }
+                    default -> log.debug("{}: ignoring watch event of type {}", kind, event.type);
+                }
+                if (version != null) {
+                    resourceVersion = version;
+                }
+                return false;
+            }
+        }
+        return handleEvent(JsonParser.parseString(line).getAsJsonObject());
     }
 
     /** Applies one watch event; returns true when the server says the resourceVersion is gone. */
@@ -304,17 +345,23 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
 
     private void upsert(JsonObject json) {
         String key = key(json);
+        String version = string(object(json, "metadata"), "resourceVersion");
         T object;
         try {
             object = JSON.getGson().fromJson(json, type);
         } catch (RuntimeException e) {
             // Gson reports a wrong type (a string where a number belongs) with several exception types.
-            reject(key, json, "cannot decode: " + e.getMessage());
+            reject(key, version, "cannot decode: " + e.getMessage());
             return;
         }
+        accept(key, object, version);
+    }
+
+    /** Validates a decoded object and delivers it unless it equals what was delivered. */
+    private void accept(String key, T object, String version) {
         List<String> problems = validator.validate(object);
         if (!problems.isEmpty()) {
-            reject(key, json, String.join("; ", problems));
+            reject(key, version, String.join("; ", problems));
             return;
         }
         rejected.remove(key);
@@ -332,8 +379,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
     }
 
-    private void reject(String key, JsonObject json, String reason) {
-        String version = String.valueOf(string(object(json, "metadata"), "resourceVersion"));
+    private void reject(String key, String resourceVersion, String reason) {
+        String version = String.valueOf(resourceVersion);
         if (version.equals(rejected.put(key, version))) {
             return;
         }
@@ -378,10 +425,18 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
     }
 
+    private static String key(KubernetesObject object) {
+        String namespace = object.getMetadata().getNamespace();
+        String name = object.getMetadata().getName();
+        return key(namespace, name);
+    }
+
     private static String key(JsonObject json) {
         JsonObject metadata = object(json, "metadata");
-        String namespace = string(metadata, "namespace");
-        String name = string(metadata, "name");
+        return key(string(metadata, "namespace"), string(metadata, "name"));
+    }
+
+    private static String key(String namespace, String name) {
         if (name == null || name.isEmpty()) {
             name = "(unnamed)";
         }
