@@ -128,38 +128,21 @@ spec:
     - {name: udp, port: $proxy_udp, protocol: UDP}
 CFG
 # An EndpointSlice port is per slice, so each backend port gets a slice of its own.
-{
-  for i in 0 1 2; do
-    cat <<CFG
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: bench-echo-$i, namespace: bench, labels: {kubernetes.io/service-name: bench}}
-addressType: IPv4
-ports: [{name: rr, port: ${echo_ports[$i]}, protocol: TCP}]
-endpoints: [{addresses: ["$host"]}]
-CFG
-  done
+slice() { # name port-name port protocol
   cat <<CFG
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
-metadata: {name: bench-source, namespace: bench, labels: {kubernetes.io/service-name: bench}}
+metadata: {name: $1, namespace: bench, labels: {kubernetes.io/service-name: bench}}
 addressType: IPv4
-ports: [{name: bulk, port: $source_port, protocol: TCP}]
+ports: [{name: $2, port: $3, protocol: $4}]
 endpoints: [{addresses: ["$host"]}]
 CFG
-  for i in 0 1 2; do
-    cat <<CFG
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: bench-udp-$i, namespace: bench, labels: {kubernetes.io/service-name: bench}}
-addressType: IPv4
-ports: [{name: udp, port: ${udp_ports[$i]}, protocol: UDP}]
-endpoints: [{addresses: ["$host"]}]
-CFG
-  done
+}
+{
+  for i in 0 1 2; do slice "bench-echo-$i" rr "${echo_ports[$i]}" TCP; done
+  slice bench-source bulk "$source_port" TCP
+  for i in 0 1 2; do slice "bench-udp-$i" udp "${udp_ports[$i]}" UDP; done
 } >>"$work/manifests/bench.yaml"
 
 proxy_pid=
