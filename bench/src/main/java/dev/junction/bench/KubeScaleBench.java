@@ -47,7 +47,19 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class KubeScaleBench {
 
+    private static final double OVER_NANOS = 1e6;
+
     private KubeScaleBench() {
+    }
+
+    /** Changes that went live within {@code nanos}. */
+    private static double slo(Timer timer, double nanos) {
+        for (var bucket : timer.takeSnapshot().histogramCounts()) {
+            if (bucket.bucket() == nanos) {
+                return bucket.count();
+            }
+        }
+        throw new IllegalStateException("no bucket at " + nanos + " ns");
     }
 
     public static void main(String[] args) throws Exception {
@@ -61,6 +73,7 @@ public final class KubeScaleBench {
             @Override
             public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
                 return DistributionStatisticConfig.builder().percentiles(0.5, 0.99, 0.999)
+                        .serviceLevelObjectives(OVER_NANOS)
                         .expiry(java.time.Duration.ofMinutes(10)).bufferLength(1).build().merge(config);
             }
         });
@@ -91,6 +104,9 @@ public final class KubeScaleBench {
             long next = System.nanoTime();
             long end = next + TimeUnit.SECONDS.toNanos(seconds);
             long lastReport = next;
+            long windowCount = 0;
+            double windowOver = 0;
+            int windowSeconds = 0;
             while (System.nanoTime() < end) {
                 api.changeEndpoint((int) (sent % services), (int) (sent / services));
                 sent++;
@@ -102,6 +118,14 @@ public final class KubeScaleBench {
                 if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(1)) {
                     lastReport = System.nanoTime();
                     maxBacklog = Math.max(maxBacklog, sent - toLive.count());
+                    if (++windowSeconds % 5 == 0) {
+                        // Where the slow changes fall: spread out (pauses) or bunched at the start (warm-up).
+                        double over = toLive.count() - slo(toLive, OVER_NANOS);
+                        System.out.printf("  %2d s: %d changes, %.0f over %.1f ms%n", windowSeconds,
+                                toLive.count() - windowCount, over - windowOver, OVER_NANOS / 1e6);
+                        windowCount = toLive.count();
+                        windowOver = over;
+                    }
                 }
             }
             long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every object is decoded on its own (a bad item does not fail its list) and validated; an invalid
  * object is reported in one line and skipped, and when a valid version of it was delivered before,
- * that version stays in force. An object equal to the one delivered is not re-delivered, so a relist
- * of an unchanged cluster delivers nothing.
+ * that version stays in force. An object with the resourceVersion already delivered is not re-delivered
+ * (the API server gives every write a new one), so a relist of an unchanged cluster delivers nothing.
  *
  * <p>Threading: the loop and all state below run on one daemon thread; {@link #checkQuiet(long)} and
  * {@link #close()} may be called from any thread.
@@ -75,8 +75,13 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private final Object wakeUp = new Object();
 
     // Loop-thread state.
-    /** What the sink holds, by namespace/name: the last valid version of each object. */
-    private final Map<String, T> delivered = new HashMap<>();
+    /**
+     * What the sink holds, by namespace/name: the resourceVersion of the last valid version delivered
+     * ("" when it had none). Versions, not the objects: the sink keeps what it needs, and holding every
+     * object here too would keep each change alive until the object changes again, which at 1,000
+     * EndpointSlice changes per second is what filled the old generation.
+     */
+    private final Map<String, String> delivered = new HashMap<>();
     /** Invalid objects already reported, by key, with the resourceVersion reported. */
     private final Map<String, String> rejected = new HashMap<>();
     private String resourceVersion;
@@ -227,7 +232,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
         for (String key : new ArrayList<>(delivered.keySet())) {
             if (!listed.contains(key)) {
-                sink.delete(delivered.remove(key));
+                delivered.remove(key);
+                sink.delete(named(key));
             }
         }
         rejected.keySet().retainAll(listed);
@@ -302,7 +308,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 String version = event.object.getMetadata().getResourceVersion();
                 switch (event.type) {
                     case "ADDED", "MODIFIED" -> accept(key(event.object), event.object, version);
-                    case "DELETED" -> delete(key(event.object));
+                    case "DELETED" -> delete(key(event.object), event.object);
                     case "BOOKMARK" -> { }
                     default -> log.debug("{}: ignoring watch event of type {}", kind, event.type);
                 }
@@ -333,7 +339,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
         switch (eventType) {
             case "ADDED", "MODIFIED" -> upsert(object);
-            case "DELETED" -> delete(key(object));
+            case "DELETED" -> delete(key(object), null);
             case "BOOKMARK" -> { }
             default -> log.debug("{}: ignoring watch event of type {}", kind, eventType);
         }
@@ -365,18 +371,31 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             return;
         }
         rejected.remove(key);
-        T previous = delivered.put(key, object);
-        if (!object.equals(previous)) {
+        String previous = delivered.put(key, Objects.requireNonNullElse(version, ""));
+        if (version == null || !version.equals(previous)) {
             sink.upsert(object);
         }
     }
 
-    private void delete(String key) {
+    /** Removes {@code key}; {@code object} is the deleted object when the event decoded, else null. */
+    private void delete(String key, T object) {
         rejected.remove(key);
-        T previous = delivered.remove(key);
-        if (previous != null) {
-            sink.delete(previous);
+        if (delivered.remove(key) != null) {
+            sink.delete(object != null ? object : named(key));
         }
+    }
+
+    /** An object carrying only the namespace and name of {@code key}: all a sink reads from a deletion. */
+    private T named(String key) {
+        int slash = key.indexOf('/');
+        JsonObject metadata = new JsonObject();
+        if (slash >= 0) {
+            metadata.addProperty("namespace", key.substring(0, slash));
+        }
+        metadata.addProperty("name", key.substring(slash + 1));
+        JsonObject json = new JsonObject();
+        json.add("metadata", metadata);
+        return JSON.getGson().fromJson(json, type);
     }
 
     private void reject(String key, String resourceVersion, String reason) {
