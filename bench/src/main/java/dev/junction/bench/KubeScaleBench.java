@@ -17,33 +17,27 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.BufferedInputStream;
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Scale benchmark of the Kubernetes API source (not a test): a fake API server holding N Services, each
- * with one EndpointSlice of E endpoints, on loopback VIPs ({@code 127.x.y.z}, so {@code --capture none}
+ * Scale benchmark of the Kubernetes API source (not a test): a fake API server ({@link ScaleApiServer}, in
+ * its own JVM) holding N Services, each with one EndpointSlice of E endpoints, on loopback VIPs ({@code 127.x.y.z}, so {@code --capture none}
  * binds them). Measures (1) initial list → every route live, and the heap after it; (2) a stream of
  * endpoint changes at R per second for S seconds: Junction's event-received → live latency and whether a
  * backlog builds up.
  *
- * <p>Run with the proxy's classes and dependencies on the class path, e.g.
- * {@code java -Xmx300m -cp target/classes:$(cat cp.txt):bench/target/classes dev.junction.bench.KubeScaleBench
- * 10000 10 1000 60}.
+ * <p>Run from the benchmarks jar, e.g. {@code java -Xmx300m -cp bench/target/benchmarks.jar
+ * dev.junction.bench.KubeScaleBench 10000 10 1000 60}; the JVM flags given are the proxy's.
  */
 public final class KubeScaleBench {
 
@@ -77,14 +71,20 @@ public final class KubeScaleBench {
                         .expiry(java.time.Duration.ofMinutes(10)).bufferLength(1).build().merge(config);
             }
         });
-        try (ScaleApiServer api = new ScaleApiServer(services, endpoints);
-             Transport transport = Transport.create(Transport.Kind.AUTO, 1)) {
+        Process api = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
+                ScaleApiServer.class.getName(), String.valueOf(services), String.valueOf(endpoints))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (Transport transport = Transport.create(Transport.Kind.AUTO, 1)) {
+            BufferedReader from = new BufferedReader(new InputStreamReader(api.getInputStream(), StandardCharsets.UTF_8));
+            PrintStream to = new PrintStream(api.getOutputStream(), true, StandardCharsets.UTF_8);
+            String url = expect(from, "url");
             TcpDataPlane tcp = new TcpDataPlane(transport,
                     new TcpOptions(java.time.Duration.ofSeconds(1), 3, java.time.Duration.ZERO));
             ControlPlane control = new ControlPlane("node-a", List.of(), LbPolicy.ROUND_ROBIN,
                     Map.of(Protocol.TCP, tcp), Capture.none(), ServiceBalancer::create, meters);
             control.start();
-            KubeSource source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", control,
+            KubeSource source = new KubeSource(new ApiClient().setBasePath(url), "node-a", control,
                     line -> System.err.println("problem: " + line), WatchSettings.defaults());
             long start = System.nanoTime();
             source.start();
@@ -100,23 +100,14 @@ public final class KubeScaleBench {
             Timer toLive = meters.timer("junction.event.to.live.duration");
             long sent = 0;
             long maxBacklog = 0;
-            long period = TimeUnit.SECONDS.toNanos(1) / rate;
-            long next = System.nanoTime();
-            long end = next + TimeUnit.SECONDS.toNanos(seconds);
-            long lastReport = next;
             long windowCount = 0;
             double windowOver = 0;
             int windowSeconds = 0;
-            while (System.nanoTime() < end) {
-                api.changeEndpoint((int) (sent % services), (int) (sent / services));
-                sent++;
-                next += period;
-                long wait = next - System.nanoTime();
-                if (wait > 0) {
-                    LockSupport.parkNanos(wait);
-                }
-                if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(1)) {
-                    lastReport = System.nanoTime();
+            to.println("changes " + rate + " " + seconds);
+            String line;
+            while ((line = from.readLine()) != null && !line.startsWith("done ")) {
+                if (line.startsWith("sent ")) {
+                    sent = Long.parseLong(line.substring("sent ".length()));
                     maxBacklog = Math.max(maxBacklog, sent - toLive.count());
                     if (++windowSeconds % 5 == 0) {
                         // Where the slow changes fall: spread out (pauses) or bunched at the start (warm-up).
@@ -128,6 +119,10 @@ public final class KubeScaleBench {
                     }
                 }
             }
+            if (line == null) {
+                throw new IllegalStateException("the fake API server ended early");
+            }
+            sent = Long.parseLong(line.substring("done ".length()));
             long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (toLive.count() < sent && System.nanoTime() < drainDeadline) {
                 LockSupport.parkNanos(1_000_000);
@@ -142,153 +137,16 @@ public final class KubeScaleBench {
             System.out.printf("sync batches: %d, mean %.3f ms%n", sync.count(), sync.mean(TimeUnit.MILLISECONDS));
             source.close();
             control.close();
+        } finally {
+            api.destroy();
         }
     }
 
-    /**
-     * The fake API server: paged lists of generated Services and EndpointSlices, and a slice watch fed by
-     * {@link #changeEndpoint}. Other watches stay open and quiet.
-     */
-    static final class ScaleApiServer implements AutoCloseable {
-        private final int services;
-        private final int endpoints;
-        private final ServerSocket server;
-        private final BlockingQueue<String> sliceEvents = new LinkedBlockingQueue<>();
-        private volatile long version = 1_000;
-
-        ScaleApiServer(int services, int endpoints) throws IOException {
-            this.services = services;
-            this.endpoints = endpoints;
-            this.server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
-            Thread t = new Thread(this::accept, "scale-apiserver");
-            t.setDaemon(true);
-            t.start();
+    private static String expect(BufferedReader from, String word) throws IOException {
+        String line = from.readLine();
+        if (line == null || !line.startsWith(word + " ")) {
+            throw new IllegalStateException("fake API server said " + line + " instead of " + word);
         }
-
-        String url() {
-            return "http://127.0.0.1:" + server.getLocalPort();
-        }
-
-        /** Service {@code i}'s slice, with endpoint {@code round % endpoints} not ready. */
-        void changeEndpoint(int i, int round) {
-            version++;
-            sliceEvents.add("{\"type\":\"MODIFIED\",\"object\":" + slice(i, round % endpoints, version) + "}\n");
-        }
-
-        private static String ip(int prefix, int i) {
-            return prefix + "." + ((i >> 16) & 255) + "." + ((i >> 8) & 255) + "." + (i & 255);
-        }
-
-        private String service(int i) {
-            String vip = ip(127, i + 256);
-            return "{\"metadata\":{\"name\":\"svc-" + i + "\",\"namespace\":\"bench\",\"resourceVersion\":\"" + i
-                    + "\"},\"spec\":{\"clusterIP\":\"" + vip + "\",\"clusterIPs\":[\"" + vip + "\"],\"type\":\"ClusterIP\","
-                    + "\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]}}";
-        }
-
-        private String slice(int i, int notReady, long rv) {
-            StringBuilder s = new StringBuilder("{\"kind\":\"EndpointSlice\",\"apiVersion\":\"discovery.k8s.io/v1\","
-                    + "\"metadata\":{\"name\":\"svc-" + i + "-1\",\"namespace\":\"bench\",\"resourceVersion\":\"" + rv
-                    + "\",\"labels\":{\"kubernetes.io/service-name\":\"svc-" + i + "\"}},\"addressType\":\"IPv4\","
-                    + "\"ports\":[{\"name\":\"http\",\"port\":9000,\"protocol\":\"TCP\"}],\"endpoints\":[");
-            for (int e = 0; e < endpoints; e++) {
-                if (e > 0) {
-                    s.append(',');
-                }
-                s.append("{\"addresses\":[\"").append(ip(10, i * endpoints + e)).append("\"],\"conditions\":{\"ready\":")
-                        .append(e != notReady).append("}}");
-            }
-            return s.append("]}").toString();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket s = server.accept();
-                    Thread t = new Thread(() -> serve(s), "scale-apiserver-conn");
-                    t.setDaemon(true);
-                    t.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private void serve(Socket socket) {
-            try (socket) {
-                InputStream in = new BufferedInputStream(socket.getInputStream());
-                String request = readHead(in);
-                String target = request.split(" ")[1];
-                String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
-                String query = target.contains("?") ? URLDecoder.decode(target.substring(target.indexOf('?') + 1),
-                        StandardCharsets.UTF_8) : "";
-                OutputStream out = socket.getOutputStream();
-                if (query.contains("watch=true")) {
-                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-                            + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                    while (true) {
-                        String line = path.endsWith("endpointslices") ? sliceEvents.poll(1, TimeUnit.SECONDS) : null;
-                        if (line == null) {
-                            if (!path.endsWith("endpointslices")) {
-                                Thread.sleep(1_000);
-                            }
-                            continue;
-                        }
-                        byte[] data = line.getBytes(StandardCharsets.UTF_8);
-                        out.write((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                        out.write(data);
-                        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-                        out.flush();
-                    }
-                }
-                int offset = 0;
-                int limit = Integer.MAX_VALUE;
-                for (String param : query.split("&")) {
-                    if (param.startsWith("continue=")) {
-                        offset = Integer.parseInt(param.substring("continue=".length()));
-                    } else if (param.startsWith("limit=")) {
-                        limit = Integer.parseInt(param.substring("limit=".length()));
-                    }
-                }
-                int total = path.endsWith("nodes") ? 0 : services;
-                int to = (int) Math.min(total, (long) offset + limit);
-                StringBuilder body = new StringBuilder("{\"metadata\":{\"resourceVersion\":\"" + version + "\"");
-                if (to < total) {
-                    body.append(",\"continue\":\"").append(to).append('"');
-                }
-                body.append("},\"items\":[");
-                for (int i = offset; i < to; i++) {
-                    if (i > offset) {
-                        body.append(',');
-                    }
-                    body.append(path.endsWith("services") ? service(i) : slice(i, -1, i));
-                }
-                byte[] data = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
-                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + data.length
-                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                out.write(data);
-                out.flush();
-            } catch (IOException | InterruptedException e) {
-                // Client gone or server closing.
-            }
-        }
-
-        private static String readHead(InputStream in) throws IOException {
-            StringBuilder head = new StringBuilder();
-            int b;
-            while ((b = in.read()) >= 0) {
-                head.append((char) b);
-                if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
-                    break;
-                }
-            }
-            return head.toString();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-        }
+        return line.substring(word.length() + 1);
     }
 }

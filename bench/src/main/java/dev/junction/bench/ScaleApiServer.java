@@ -1,0 +1,208 @@
+package dev.junction.bench;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The fake API server of {@link KubeScaleBench}, run in its own JVM as a real API server would be, so its
+ * garbage and its threads are not the proxy's: paged lists of generated Services and EndpointSlices, and a
+ * slice watch fed by {@link #changeEndpoint}. Other watches stay open and quiet.
+ *
+ * <p>Protocol on standard streams: prints {@code url URL} once listening; on the line
+ * {@code changes RATE SECONDS} changes one endpoint's readiness RATE times per second for SECONDS, printing
+ * {@code sent N} about every second and {@code done N} at the end. Exits when standard input closes.
+ */
+public final class ScaleApiServer implements AutoCloseable {
+    private final int services;
+    private final int endpoints;
+    private final ServerSocket server;
+    private final BlockingQueue<String> sliceEvents = new LinkedBlockingQueue<>();
+    private volatile long version = 1_000;
+
+    ScaleApiServer(int services, int endpoints) throws IOException {
+        this.services = services;
+        this.endpoints = endpoints;
+        this.server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+        Thread t = new Thread(this::accept, "scale-apiserver");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + server.getLocalPort();
+    }
+
+    public static void main(String[] args) throws Exception {
+        int services = Integer.parseInt(args[0]);
+        int endpoints = Integer.parseInt(args[1]);
+        BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (ScaleApiServer api = new ScaleApiServer(services, endpoints)) {
+            System.out.println("url " + api.url());
+            String command;
+            while ((command = commands.readLine()) != null) {
+                String[] words = command.trim().split(" ");
+                if (words.length == 3 && words[0].equals("changes")) {
+                    api.changes(Integer.parseInt(words[1]), Integer.parseInt(words[2]));
+                }
+            }
+        }
+    }
+
+    /** Paced by intended send time, so a stall on this side is caught up rather than lost. */
+    private void changes(int rate, int seconds) {
+        long sent = 0;
+        long period = TimeUnit.SECONDS.toNanos(1) / rate;
+        long next = System.nanoTime();
+        long end = next + TimeUnit.SECONDS.toNanos(seconds);
+        long lastReport = next;
+        while (System.nanoTime() < end) {
+            changeEndpoint((int) (sent % services), (int) (sent / services));
+            sent++;
+            next += period;
+            long wait = next - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            if (System.nanoTime() - lastReport >= TimeUnit.SECONDS.toNanos(1)) {
+                lastReport = System.nanoTime();
+                System.out.println("sent " + sent);
+            }
+        }
+        System.out.println("done " + sent);
+    }
+
+    /** Service {@code i}'s slice, with endpoint {@code round % endpoints} not ready. */
+    void changeEndpoint(int i, int round) {
+        version++;
+        sliceEvents.add("{\"type\":\"MODIFIED\",\"object\":" + slice(i, round % endpoints, version) + "}\n");
+    }
+
+    private static String ip(int prefix, int i) {
+        return prefix + "." + ((i >> 16) & 255) + "." + ((i >> 8) & 255) + "." + (i & 255);
+    }
+
+    private String service(int i) {
+        String vip = ip(127, i + 256);
+        return "{\"metadata\":{\"name\":\"svc-" + i + "\",\"namespace\":\"bench\",\"resourceVersion\":\"" + i
+                + "\"},\"spec\":{\"clusterIP\":\"" + vip + "\",\"clusterIPs\":[\"" + vip + "\"],\"type\":\"ClusterIP\","
+                + "\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]}}";
+    }
+
+    private String slice(int i, int notReady, long rv) {
+        StringBuilder s = new StringBuilder("{\"kind\":\"EndpointSlice\",\"apiVersion\":\"discovery.k8s.io/v1\","
+                + "\"metadata\":{\"name\":\"svc-" + i + "-1\",\"namespace\":\"bench\",\"resourceVersion\":\"" + rv
+                + "\",\"labels\":{\"kubernetes.io/service-name\":\"svc-" + i + "\"}},\"addressType\":\"IPv4\","
+                + "\"ports\":[{\"name\":\"http\",\"port\":9000,\"protocol\":\"TCP\"}],\"endpoints\":[");
+        for (int e = 0; e < endpoints; e++) {
+            if (e > 0) {
+                s.append(',');
+            }
+            s.append("{\"addresses\":[\"").append(ip(10, i * endpoints + e)).append("\"],\"conditions\":{\"ready\":")
+                    .append(e != notReady).append("}}");
+        }
+        return s.append("]}").toString();
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                Thread t = new Thread(() -> serve(s), "scale-apiserver-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            String request = readHead(in);
+            String target = request.split(" ")[1];
+            String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
+            String query = target.contains("?") ? URLDecoder.decode(target.substring(target.indexOf('?') + 1),
+                    StandardCharsets.UTF_8) : "";
+            OutputStream out = socket.getOutputStream();
+            if (query.contains("watch=true")) {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                        + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                while (true) {
+                    String line = path.endsWith("endpointslices") ? sliceEvents.poll(1, TimeUnit.SECONDS) : null;
+                    if (line == null) {
+                        if (!path.endsWith("endpointslices")) {
+                            Thread.sleep(1_000);
+                        }
+                        continue;
+                    }
+                    byte[] data = line.getBytes(StandardCharsets.UTF_8);
+                    out.write((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(data);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+            }
+            int offset = 0;
+            int limit = Integer.MAX_VALUE;
+            for (String param : query.split("&")) {
+                if (param.startsWith("continue=")) {
+                    offset = Integer.parseInt(param.substring("continue=".length()));
+                } else if (param.startsWith("limit=")) {
+                    limit = Integer.parseInt(param.substring("limit=".length()));
+                }
+            }
+            int total = path.endsWith("nodes") ? 0 : services;
+            int to = (int) Math.min(total, (long) offset + limit);
+            StringBuilder body = new StringBuilder("{\"metadata\":{\"resourceVersion\":\"" + version + "\"");
+            if (to < total) {
+                body.append(",\"continue\":\"").append(to).append('"');
+            }
+            body.append("},\"items\":[");
+            for (int i = offset; i < to; i++) {
+                if (i > offset) {
+                    body.append(',');
+                }
+                body.append(path.endsWith("services") ? service(i) : slice(i, -1, i));
+            }
+            byte[] data = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + data.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(data);
+            out.flush();
+        } catch (IOException | InterruptedException e) {
+            // Client gone or server closing.
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        int b;
+        while ((b = in.read()) >= 0) {
+            head.append((char) b);
+            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
+                break;
+            }
+        }
+        return head.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+    }
+}
