@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -105,8 +106,15 @@ class JunctionMetricsTest {
         }
 
         String[] web = {"namespace", "shop", "service", "web", "port", "http", "protocol", "TCP"};
-        Conditions.await("every connection is closed", () ->
-                Double.valueOf(0).equals(sample(scrape(metrics), "junction_service_connections_active", web)));
+        // The control thread records the sync's duration and time after the listener opens, so a client can
+        // be served before they are written: wait for them with the connections.
+        Conditions.await("every connection is closed and the sync is recorded", () -> {
+            String t = scrape(metrics);
+            return Arrays.asList(sample(t, "junction_service_connections_active", web),
+                    sample(t, "kubeproxy_sync_proxy_rules_duration_seconds_count"),
+                    sample(t, "kubeproxy_sync_proxy_rules_last_timestamp_seconds"));
+        }, v -> Double.valueOf(0).equals(v.get(0)) && v.get(1) != null && v.get(1) >= 1
+                && v.get(2) != null && v.get(2) > 0);
         String text = scrape(metrics);
         // The connection probing readiness above counts too.
         assertEquals(connections + 1, sample(text, "junction_service_connections_accepted_total", web));
@@ -123,8 +131,6 @@ class JunctionMetricsTest {
         assertEquals((double) connections + 1,
                 sample(text, "junction_endpoint_connections_total", concat(web, "endpoint", liveEndpoint)));
 
-        assertTrue(sample(text, "kubeproxy_sync_proxy_rules_duration_seconds_count") >= 1);
-        assertTrue(sample(text, "kubeproxy_sync_proxy_rules_last_timestamp_seconds") > 0);
         assertTrue(sample(text, "kubeproxy_sync_proxy_rules_service_changes_total") >= 1);
         assertTrue(sample(text, "kubeproxy_sync_proxy_rules_endpoint_changes_total") >= 1);
         assertNotNull(sample(text, "junction_event_to_live_duration_seconds_count"));
@@ -183,6 +189,9 @@ class JunctionMetricsTest {
         for (InetSocketAddress vip : vips) {
             Conditions.await("the frontend listens", () -> canConnect(vip));
         }
+        // A listener serves as soon as it is bound, but the live routes the scrape reads record it only when
+        // the control thread finishes the batch; the first applied batch holds every file's objects.
+        Conditions.await("the first batch to be applied", () -> junction.control().appliedBatches() > 0);
         String text = scrape(junction.metricsAddress());
         double own = 0;
         int series = 0;

@@ -167,9 +167,11 @@ class JunctionTest {
         Files.writeString(manifests.resolve("web.yaml"),
                 service("round-robin").replace("port: " + vip.getPort(), "port: 70000") + "---\n" + slice("web-1", b.get(0)));
         // A valid unrelated file written after them: once the control plane has applied it, the source has
-        // read the bad versions too (inotify reports in order).
+        // read the bad versions too. inotify reports in order, and a burst read together is loaded in name
+        // order, so the file must sort after web.yaml. The baseline is taken once the start's batch is counted.
+        Conditions.await("the start's batch to be counted", () -> junction.control().appliedBatches() > 0);
         long applied = junction.control().appliedBatches();
-        Files.writeString(manifests.resolve("other.yaml"),
+        Files.writeString(manifests.resolve("zz-other.yaml"),
                 slice("other-1", b.get(0)).replace("service-name: web", "service-name: other"));
         Conditions.await("the unrelated file to apply", () -> junction.control().appliedBatches() > applied);
         for (int i = 0; i < 20; i++) {

@@ -77,6 +77,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private boolean synced;
     private volatile boolean running = true;
     private volatile long appliedBatches;
+    // Unlike appliedBatches it counts events handled before sync too, so a test can tell that the control
+    // thread has seen them and still programmed nothing. Written only by the control thread.
+    private volatile long handledEvents;
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
             Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers) {
@@ -143,6 +146,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         return appliedBatches;
     }
 
+    /** Events taken off the queue and handled, before sync as well as after; for tests. */
+    long handledEvents() {
+        return handledEvents;
+    }
+
     private void run() {
         long nextSweep = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AFFINITY_SWEEP_MILLIS);
         List<Event> batch = new ArrayList<>();
@@ -153,6 +161,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     batch.add(first);
                     queue.drainTo(batch);
                     applyBatch(batch);
+                    handledEvents += batch.size();
                     batch.clear();
                 }
                 if (System.nanoTime() - nextSweep >= 0) {

@@ -79,10 +79,8 @@ class ControlPlaneTest {
     void nothingIsProgrammedBeforeTheSourceHasSynced() throws IOException {
         control.upsert(web());
         control.upsert(webSlice(a));
-        // A later event still before sync: once it is applied (a batch is counted only after sync) the
-        // earlier ones have been recorded, and no listener may exist yet.
-        control.upsert(new io.kubernetes.client.openapi.models.V1Node()
-                .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().name("other-node")));
+        // Once the control thread has handled both, no listener may exist yet (and no batch counts as applied).
+        Conditions.awaitEquals("both events handled", 2L, control::handledEvents);
         assertEquals(0, control.appliedBatches());
         assertFalse(reachable(), "listening before sync");
 

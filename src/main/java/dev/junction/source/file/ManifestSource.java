@@ -60,6 +60,7 @@ public final class ManifestSource implements AutoCloseable {
     private final Path dir;
     private final ObjectSink sink;
     private final Consumer<String> errorReporter;
+    private final long quietMillis;
     private final ManifestReader reader = new ManifestReader(new ObjectValidator());
 
     // Confined to the start() caller until the watcher thread starts, then to the watcher thread.
@@ -85,9 +86,18 @@ public final class ManifestSource implements AutoCloseable {
      * reporter is called on the thread that delivers (see the class comment).
      */
     public ManifestSource(Path dir, ObjectSink sink, Consumer<String> errorReporter) {
+        this(dir, sink, errorReporter, QUIET_MILLIS);
+    }
+
+    /**
+     * For tests: a wider quiet window lets a test's multi-step edit be seen as one even when its thread
+     * stalls between steps for longer than the production window.
+     */
+    ManifestSource(Path dir, ObjectSink sink, Consumer<String> errorReporter, long quietMillis) {
         this.dir = Objects.requireNonNull(dir, "dir");
         this.sink = Objects.requireNonNull(sink, "sink");
         this.errorReporter = Objects.requireNonNull(errorReporter, "errorReporter");
+        this.quietMillis = quietMillis;
     }
 
     /**
@@ -143,7 +153,7 @@ public final class ManifestSource implements AutoCloseable {
                 long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_SETTLE_MILLIS);
                 WatchKey next;
                 while (System.nanoTime() < deadline
-                        && (next = watchService.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
+                        && (next = watchService.poll(quietMillis, TimeUnit.MILLISECONDS)) != null) {
                     changes.collect(next);
                 }
                 apply(changes);

@@ -150,7 +150,9 @@ class ManifestSourceTest {
     @Test
     void anEditorSaveByRenameIsOneUpsertAndNoDelete() throws IOException {
         write("web.yaml", service("web", 80));
-        start();
+        // Each step must follow the last within the quiet window: a wide one, so a stall cannot split the save.
+        source = new ManifestSource(dir, sink, errors::add, 1_000);
+        source.start();
 
         // Like vim: move the original aside, write a new file under the old name, drop the backup.
         Files.move(dir.resolve("web.yaml"), dir.resolve("web.yaml~"));

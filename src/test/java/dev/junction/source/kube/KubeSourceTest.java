@@ -213,12 +213,14 @@ class KubeSourceTest {
     @Test
     void bookmarksCountAsLife() {
         api.apply(service("web", "10.0.0.1", 80, ""));
-        start(WatchSettings.defaults().withQuietLimit(Duration.ofMillis(400)));
+        // Long beside the 100 ms pacing below, so a stalled test thread is not mistaken for a quiet watch.
+        Duration quietLimit = Duration.ofMillis(1_500);
+        start(WatchSettings.defaults().withQuietLimit(quietLimit));
         awaitEvent("synced");
         awaitWatching();
         long watches = api.count("WATCH /api/v1/services");
-        // Pacing, not synchronisation: a bookmark every 100 ms for well over three quiet limits.
-        for (int i = 0; i < 15; i++) {
+        // Pacing, not synchronisation: a bookmark every 100 ms for three quiet limits.
+        for (int i = 0; i < 3 * quietLimit.toMillis() / 100; i++) {
             api.bookmark();
             LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
         }
