@@ -10,9 +10,6 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
-import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
-import io.kubernetes.client.openapi.models.V1Endpoint;
-import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -52,8 +49,6 @@ final class RouteBuilder {
     static final int DEFAULT_AFFINITY_SECONDS = 10800;
     static final int MAX_AFFINITY_SECONDS = 86400;
 
-    private static final String IPV4 = "IPv4";
-    private static final String IPV6 = "IPv6";
     // Same order for equal inputs whatever the slice order, so equal routes compare equal.
     private static final Comparator<Endpoint> ENDPOINT_ORDER = Comparator
             .comparing((Endpoint e) -> e.address().getAddress(),
@@ -63,12 +58,12 @@ final class RouteBuilder {
     private final V1Service service;
     private final V1ServiceSpec spec;
     private final String id;
-    private final Collection<V1EndpointSlice> slices;
+    private final Collection<CachedSlice> slices;
     private final NodeInfo node;
     // A set, so a reason found once per port or per family is still reported once.
     private final Set<String> problems = new LinkedHashSet<>();
 
-    private RouteBuilder(V1Service service, Collection<V1EndpointSlice> slices, NodeInfo node) {
+    private RouteBuilder(V1Service service, Collection<CachedSlice> slices, NodeInfo node) {
         this.service = service;
         this.spec = service.getSpec();
         this.id = ServiceKey.of(service.getMetadata()).toString();
@@ -82,7 +77,7 @@ final class RouteBuilder {
      * lines naming the object and skipped; this never throws for it.
      */
     static Map<Frontend, ServiceRoute> build(
-            V1Service svc, Collection<V1EndpointSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
+            V1Service svc, Collection<CachedSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
             Consumer<String> problems) {
         RouteBuilder builder = new RouteBuilder(svc, slices, node);
         Map<Frontend, ServiceRoute> routes = builder.routes(defaultPolicy);
@@ -295,36 +290,21 @@ final class RouteBuilder {
      */
     private List<EndpointInfo> merge(ServicePortName spn, String family) {
         Map<Endpoint, EndpointInfo> merged = new HashMap<>();
-        for (V1EndpointSlice slice : slices) {
-            if (slice == null || !family.equals(slice.getAddressType())) {
+        for (CachedSlice slice : slices) {
+            if (!family.equals(slice.addressType())) {
                 continue;
             }
-            Integer port = matchingPort(slice, spn);
-            if (port == null) {
+            int port = slice.port(spn);
+            if (port == 0) {
                 continue;
             }
-            String sliceId = "endpointslice " + ServiceKey.of(slice.getMetadata());
             if (port > 65535) {
-                problems.add(sliceId + ": port " + port + " is not in 1..65535, ignored");
+                problems.add(slice.label() + ": port " + port + " is not in 1..65535, ignored");
                 continue;
             }
-            for (V1Endpoint endpoint : slice.getEndpoints() == null ? List.<V1Endpoint>of() : slice.getEndpoints()) {
-                if (endpoint == null || endpoint.getAddresses() == null || endpoint.getAddresses().isEmpty()) {
-                    continue;
-                }
-                String text = endpoint.getAddresses().get(0);
-                InetAddress address;
-                try {
-                    address = Addresses.parse(text);
-                } catch (IllegalArgumentException e) {
-                    problems.add(sliceId + ": " + e.getMessage() + ", ignored");
-                    continue;
-                }
-                if (!family.equals(family(address))) {
-                    problems.add(sliceId + ": address " + text + " is not " + family + ", ignored");
-                    continue;
-                }
-                EndpointInfo info = EndpointInfo.of(new Endpoint(address, port), endpoint);
+            problems.addAll(slice.addressProblems());
+            for (SliceEndpoint endpoint : slice.endpoints()) {
+                EndpointInfo info = new EndpointInfo(new Endpoint(endpoint.address(), port), endpoint);
                 merged.merge(info.endpoint(), info, this::preferred);
             }
         }
@@ -341,25 +321,10 @@ final class RouteBuilder {
         return otherLocal ? other : held;
     }
 
-    /** The slice's port number for this Service port; null when the slice has no such port. */
-    private static Integer matchingPort(V1EndpointSlice slice, ServicePortName spn) {
-        if (slice.getPorts() == null) {
-            return null;
-        }
-        for (DiscoveryV1EndpointPort p : slice.getPorts()) {
-            if (p != null && spn.port().equals(Objects.requireNonNullElse(p.getName(), ""))
-                    && spn.protocol().name().equals(Objects.requireNonNullElse(p.getProtocol(), "TCP"))
-                    && p.getPort() != null && p.getPort() > 0) {
-                return p.getPort();
-            }
-        }
-        return null;
-    }
-
     private record Target(FrontendKind kind, InetAddress address, int port) {
     }
 
     private static String family(InetAddress address) {
-        return address instanceof Inet4Address ? IPV4 : IPV6;
+        return address instanceof Inet4Address ? CachedSlice.IPV4 : CachedSlice.IPV6;
     }
 }
