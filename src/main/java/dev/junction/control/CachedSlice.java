@@ -132,7 +132,7 @@ record CachedSlice(
         }
         V1EndpointConditions c = endpoint.getConditions();
         V1EndpointHints hints = endpoint.getHints();
-        return new SliceEndpoint(
+        return SliceEndpoint.of(
                 address,
                 endpoint.getNodeName(),
                 c == null || !Boolean.FALSE.equals(c.getReady()),

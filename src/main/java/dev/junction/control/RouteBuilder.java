@@ -19,7 +19,6 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
@@ -49,11 +48,12 @@ final class RouteBuilder {
     static final int DEFAULT_AFFINITY_SECONDS = 10800;
     static final int MAX_AFFINITY_SECONDS = 86400;
 
-    // Same order for equal inputs whatever the slice order, so equal routes compare equal.
-    private static final Comparator<Endpoint> ENDPOINT_ORDER = Comparator
-            .comparing((Endpoint e) -> e.address().getAddress(),
-                    Comparator.<byte[]>comparingInt(b -> b.length).thenComparing(Arrays::compareUnsigned))
-            .thenComparingInt(Endpoint::port);
+    // Same order for equal inputs whatever the slice order, so equal routes compare equal. By address, then
+    // port; the address keys are precomputed in SliceEndpoint so comparing copies no address bytes.
+    private static final Comparator<EndpointInfo> ENDPOINT_ORDER = (a, b) -> {
+        int byAddress = a.source().compareAddress(b.source());
+        return byAddress != 0 ? byAddress : Integer.compare(a.endpoint().port(), b.endpoint().port());
+    };
 
     private final V1Service service;
     private final V1ServiceSpec spec;
@@ -289,7 +289,7 @@ final class RouteBuilder {
      * non-terminating copy (then the local one, as kube-proxy does). Sorted by address and port.
      */
     private List<EndpointInfo> merge(ServicePortName spn, String family) {
-        Map<Endpoint, EndpointInfo> merged = new HashMap<>();
+        List<EndpointInfo> all = new ArrayList<>();
         for (CachedSlice slice : slices) {
             if (!family.equals(slice.addressType())) {
                 continue;
@@ -304,13 +304,23 @@ final class RouteBuilder {
             }
             problems.addAll(slice.addressProblems());
             for (SliceEndpoint endpoint : slice.endpoints()) {
-                EndpointInfo info = new EndpointInfo(new Endpoint(endpoint.address(), port), endpoint);
-                merged.merge(info.endpoint(), info, this::preferred);
+                all.add(new EndpointInfo(new Endpoint(endpoint.address(), port), endpoint));
             }
         }
-        List<EndpointInfo> out = new ArrayList<>(merged.values());
-        out.sort(Comparator.comparing(EndpointInfo::endpoint, ENDPOINT_ORDER));
-        return out;
+        // The sort is stable, so the copies of one IP:port end up side by side in slice order, and folding
+        // each run keeps the copy that merging them into a map in that order would keep, without the map.
+        all.sort(ENDPOINT_ORDER);
+        int kept = 0;
+        for (int i = 0; i < all.size(); i++) {
+            EndpointInfo info = all.get(i);
+            if (kept > 0 && ENDPOINT_ORDER.compare(all.get(kept - 1), info) == 0) {
+                all.set(kept - 1, preferred(all.get(kept - 1), info));
+            } else {
+                all.set(kept++, info);
+            }
+        }
+        all.subList(kept, all.size()).clear();
+        return all;
     }
 
     private EndpointInfo preferred(EndpointInfo held, EndpointInfo other) {

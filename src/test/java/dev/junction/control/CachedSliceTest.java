@@ -25,7 +25,7 @@ class CachedSliceTest {
 
         CachedSlice cached = CachedSlice.of(slice);
 
-        assertEquals(List.of(new SliceEndpoint(Addresses.parse("10.1.0.1"), "node-b", false, true, true,
+        assertEquals(List.of(SliceEndpoint.of(Addresses.parse("10.1.0.1"), "node-b", false, true, true,
                 Set.of("node-b"), Set.of("zone-a", "zone-b"))), cached.endpoints());
         assertEquals(List.of(), cached.addressProblems());
     }

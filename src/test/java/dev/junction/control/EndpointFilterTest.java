@@ -22,7 +22,7 @@ class EndpointFilterTest {
 
     private static EndpointInfo info(String ip, boolean ready, boolean serving, boolean terminating) {
         return new EndpointInfo(Endpoint.of(ip, 80),
-                new SliceEndpoint(Addresses.parse(ip), "node-b", ready, serving, terminating, Set.of(), Set.of()));
+                SliceEndpoint.of(Addresses.parse(ip), "node-b", ready, serving, terminating, Set.of(), Set.of()));
     }
 
     private static EndpointInfo ready(String ip) {
@@ -49,7 +49,7 @@ class EndpointFilterTest {
 
     private static EndpointInfo with(EndpointInfo e, String nodeName, Set<String> nodeHints, Set<String> zoneHints) {
         SliceEndpoint s = e.source();
-        return new EndpointInfo(e.endpoint(), new SliceEndpoint(
+        return new EndpointInfo(e.endpoint(), SliceEndpoint.of(
                 s.address(), nodeName, s.ready(), s.serving(), s.terminating(), nodeHints, zoneHints));
     }
 
