@@ -57,7 +57,7 @@ final class RouteBuilder {
 
     private final V1Service service;
     private final V1ServiceSpec spec;
-    private final String id;
+    private final ServiceKey id;
     private final Collection<CachedSlice> slices;
     private final NodeInfo node;
     // A set, so a reason found once per port or per family is still reported once.
@@ -66,7 +66,7 @@ final class RouteBuilder {
     private RouteBuilder(V1Service service, Collection<CachedSlice> slices, NodeInfo node) {
         this.service = service;
         this.spec = service.getSpec();
-        this.id = ServiceKey.of(service.getMetadata()).toString();
+        this.id = ServiceKey.of(service.getMetadata());
         this.slices = slices;
         this.node = node;
     }
@@ -265,22 +265,25 @@ final class RouteBuilder {
     /** Null, after reporting why, for a port that is not proxied. */
     private ServicePortName portName(V1ServicePort port) {
         String name = Objects.requireNonNullElse(port.getName(), "");
-        String label = "service " + id + " port " + (name.isEmpty() ? String.valueOf(port.getPort()) : name);
         String protocol = Objects.requireNonNullElse(port.getProtocol(), "TCP");
         if ("SCTP".equals(protocol)) {
-            problems.add(label + ": SCTP is not proxied");
+            problems.add(label(port, name) + ": SCTP is not proxied");
             return null;
         }
         if (!"TCP".equals(protocol) && !"UDP".equals(protocol)) {
-            problems.add(label + ": unknown protocol \"" + protocol + "\", not proxied");
+            problems.add(label(port, name) + ": unknown protocol \"" + protocol + "\", not proxied");
             return null;
         }
         if (port.getPort() == null || port.getPort() < 1 || port.getPort() > 65535) {
-            problems.add(label + ": port " + port.getPort() + " is not in 1..65535, not proxied");
+            problems.add(label(port, name) + ": port " + port.getPort() + " is not in 1..65535, not proxied");
             return null;
         }
-        ServiceKey key = ServiceKey.of(service.getMetadata());
-        return new ServicePortName(key.namespace(), key.name(), name, Protocol.valueOf(protocol));
+        return new ServicePortName(id.namespace(), id.name(), name, Protocol.valueOf(protocol));
+    }
+
+    /** Built only for a problem line: every port of every rebuild passes through portName. */
+    private String label(V1ServicePort port, String name) {
+        return "service " + id + " port " + (name.isEmpty() ? String.valueOf(port.getPort()) : name);
     }
 
     /**
