@@ -21,6 +21,7 @@ import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1Taint;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -197,13 +199,17 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             dirty.addAll(services.keys());
         }
         int changes = 0;
+        // Shared by every Service of the batch rather than made again for each.
+        NodeInfo node = node();
+        Consumer<String> problems = log::warn;
         for (ServiceKey key : dirty) {
             V1Service svc = services.get(key);
+            Collection<CachedSlice> serviceSlices = svc == null ? List.of() : slices.slices(key);
             Map<Frontend, ServiceRoute> built = svc == null
                     ? Map.of()
-                    : RouteBuilder.build(svc, slices.slices(key), node(), defaultPolicy, log::warn);
+                    : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, problems);
             changes += programmer.apply(key, built);
-            healthChecks.update(key, svc, svc == null ? List.of() : slices.slices(key));
+            healthChecks.update(key, svc, serviceSlices);
         }
         programmer.flush();
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.

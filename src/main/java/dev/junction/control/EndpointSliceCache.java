@@ -1,7 +1,5 @@
 package dev.junction.control;
 
-import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
-import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.util.Collection;
@@ -17,7 +15,9 @@ import java.util.TreeMap;
 /**
  * kube-proxy's EndpointSliceCache: EndpointSlices grouped by namespace and their
  * {@code kubernetes.io/service-name} label, whoever manages them. Slices without that label belong to no
- * Service and are ignored. Runs on the control thread.
+ * Service and are ignored. A slice is held as a {@link CachedSlice}, not as the client-java object: at
+ * 1,000 changes a second each held slice lives until its next change, long enough to be promoted, so
+ * what it keeps decides how much the old generation fills. Runs on the control thread.
  */
 final class EndpointSliceCache {
 
@@ -25,11 +25,12 @@ final class EndpointSliceCache {
 
     private final Map<SliceId, Held> slices = new HashMap<>();
     // Sorted by slice name so merging, and so de-duplication ties, do not depend on arrival order.
-    private final Map<ServiceKey, SortedMap<String, V1EndpointSlice>> byService = new HashMap<>();
+    private final Map<ServiceKey, SortedMap<String, CachedSlice>> byService = new HashMap<>();
 
     /**
-     * Returns the Services whose endpoints changed: none for an unchanged re-delivery, two when the
-     * slice moved from one Service to another, the old one when the slice lost its service-name label.
+     * Returns the Services whose endpoints changed: none for an unchanged re-delivery (equal once
+     * converted, so metadata churn such as resourceVersion or managedFields is one), two when the slice
+     * moved from one Service to another, the old one when the slice lost its service-name label.
      */
     Set<ServiceKey> upsert(V1EndpointSlice slice) {
         SliceId id = SliceId.of(slice.getMetadata());
@@ -38,15 +39,15 @@ final class EndpointSliceCache {
         if (service == null) {
             return previous == null ? Set.of() : delete(id);
         }
-        Relevant relevant = Relevant.of(slice);
-        if (previous != null && previous.service.equals(service) && previous.relevant.equals(relevant)) {
+        CachedSlice cached = CachedSlice.of(slice);
+        if (previous != null && previous.service.equals(service) && previous.slice.equals(cached)) {
             return Set.of();
         }
         if (previous != null && !previous.service.equals(service)) {
             forget(id, previous.service);
         }
-        slices.put(id, new Held(service, relevant));
-        byService.computeIfAbsent(service, k -> new TreeMap<>()).put(id.name, slice);
+        slices.put(id, new Held(service, cached));
+        byService.computeIfAbsent(service, k -> new TreeMap<>()).put(id.name, cached);
         return previous == null || previous.service.equals(service) ? Set.of(service) : Set.of(previous.service, service);
     }
 
@@ -60,8 +61,8 @@ final class EndpointSliceCache {
     }
 
     /** The slices of {@code service}, in slice-name order; empty when it has none. */
-    Collection<V1EndpointSlice> slices(ServiceKey service) {
-        SortedMap<String, V1EndpointSlice> held = byService.get(service);
+    Collection<CachedSlice> slices(ServiceKey service) {
+        SortedMap<String, CachedSlice> held = byService.get(service);
         return held == null ? List.of() : Collections.unmodifiableCollection(held.values());
     }
 
@@ -75,7 +76,7 @@ final class EndpointSliceCache {
     }
 
     private void forget(SliceId id, ServiceKey service) {
-        SortedMap<String, V1EndpointSlice> held = byService.get(service);
+        SortedMap<String, CachedSlice> held = byService.get(service);
         held.remove(id.name);
         if (held.isEmpty()) {
             byService.remove(service);
@@ -100,14 +101,6 @@ final class EndpointSliceCache {
         }
     }
 
-    private record Held(ServiceKey service, Relevant relevant) {
-    }
-
-    /** What route building reads from a slice; metadata churn (resourceVersion, managedFields) is left out. */
-    private record Relevant(String addressType, List<DiscoveryV1EndpointPort> ports, List<V1Endpoint> endpoints) {
-
-        static Relevant of(V1EndpointSlice slice) {
-            return new Relevant(slice.getAddressType(), slice.getPorts(), slice.getEndpoints());
-        }
+    private record Held(ServiceKey service, CachedSlice slice) {
     }
 }

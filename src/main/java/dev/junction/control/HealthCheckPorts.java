@@ -1,10 +1,9 @@
 package dev.junction.control;
 
 import dev.junction.observe.ServiceHealthChecks;
-import io.kubernetes.client.openapi.models.V1Endpoint;
-import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceSpec;
+import java.net.InetAddress;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,7 +33,7 @@ final class HealthCheckPorts {
     }
 
     /** Recomputes {@code key}'s check; {@code svc} null means the Service is gone. */
-    void update(ServiceKey key, V1Service svc, Collection<V1EndpointSlice> slices) {
+    void update(ServiceKey key, V1Service svc, Collection<CachedSlice> slices) {
         Check now = svc == null ? null : check(svc, slices, nodeName);
         Check before = now == null ? published.remove(key) : published.put(key, now);
         if (Objects.equals(before, now)) {
@@ -47,7 +46,7 @@ final class HealthCheckPorts {
         }
     }
 
-    private static Check check(V1Service svc, Collection<V1EndpointSlice> slices, String nodeName) {
+    private static Check check(V1Service svc, Collection<CachedSlice> slices, String nodeName) {
         V1ServiceSpec spec = svc.getSpec();
         if (spec == null || !"LoadBalancer".equals(spec.getType()) || !"Local".equals(spec.getExternalTrafficPolicy())
                 || spec.getHealthCheckNodePort() == null) {
@@ -60,19 +59,22 @@ final class HealthCheckPorts {
         return new Check(port, localReady(spec, slices, nodeName));
     }
 
-    /** Ready endpoints on this node, each address once, in the Service's primary family (kube-proxy's count). */
-    static int localReady(V1ServiceSpec spec, Collection<V1EndpointSlice> slices, String nodeName) {
+    /**
+     * Ready endpoints on this node, each address once, in the Service's primary family (kube-proxy's count).
+     * Only endpoints route building would use count: an address that is not an IP of its slice's family,
+     * or an endpoint of an FQDN slice, is not one the load balancer can be sent to.
+     */
+    static int localReady(V1ServiceSpec spec, Collection<CachedSlice> slices, String nodeName) {
         List<String> families = spec.getIpFamilies();
         String family = families == null || families.isEmpty() ? null : families.get(0);
-        Set<String> addresses = new HashSet<>();
-        for (V1EndpointSlice slice : slices) {
-            if (family != null && !family.equals(slice.getAddressType())) {
+        Set<InetAddress> addresses = new HashSet<>();
+        for (CachedSlice slice : slices) {
+            if (family != null && !family.equals(slice.addressType())) {
                 continue;
             }
-            for (V1Endpoint e : slice.getEndpoints() == null ? List.<V1Endpoint>of() : slice.getEndpoints()) {
-                boolean ready = e.getConditions() == null || !Boolean.FALSE.equals(e.getConditions().getReady());
-                if (ready && nodeName.equals(e.getNodeName()) && e.getAddresses() != null && !e.getAddresses().isEmpty()) {
-                    addresses.add(e.getAddresses().get(0));
+            for (SliceEndpoint e : slice.endpoints()) {
+                if (e.ready() && nodeName.equals(e.nodeName())) {
+                    addresses.add(e.address());
                 }
             }
         }

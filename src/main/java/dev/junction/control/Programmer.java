@@ -83,9 +83,11 @@ final class Programmer {
         for (Map.Entry<Frontend, ServiceRoute> e : routes.entrySet()) {
             byPort.computeIfAbsent(e.getValue().service(), k -> new ArrayList<>()).add(e);
         }
-        for (ServicePortName port : portsOf(before)) {
-            if (!byPort.containsKey(port)) {
-                ServiceBalancer gone = balancers.remove(port);
+        // Walked route by route (no stream of distinct ports per apply): the first route of a port that went
+        // away closes its balancer, the others find none left.
+        for (ServiceRoute r : before.values()) {
+            if (!byPort.containsKey(r.service())) {
+                ServiceBalancer gone = balancers.remove(r.service());
                 if (gone != null) {
                     gone.close();
                 }
@@ -189,10 +191,6 @@ final class Programmer {
     private boolean owns(ServiceKey service, Frontend f) {
         Programmed p = programmed.get(f);
         return p != null && p.owner.equals(service);
-    }
-
-    private static List<ServicePortName> portsOf(Map<Frontend, ServiceRoute> routes) {
-        return routes.values().stream().map(ServiceRoute::service).distinct().toList();
     }
 
     /** Frontends with a bound listener, for logs and tests. */

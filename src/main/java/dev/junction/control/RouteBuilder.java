@@ -10,9 +10,6 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
-import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
-import io.kubernetes.client.openapi.models.V1Endpoint;
-import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -22,7 +19,6 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
@@ -52,26 +48,25 @@ final class RouteBuilder {
     static final int DEFAULT_AFFINITY_SECONDS = 10800;
     static final int MAX_AFFINITY_SECONDS = 86400;
 
-    private static final String IPV4 = "IPv4";
-    private static final String IPV6 = "IPv6";
-    // Same order for equal inputs whatever the slice order, so equal routes compare equal.
-    private static final Comparator<Endpoint> ENDPOINT_ORDER = Comparator
-            .comparing((Endpoint e) -> e.address().getAddress(),
-                    Comparator.<byte[]>comparingInt(b -> b.length).thenComparing(Arrays::compareUnsigned))
-            .thenComparingInt(Endpoint::port);
+    // Same order for equal inputs whatever the slice order, so equal routes compare equal. By address, then
+    // port; the address keys are precomputed in SliceEndpoint so comparing copies no address bytes.
+    private static final Comparator<EndpointInfo> ENDPOINT_ORDER = (a, b) -> {
+        int byAddress = a.source().compareAddress(b.source());
+        return byAddress != 0 ? byAddress : Integer.compare(a.endpoint().port(), b.endpoint().port());
+    };
 
     private final V1Service service;
     private final V1ServiceSpec spec;
-    private final String id;
-    private final Collection<V1EndpointSlice> slices;
+    private final ServiceKey id;
+    private final Collection<CachedSlice> slices;
     private final NodeInfo node;
     // A set, so a reason found once per port or per family is still reported once.
     private final Set<String> problems = new LinkedHashSet<>();
 
-    private RouteBuilder(V1Service service, Collection<V1EndpointSlice> slices, NodeInfo node) {
+    private RouteBuilder(V1Service service, Collection<CachedSlice> slices, NodeInfo node) {
         this.service = service;
         this.spec = service.getSpec();
-        this.id = ServiceKey.of(service.getMetadata()).toString();
+        this.id = ServiceKey.of(service.getMetadata());
         this.slices = slices;
         this.node = node;
     }
@@ -82,7 +77,7 @@ final class RouteBuilder {
      * lines naming the object and skipped; this never throws for it.
      */
     static Map<Frontend, ServiceRoute> build(
-            V1Service svc, Collection<V1EndpointSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
+            V1Service svc, Collection<CachedSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
             Consumer<String> problems) {
         RouteBuilder builder = new RouteBuilder(svc, slices, node);
         Map<Frontend, ServiceRoute> routes = builder.routes(defaultPolicy);
@@ -270,22 +265,25 @@ final class RouteBuilder {
     /** Null, after reporting why, for a port that is not proxied. */
     private ServicePortName portName(V1ServicePort port) {
         String name = Objects.requireNonNullElse(port.getName(), "");
-        String label = "service " + id + " port " + (name.isEmpty() ? String.valueOf(port.getPort()) : name);
         String protocol = Objects.requireNonNullElse(port.getProtocol(), "TCP");
         if ("SCTP".equals(protocol)) {
-            problems.add(label + ": SCTP is not proxied");
+            problems.add(label(port, name) + ": SCTP is not proxied");
             return null;
         }
         if (!"TCP".equals(protocol) && !"UDP".equals(protocol)) {
-            problems.add(label + ": unknown protocol \"" + protocol + "\", not proxied");
+            problems.add(label(port, name) + ": unknown protocol \"" + protocol + "\", not proxied");
             return null;
         }
         if (port.getPort() == null || port.getPort() < 1 || port.getPort() > 65535) {
-            problems.add(label + ": port " + port.getPort() + " is not in 1..65535, not proxied");
+            problems.add(label(port, name) + ": port " + port.getPort() + " is not in 1..65535, not proxied");
             return null;
         }
-        ServiceKey key = ServiceKey.of(service.getMetadata());
-        return new ServicePortName(key.namespace(), key.name(), name, Protocol.valueOf(protocol));
+        return new ServicePortName(id.namespace(), id.name(), name, Protocol.valueOf(protocol));
+    }
+
+    /** Built only for a problem line: every port of every rebuild passes through portName. */
+    private String label(V1ServicePort port, String name) {
+        return "service " + id + " port " + (name.isEmpty() ? String.valueOf(port.getPort()) : name);
     }
 
     /**
@@ -294,43 +292,38 @@ final class RouteBuilder {
      * non-terminating copy (then the local one, as kube-proxy does). Sorted by address and port.
      */
     private List<EndpointInfo> merge(ServicePortName spn, String family) {
-        Map<Endpoint, EndpointInfo> merged = new HashMap<>();
-        for (V1EndpointSlice slice : slices) {
-            if (slice == null || !family.equals(slice.getAddressType())) {
+        List<EndpointInfo> all = new ArrayList<>();
+        for (CachedSlice slice : slices) {
+            if (!family.equals(slice.addressType())) {
                 continue;
             }
-            Integer port = matchingPort(slice, spn);
-            if (port == null) {
+            int port = slice.port(spn);
+            if (port == 0) {
                 continue;
             }
-            String sliceId = "endpointslice " + ServiceKey.of(slice.getMetadata());
             if (port > 65535) {
-                problems.add(sliceId + ": port " + port + " is not in 1..65535, ignored");
+                problems.add(slice.label() + ": port " + port + " is not in 1..65535, ignored");
                 continue;
             }
-            for (V1Endpoint endpoint : slice.getEndpoints() == null ? List.<V1Endpoint>of() : slice.getEndpoints()) {
-                if (endpoint == null || endpoint.getAddresses() == null || endpoint.getAddresses().isEmpty()) {
-                    continue;
-                }
-                String text = endpoint.getAddresses().get(0);
-                InetAddress address;
-                try {
-                    address = Addresses.parse(text);
-                } catch (IllegalArgumentException e) {
-                    problems.add(sliceId + ": " + e.getMessage() + ", ignored");
-                    continue;
-                }
-                if (!family.equals(family(address))) {
-                    problems.add(sliceId + ": address " + text + " is not " + family + ", ignored");
-                    continue;
-                }
-                EndpointInfo info = EndpointInfo.of(new Endpoint(address, port), endpoint);
-                merged.merge(info.endpoint(), info, this::preferred);
+            problems.addAll(slice.addressProblems());
+            for (SliceEndpoint endpoint : slice.endpoints()) {
+                all.add(new EndpointInfo(new Endpoint(endpoint.address(), port), endpoint));
             }
         }
-        List<EndpointInfo> out = new ArrayList<>(merged.values());
-        out.sort(Comparator.comparing(EndpointInfo::endpoint, ENDPOINT_ORDER));
-        return out;
+        // The sort is stable, so the copies of one IP:port end up side by side in slice order, and folding
+        // each run keeps the copy that merging them into a map in that order would keep, without the map.
+        all.sort(ENDPOINT_ORDER);
+        int kept = 0;
+        for (int i = 0; i < all.size(); i++) {
+            EndpointInfo info = all.get(i);
+            if (kept > 0 && ENDPOINT_ORDER.compare(all.get(kept - 1), info) == 0) {
+                all.set(kept - 1, preferred(all.get(kept - 1), info));
+            } else {
+                all.set(kept++, info);
+            }
+        }
+        all.subList(kept, all.size()).clear();
+        return all;
     }
 
     private EndpointInfo preferred(EndpointInfo held, EndpointInfo other) {
@@ -341,25 +334,10 @@ final class RouteBuilder {
         return otherLocal ? other : held;
     }
 
-    /** The slice's port number for this Service port; null when the slice has no such port. */
-    private static Integer matchingPort(V1EndpointSlice slice, ServicePortName spn) {
-        if (slice.getPorts() == null) {
-            return null;
-        }
-        for (DiscoveryV1EndpointPort p : slice.getPorts()) {
-            if (p != null && spn.port().equals(Objects.requireNonNullElse(p.getName(), ""))
-                    && spn.protocol().name().equals(Objects.requireNonNullElse(p.getProtocol(), "TCP"))
-                    && p.getPort() != null && p.getPort() > 0) {
-                return p.getPort();
-            }
-        }
-        return null;
-    }
-
     private record Target(FrontendKind kind, InetAddress address, int port) {
     }
 
     private static String family(InetAddress address) {
-        return address instanceof Inet4Address ? IPV4 : IPV6;
+        return address instanceof Inet4Address ? CachedSlice.IPV4 : CachedSlice.IPV6;
     }
 }

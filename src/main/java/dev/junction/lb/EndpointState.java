@@ -25,6 +25,8 @@ public final class EndpointState {
     private volatile boolean ejected;
     private volatile boolean retired;
     private int ejections;
+    // Control thread only: the ServiceBalancer#tables call that last used this state.
+    int usedInRebuild;
 
     EndpointState(Endpoint endpoint, Ejection ejection) {
         this.endpoint = endpoint;

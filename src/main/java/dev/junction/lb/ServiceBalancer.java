@@ -7,12 +7,11 @@ import dev.junction.model.ServiceRoute;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
@@ -32,8 +31,11 @@ public final class ServiceBalancer {
     private final Map<Endpoint, EndpointState> states = new HashMap<>();
     private final ConcurrentHashMap<InetAddress, Affinity> affinity = new ConcurrentHashMap<>();
     private final ServiceCounters counters = new ServiceCounters();
+    // One function for every rebuild: a capturing lambda at the call site would be allocated per endpoint.
+    private final Function<Endpoint, EndpointState> newState;
     private LbPolicy policy;
     private Selector selector;
+    private int rebuilds;
 
     public ServiceBalancer(ServicePortName service, LongSupplier nanoClock, Supplier<RandomGenerator> random,
             Ejection ejection) {
@@ -41,6 +43,7 @@ public final class ServiceBalancer {
         this.nanoClock = nanoClock;
         this.random = random;
         this.ejection = ejection;
+        this.newState = e -> new EndpointState(e, ejection);
     }
 
     /** Production defaults: {@link System#nanoTime}, per-thread randomness, default ejection. */
@@ -63,30 +66,40 @@ public final class ServiceBalancer {
      * Runs on the control thread.
      */
     public List<EndpointTable> tables(List<ServiceRoute> routes) {
-        Set<Endpoint> wanted = new HashSet<>();
         for (ServiceRoute r : routes) {
             if (!r.service().equals(service)) {
                 throw new IllegalArgumentException(r.service() + " routed through balancer of " + service);
             }
-            wanted.addAll(r.endpoints());
         }
-        states.entrySet().removeIf(e -> {
-            if (wanted.contains(e.getKey())) {
-                return false;
-            }
-            e.getValue().retire();
-            return true;
-        });
-        if (affinity.size() > 0) {
-            affinity.values().removeIf(a -> a.state.retired());
-        }
+        // The states this rebuild uses are marked rather than collected in a set (a set per rebuild was
+        // garbage for every endpoint). Every state held was used by the previous rebuild, so one left
+        // unmarked belongs to an endpoint no route uses any more; when all are marked there is nothing to sweep.
+        int rebuild = ++rebuilds;
+        int used = 0;
         List<EndpointTable> tables = new ArrayList<>(routes.size());
         for (ServiceRoute r : routes) {
             EndpointState[] table = new EndpointState[r.endpoints().size()];
             for (int i = 0; i < table.length; i++) {
-                table[i] = states.computeIfAbsent(r.endpoints().get(i), e -> new EndpointState(e, ejection));
+                EndpointState state = states.computeIfAbsent(r.endpoints().get(i), newState);
+                if (state.usedInRebuild != rebuild) {
+                    state.usedInRebuild = rebuild;
+                    used++;
+                }
+                table[i] = state;
             }
             tables.add(new EndpointTable(r, table, selector(r.policy()), this));
+        }
+        if (used < states.size()) {
+            states.values().removeIf(state -> {
+                if (state.usedInRebuild == rebuild) {
+                    return false;
+                }
+                state.retire();
+                return true;
+            });
+        }
+        if (affinity.size() > 0) {
+            affinity.values().removeIf(a -> a.state.retired());
         }
         return tables;
     }

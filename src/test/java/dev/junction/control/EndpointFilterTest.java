@@ -2,9 +2,11 @@ package dev.junction.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.junction.model.Addresses;
 import dev.junction.model.Endpoint;
 import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointConditions;
+import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -18,38 +20,49 @@ class EndpointFilterTest {
     private static final NodeInfo NODE = new NodeInfo("node-a", "zone-a", List.of());
     private static final NodeInfo NODE_WITHOUT_ZONE = new NodeInfo("node-a", null, List.of());
 
+    private static EndpointInfo info(String ip, boolean ready, boolean serving, boolean terminating) {
+        return new EndpointInfo(Endpoint.of(ip, 80),
+                SliceEndpoint.of(Addresses.parse(ip), "node-b", ready, serving, terminating, Set.of(), Set.of()));
+    }
+
     private static EndpointInfo ready(String ip) {
-        return new EndpointInfo(Endpoint.of(ip, 80), "node-b", true, true, false, Set.of(), Set.of());
+        return info(ip, true, true, false);
     }
 
     private static EndpointInfo notReady(String ip) {
-        return new EndpointInfo(Endpoint.of(ip, 80), "node-b", false, false, false, Set.of(), Set.of());
+        return info(ip, false, false, false);
     }
 
     /** Not ready because it is shutting down, still accepting connections. */
     private static EndpointInfo servingTerminating(String ip) {
-        return new EndpointInfo(Endpoint.of(ip, 80), "node-b", false, true, true, Set.of(), Set.of());
+        return info(ip, false, true, true);
     }
 
     private static EndpointInfo terminatingNotServing(String ip) {
-        return new EndpointInfo(Endpoint.of(ip, 80), "node-b", false, false, true, Set.of(), Set.of());
+        return info(ip, false, false, true);
     }
 
     /** Serving but not ready and not terminating (e.g. failing readiness): never used. */
     private static EndpointInfo servingNotReady(String ip) {
-        return new EndpointInfo(Endpoint.of(ip, 80), "node-b", false, true, false, Set.of(), Set.of());
+        return info(ip, false, true, false);
+    }
+
+    private static EndpointInfo with(EndpointInfo e, String nodeName, Set<String> nodeHints, Set<String> zoneHints) {
+        SliceEndpoint s = e.source();
+        return new EndpointInfo(e.endpoint(), SliceEndpoint.of(
+                s.address(), nodeName, s.ready(), s.serving(), s.terminating(), nodeHints, zoneHints));
     }
 
     private static EndpointInfo local(EndpointInfo e) {
-        return new EndpointInfo(e.endpoint(), "node-a", e.ready(), e.serving(), e.terminating(), e.nodeHints(), e.zoneHints());
+        return with(e, "node-a", e.nodeHints(), e.zoneHints());
     }
 
     private static EndpointInfo zones(EndpointInfo e, String... zones) {
-        return new EndpointInfo(e.endpoint(), e.nodeName(), e.ready(), e.serving(), e.terminating(), e.nodeHints(), Set.of(zones));
+        return with(e, e.nodeName(), e.nodeHints(), Set.of(zones));
     }
 
     private static EndpointInfo nodes(EndpointInfo e, String... nodes) {
-        return new EndpointInfo(e.endpoint(), e.nodeName(), e.ready(), e.serving(), e.terminating(), Set.of(nodes), e.zoneHints());
+        return with(e, e.nodeName(), Set.of(nodes), e.zoneHints());
     }
 
     private static List<Endpoint> eps(String... ips) {
@@ -136,7 +149,9 @@ class EndpointFilterTest {
     @ParameterizedTest
     @MethodSource("conditions")
     void readsConditionsAsKubeProxyDoes(V1EndpointConditions c, boolean ready, boolean serving, boolean terminating) {
-        EndpointInfo info = EndpointInfo.of(Endpoint.of("10.0.0.1", 80), new V1Endpoint().addAddressesItem("10.0.0.1").conditions(c));
+        V1EndpointSlice slice = new V1EndpointSlice().addressType("IPv4")
+                .addEndpointsItem(new V1Endpoint().addAddressesItem("10.0.0.1").conditions(c));
+        SliceEndpoint info = CachedSlice.of(slice).endpoints().get(0);
         assertEquals(List.of(ready, serving, terminating), List.of(info.ready(), info.serving(), info.terminating()));
     }
 }

@@ -6,10 +6,21 @@ import static dev.junction.control.Fixtures.slicePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kubernetes.client.openapi.models.V1EndpointConditions;
+import io.kubernetes.client.openapi.models.V1EndpointHints;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1ForZone;
+import io.kubernetes.client.openapi.models.V1ManagedFieldsEntry;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class EndpointSliceCacheTest {
 
@@ -30,12 +41,59 @@ class EndpointSliceCacheTest {
     }
 
     @Test
+    void redeliveryChangingOnlyWhatRoutingDoesNotReadIsANoOp() {
+        EndpointSliceCache cache = new EndpointSliceCache();
+        cache.upsert(webSlice("web-1", "10.1.0.1"));
+        V1EndpointSlice relisted = webSlice("web-1", "10.1.0.1");
+        relisted.getMetadata().resourceVersion("2").generation(7L)
+                .putAnnotationsItem(ControlPlaneMetrics.TRIGGER_TIME_ANNOTATION, "2026-01-01T00:00:00Z")
+                .putLabelsItem("endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io")
+                .addManagedFieldsItem(new V1ManagedFieldsEntry().manager("kube-controller-manager")
+                        .operation("Update").time(OffsetDateTime.parse("2026-01-01T00:00:00Z")));
+        // Only addresses[0] counts; hostname, zone and targetRef are not read either.
+        relisted.getEndpoints().get(0).addAddressesItem("10.1.0.99").hostname("web-0").zone("zone-b")
+                .targetRef(new V1ObjectReference().kind("Pod").name("web-0"));
+        assertEquals(Set.of(), cache.upsert(relisted));
+    }
+
+    static Stream<Arguments> routingChanges() {
+        return Stream.of(
+                Arguments.argumentSet("ready", (Consumer<V1EndpointSlice>) s -> s.getEndpoints().get(0)
+                        .conditions(new V1EndpointConditions().ready(false))),
+                Arguments.argumentSet("serving", (Consumer<V1EndpointSlice>) s -> s.getEndpoints().get(0)
+                        .conditions(new V1EndpointConditions().serving(false))),
+                Arguments.argumentSet("terminating", (Consumer<V1EndpointSlice>) s -> s.getEndpoints().get(0)
+                        .conditions(new V1EndpointConditions().terminating(true))),
+                Arguments.argumentSet("node name", (Consumer<V1EndpointSlice>) s -> s.getEndpoints().get(0).nodeName("node-c")),
+                Arguments.argumentSet("zone hint", (Consumer<V1EndpointSlice>) s -> s.getEndpoints().get(0)
+                        .hints(new V1EndpointHints().addForZonesItem(new V1ForZone().name("zone-a")))),
+                Arguments.argumentSet("first address", (Consumer<V1EndpointSlice>) s -> s.getEndpoints().get(0)
+                        .addresses(List.of("10.1.0.2"))),
+                Arguments.argumentSet("an endpoint more", (Consumer<V1EndpointSlice>) s -> s.addEndpointsItem(ep("10.1.0.2"))),
+                Arguments.argumentSet("port number", (Consumer<V1EndpointSlice>) s -> s.getPorts().get(0).port(8081)),
+                Arguments.argumentSet("port name", (Consumer<V1EndpointSlice>) s -> s.getPorts().get(0).name("web")),
+                Arguments.argumentSet("port protocol", (Consumer<V1EndpointSlice>) s -> s.getPorts().get(0).protocol("UDP")),
+                Arguments.argumentSet("address type", (Consumer<V1EndpointSlice>) s -> s.addressType("FQDN")));
+    }
+
+    @ParameterizedTest
+    @MethodSource("routingChanges")
+    void aChangeOfAnythingRoutingReadsIsAChange(Consumer<V1EndpointSlice> change) {
+        EndpointSliceCache cache = new EndpointSliceCache();
+        cache.upsert(webSlice("web-1", "10.1.0.1"));
+        V1EndpointSlice changed = webSlice("web-1", "10.1.0.1");
+        change.accept(changed);
+        assertEquals(Set.of(WEB), cache.upsert(changed));
+        assertEquals(List.of(CachedSlice.of(changed)), List.copyOf(cache.slices(WEB)));
+    }
+
+    @Test
     void anEndpointChangeAffectsItsService() {
         EndpointSliceCache cache = new EndpointSliceCache();
         cache.upsert(webSlice("web-1", "10.1.0.1"));
         V1EndpointSlice changed = webSlice("web-1", "10.1.0.2");
         assertEquals(Set.of(WEB), cache.upsert(changed));
-        assertEquals(List.of(changed), List.copyOf(cache.slices(WEB)));
+        assertEquals(List.of(CachedSlice.of(changed)), List.copyOf(cache.slices(WEB)));
     }
 
     @Test
@@ -46,7 +104,7 @@ class EndpointSliceCacheTest {
         cache.upsert(second);
         cache.upsert(first);
         cache.upsert(slice("api-1", "api"));
-        assertEquals(List.of(first, second), List.copyOf(cache.slices(WEB)));
+        assertEquals(List.of(CachedSlice.of(first), CachedSlice.of(second)), List.copyOf(cache.slices(WEB)));
         assertEquals(1, cache.slices(API).size());
     }
 
@@ -76,7 +134,7 @@ class EndpointSliceCacheTest {
         moved.getMetadata().putLabelsItem(EndpointSliceCache.SERVICE_NAME_LABEL, "api");
         assertEquals(Set.of(WEB, API), cache.upsert(moved));
         assertTrue(cache.slices(WEB).isEmpty());
-        assertEquals(List.of(moved), List.copyOf(cache.slices(API)));
+        assertEquals(List.of(CachedSlice.of(moved)), List.copyOf(cache.slices(API)));
     }
 
     @Test

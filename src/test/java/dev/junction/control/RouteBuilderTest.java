@@ -40,6 +40,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -58,8 +59,10 @@ class RouteBuilderTest {
         return build(svc, Fixtures.NODE, slices);
     }
 
+    /** Converts the slices as the cache does; the cache holds no null slice, so a null one is dropped. */
     private Map<Frontend, ServiceRoute> build(V1Service svc, NodeInfo node, V1EndpointSlice... slices) {
-        return RouteBuilder.build(svc, Arrays.asList(slices), node, LbPolicy.ROUND_ROBIN, problems::add);
+        List<CachedSlice> cached = Arrays.stream(slices).filter(Objects::nonNull).map(CachedSlice::of).toList();
+        return RouteBuilder.build(svc, cached, node, LbPolicy.ROUND_ROBIN, problems::add);
     }
 
     private static Frontend tcp(String ip, int port) {
@@ -124,6 +127,51 @@ class RouteBuilderTest {
         assertEquals(List.of(e("10.1.0.2", 8080), e("10.1.0.9", 8080), e("10.1.0.10", 8080)),
                 routes.get(CLUSTER_HTTP).endpoints());
         assertEquals(routes, build(web(), b, a));
+    }
+
+    @Test
+    void sortsEndpointsByAddressBytesAsUnsignedNumbersThenPort() {
+        V1Service svc = web();
+        svc.getSpec().clusterIPs(List.of("10.96.0.1", "fd00::1"));
+        // Two slices carry the same Service port at different numbers.
+        V1EndpointSlice a = webSlice("web-a")
+                .addEndpointsItem(ep("200.0.0.1")).addEndpointsItem(ep("10.1.0.10")).addEndpointsItem(ep("10.1.0.9"));
+        V1EndpointSlice b = slice("web-b", "web", slicePort("http", 8081)).addEndpointsItem(ep("10.1.0.9"));
+        V1EndpointSlice v6 = webSlice("web-v6").addressType("IPv6")
+                .addEndpointsItem(ep("8000::1")).addEndpointsItem(ep("fd02::1:0")).addEndpointsItem(ep("fd02:0:0:1::"))
+                .addEndpointsItem(ep("fd02::2")).addEndpointsItem(ep("7fff::ffff"));
+
+        Map<Frontend, ServiceRoute> routes = build(svc, v6, b, a);
+
+        assertEquals(List.of(e("10.1.0.9", 8080), e("10.1.0.9", 8081), e("10.1.0.10", 8080), e("200.0.0.1", 8080)),
+                routes.get(CLUSTER_HTTP).endpoints());
+        assertEquals(List.of(e("7fff::ffff", 8080), e("8000::1", 8080), e("fd02::2", 8080), e("fd02::1:0", 8080),
+                e("fd02:0:0:1::", 8080)), routes.get(tcp("fd00::1", 80)).endpoints());
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void deduplicatesTwoSpellingsOfOneAddress() {
+        V1EndpointSlice a = webSlice("web-a").addressType("IPv6").addEndpointsItem(ep("fd02::1"));
+        V1EndpointSlice b = webSlice("web-b").addressType("IPv6").addEndpointsItem(ep("FD02:0:0::1"));
+        V1Service svc = web();
+        svc.getSpec().clusterIP("fd00::1").clusterIPs(List.of("fd00::1"));
+
+        assertEquals(List.of(e("fd02::1", 8080)), build(svc, a, b).get(tcp("fd00::1", 80)).endpoints());
+    }
+
+    @Test
+    void reportsAnEndpointAddressThatIsNotAnIpOnceAndOnlyWhenItsSliceIsMerged() {
+        V1Service svc = service("web", port("http", 80), port("admin", 81));
+        V1EndpointSlice slice = slice("web-1", "web", slicePort("http", 8080), slicePort("admin", 8081))
+                .addEndpointsItem(ep("10.1.0.300")).addEndpointsItem(ep("10.1.0.1"));
+        V1EndpointSlice unused = slice("other-1", "web", slicePort("metrics", 9090)).addEndpointsItem(ep("bad"));
+
+        Map<Frontend, ServiceRoute> routes = build(svc, slice, unused);
+
+        assertEquals(List.of(e("10.1.0.1", 8080)), routes.get(CLUSTER_HTTP).endpoints());
+        assertEquals(List.of(e("10.1.0.1", 8081)), routes.get(tcp("10.96.0.1", 81)).endpoints());
+        assertEquals(List.of("endpointslice ns/web-1: invalid IP address \"10.1.0.300\", ignored"), problems);
     }
 
     @Test

@@ -74,6 +74,36 @@ class ServiceBalancerTest {
     }
 
     @Test
+    void anEndpointIsRetiredOnlyWhenNoRouteOfThePortUsesItAnyMore() {
+        ServiceRoute cluster = new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, List.of(A, B), LbPolicy.ROUND_ROBIN,
+                Duration.ZERO);
+        ServiceRoute nodePort = new ServiceRoute(WEB, FrontendKind.NODE_PORT, List.of(C), LbPolicy.ROUND_ROBIN,
+                Duration.ZERO);
+        List<EndpointTable> first = balancer.tables(List.of(cluster, nodePort));
+        EndpointState a = first.get(0).state(0);
+        EndpointState b = first.get(0).state(1);
+        EndpointState c = first.get(1).state(0);
+
+        List<EndpointTable> second = balancer.tables(List.of(
+                new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, List.of(A), LbPolicy.ROUND_ROBIN, Duration.ZERO),
+                new ServiceRoute(WEB, FrontendKind.NODE_PORT, List.of(B, A), LbPolicy.ROUND_ROBIN, Duration.ZERO)));
+        assertSame(a, second.get(0).state(0));
+        assertSame(b, second.get(1).state(0), "B moved to the other route and keeps its state");
+        assertSame(a, second.get(1).state(1));
+        assertFalse(a.retired());
+        assertFalse(b.retired());
+        assertTrue(c.retired(), "C left every route");
+
+        balancer.tables(List.of(cluster));
+        assertFalse(a.retired());
+        assertFalse(b.retired());
+        balancer.tables(List.of(new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, List.of(), LbPolicy.ROUND_ROBIN,
+                Duration.ZERO)));
+        assertTrue(a.retired());
+        assertTrue(b.retired());
+    }
+
+    @Test
     void leastConnectionsPicksTheMinimumAndSkipsExcluded() {
         EndpointTable t = table(LbPolicy.LEAST_CONNECTIONS, Duration.ZERO, A, B, C);
         t.state(0).connectionOpened();
