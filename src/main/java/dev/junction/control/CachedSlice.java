@@ -70,6 +70,24 @@ record CachedSlice(
         return new CachedSlice(namespace, name, addressType, ports(slice.getPorts()), endpoints, problems);
     }
 
+    /**
+     * This slice with every endpoint that is unchanged from {@code previous} (same position, equal) replaced
+     * by the previous instance. A change usually touches one endpoint of many; without this each change
+     * would keep a fresh copy of all of them alive until the slice's next change, seconds later, long
+     * enough to reach the old generation at a thousand changes per second. Controllers keep endpoint order
+     * stable, so matching by position finds them.
+     */
+    CachedSlice sharing(CachedSlice previous) {
+        List<SliceEndpoint> before = previous.endpoints;
+        List<SliceEndpoint> shared = new ArrayList<>(endpoints.size());
+        for (int i = 0; i < endpoints.size(); i++) {
+            SliceEndpoint e = endpoints.get(i);
+            shared.add(i < before.size() && before.get(i).equals(e) ? before.get(i) : e);
+        }
+        return new CachedSlice(namespace, name, addressType, ports.equals(previous.ports) ? previous.ports : ports,
+                shared, addressProblems);
+    }
+
     /** The slice's port number for {@code spn}, matched by name and protocol; 0 when the slice has none. */
     int port(ServicePortName spn) {
         for (Port p : ports) {

@@ -45,6 +45,8 @@ final class EndpointSliceCache {
         }
         if (previous != null && !previous.service.equals(service)) {
             forget(id, previous.service);
+        } else if (previous != null) {
+            cached = cached.sharing(previous.slice);
         }
         slices.put(id, new Held(service, cached));
         byService.computeIfAbsent(service, k -> new TreeMap<>()).put(id.name, cached);

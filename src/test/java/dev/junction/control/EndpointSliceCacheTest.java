@@ -4,6 +4,8 @@ import static dev.junction.control.Fixtures.ep;
 import static dev.junction.control.Fixtures.slice;
 import static dev.junction.control.Fixtures.slicePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kubernetes.client.openapi.models.V1EndpointConditions;
@@ -94,6 +96,23 @@ class EndpointSliceCacheTest {
         V1EndpointSlice changed = webSlice("web-1", "10.1.0.2");
         assertEquals(Set.of(WEB), cache.upsert(changed));
         assertEquals(List.of(CachedSlice.of(changed)), List.copyOf(cache.slices(WEB)));
+    }
+
+    @Test
+    void aChangedSliceKeepsTheInstancesOfItsUnchangedEndpoints() {
+        EndpointSliceCache cache = new EndpointSliceCache();
+        cache.upsert(webSlice("web-1", "10.1.0.1").addEndpointsItem(ep("10.1.0.2")).addEndpointsItem(ep("10.1.0.3")));
+        List<SliceEndpoint> before = cache.slices(WEB).iterator().next().endpoints();
+        V1EndpointSlice changed = webSlice("web-1", "10.1.0.1").addEndpointsItem(ep("10.1.0.2"))
+                .addEndpointsItem(ep("10.1.0.3"));
+        changed.getEndpoints().get(1).conditions(new V1EndpointConditions().ready(false));
+
+        assertEquals(Set.of(WEB), cache.upsert(changed));
+        CachedSlice held = cache.slices(WEB).iterator().next();
+        assertEquals(CachedSlice.of(changed), held);
+        assertSame(before.get(0), held.endpoints().get(0));
+        assertNotSame(before.get(1), held.endpoints().get(1));
+        assertSame(before.get(2), held.endpoints().get(2));
     }
 
     @Test
