@@ -71,7 +71,8 @@ record CachedSlice(
     }
 
     /**
-     * This slice with every endpoint that is unchanged from {@code previous} (same position, equal) replaced
+     * This slice, a new version of {@code previous} (same namespace and name), with every endpoint that is
+     * unchanged from it (same position, equal) replaced
      * by the previous instance. A change usually touches one endpoint of many; without this each change
      * would keep a fresh copy of all of them alive until the slice's next change, seconds later, long
      * enough to reach the old generation at a thousand changes per second. Controllers keep endpoint order
@@ -84,8 +85,9 @@ record CachedSlice(
             SliceEndpoint e = endpoints.get(i);
             shared.add(i < before.size() && before.get(i).equals(e) ? before.get(i) : e);
         }
-        return new CachedSlice(namespace, name, addressType, ports.equals(previous.ports) ? previous.ports : ports,
-                shared, addressProblems);
+        // Same id, so the previous name strings serve; the new ones die young.
+        return new CachedSlice(previous.namespace, previous.name, addressType,
+                ports.equals(previous.ports) ? previous.ports : ports, shared, addressProblems);
     }
 
     /** The slice's port number for {@code spn}, matched by name and protocol; 0 when the slice has none. */
