@@ -116,12 +116,13 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         backend.peerRelay = this;
         peerRelay = backend;
         // The channel is built by hand rather than by a Bootstrap per connect: no option map to copy and
-        // apply, no resolver, and registration on the client's own loop completes inline.
-        SocketChannel ch = plane.transport().socketChannels().newChannel();
+        // apply, no resolver, and registration on the client's own loop completes inline. TCP_NODELAY is
+        // not set here: Netty's socket channel configs enable it at creation (TransportTest checks both
+        // sides), and setting it again costs a setsockopt per connection.
+        SocketChannel ch = plane.transport().newSocketChannel(endpoint.socketAddress().getAddress());
         SocketChannelConfig config = ch.config();
         config.setAllocator(plane.transport().allocator());
         config.setConnectTimeoutMillis(plane.connectTimeoutMillis());
-        config.setTcpNoDelay(true);
         config.setAllowHalfClosure(true);
         config.setWriteBufferWaterMark(TcpDataPlane.WATER_MARK);
         ch.pipeline().addLast(TcpDataPlane.RELAY, backend);

@@ -123,12 +123,12 @@ public final class TcpDataPlane implements DataPlane {
         long idleMillis = options.idleTimeout().toMillis();
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.group())
-                .channelFactory(transport.serverChannels())
+                .channelFactory(() -> transport.newServerChannel(frontend.socketAddress().getAddress()))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, transport.allocator())
                 .childOption(ChannelOption.ALLOCATOR, transport.allocator())
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: Netty's socket channel configs enable it when they are created.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
