@@ -15,11 +15,16 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,14 +43,14 @@ public final class Transport implements AutoCloseable {
 
     private final String name;
     private final EventLoopGroup group;
-    private final ChannelFactory<? extends ServerChannel> serverChannels;
-    private final ChannelFactory<? extends SocketChannel> socketChannels;
+    private final Function<SocketProtocolFamily, ? extends ServerChannel> serverChannels;
+    private final Function<SocketProtocolFamily, ? extends SocketChannel> socketChannels;
     private final ChannelFactory<? extends DatagramChannel> datagramChannels;
     private final PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
 
     private Transport(String name, int workers, IoHandlerFactory io,
-            ChannelFactory<? extends ServerChannel> serverChannels,
-            ChannelFactory<? extends SocketChannel> socketChannels,
+            Function<SocketProtocolFamily, ? extends ServerChannel> serverChannels,
+            Function<SocketProtocolFamily, ? extends SocketChannel> socketChannels,
             ChannelFactory<? extends DatagramChannel> datagramChannels) {
         this.name = name;
         this.group = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory("junction-io", true), io);
@@ -68,8 +73,10 @@ public final class Transport implements AutoCloseable {
         if (kind == Kind.AUTO) {
             log.warn("epoll transport unavailable, using NIO: {}", Epoll.unavailabilityCause().toString());
         }
-        return new Transport("nio", workers, NioIoHandler.newFactory(), NioServerSocketChannel::new,
-                NioSocketChannel::new, NioDatagramChannel::new);
+        SelectorProvider provider = SelectorProvider.provider();
+        return new Transport("nio", workers, NioIoHandler.newFactory(),
+                family -> new NioServerSocketChannel(provider, family),
+                family -> new NioSocketChannel(provider, family), NioDatagramChannel::new);
     }
 
     public String name() {
@@ -80,12 +87,26 @@ public final class Transport implements AutoCloseable {
         return group;
     }
 
-    public ChannelFactory<? extends ServerChannel> serverChannels() {
-        return serverChannels;
+    /**
+     * A new, unregistered TCP server channel for binding {@code address}. An IPv4 address gets an IPv4 socket
+     * rather than a dual-stack IPv6 one, so its accepted connections are IPv4 sockets too (see
+     * {@link #newSocketChannel}).
+     */
+    public ServerChannel newServerChannel(InetAddress address) {
+        return serverChannels.apply(family(address));
     }
 
-    public ChannelFactory<? extends SocketChannel> socketChannels() {
-        return socketChannels;
+    /**
+     * A new, unregistered TCP channel for connecting to {@code address}, of that address's family: an IPv4
+     * peer gets an IPv4 socket, which spares the IPV6_V6ONLY call a dual-stack socket costs at creation and
+     * the kernel's IPv4-mapped detour on every connect and send.
+     */
+    public SocketChannel newSocketChannel(InetAddress address) {
+        return socketChannels.apply(family(address));
+    }
+
+    private static SocketProtocolFamily family(InetAddress address) {
+        return address instanceof Inet4Address ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
     }
 
     public ChannelFactory<? extends DatagramChannel> datagramChannels() {

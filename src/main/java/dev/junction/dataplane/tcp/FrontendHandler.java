@@ -38,6 +38,11 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     // Epoll reads on RDHUP even with auto-read off, so a client that writes and half-closes at once can
     // deliver bytes before the backend is connected; they wait here (one read batch at most).
     private ArrayDeque<Object> early;
+    private IdleSweep idleSweep;
+    // Owned by idleSweep: this connection's last activity mark and its links in the loop's list.
+    long idleMark;
+    FrontendHandler idlePrev;
+    FrontendHandler idleNext;
 
     FrontendHandler(TcpDataPlane plane, TcpListener listener) {
         this.plane = plane;
@@ -58,7 +63,23 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
             refuse(client);
             return;
         }
+        idleSweep = plane.idleSweep();
+        if (idleSweep != null) {
+            idleSweep.add(this, client.eventLoop());
+        }
         connectNext();
+    }
+
+    @Override
+    void active() {
+        if (idleSweep != null) {
+            idleMark = idleSweep.sweeps();
+        }
+    }
+
+    /** Called by the idle sweep: nothing moved either way for the idle timeout. */
+    void idleTimedOut() {
+        closeBoth(client);
     }
 
     @Override
@@ -84,6 +105,10 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releaseEarly();
+        if (idleSweep != null) {
+            idleSweep.remove(this);
+            idleSweep = null;
+        }
         if (counters != null) {
             counters.closed();
             plane.connectionClosed();
@@ -116,12 +141,13 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         backend.peerRelay = this;
         peerRelay = backend;
         // The channel is built by hand rather than by a Bootstrap per connect: no option map to copy and
-        // apply, no resolver, and registration on the client's own loop completes inline.
-        SocketChannel ch = plane.transport().socketChannels().newChannel();
+        // apply, no resolver, and registration on the client's own loop completes inline. TCP_NODELAY is
+        // not set here: Netty's socket channel configs enable it at creation (TransportTest checks both
+        // sides), and setting it again costs a setsockopt per connection.
+        SocketChannel ch = plane.transport().newSocketChannel(endpoint.socketAddress().getAddress());
         SocketChannelConfig config = ch.config();
         config.setAllocator(plane.transport().allocator());
         config.setConnectTimeoutMillis(plane.connectTimeoutMillis());
-        config.setTcpNoDelay(true);
         config.setAllowHalfClosure(true);
         config.setWriteBufferWaterMark(TcpDataPlane.WATER_MARK);
         ch.pipeline().addLast(TcpDataPlane.RELAY, backend);
@@ -215,6 +241,12 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         public void channelInactive(ChannelHandlerContext ctx) {
             endpoint.connectionClosed();
             super.channelInactive(ctx);
+        }
+
+        /** The connection's idleness is kept by its frontend side. */
+        @Override
+        void active() {
+            peerRelay.active();
         }
     }
 }

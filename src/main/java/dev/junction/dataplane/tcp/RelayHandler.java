@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -18,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * Copies bytes from its channel to the peer channel. Writes are flushed once per read batch; reading
  * stops while the peer is not writable and resumes when it drains, so memory per connection is bounded
  * by the peer's write-buffer high water mark. A half-close is forwarded as a shutdown of the peer's
- * output; the pair closes when both directions are done. Event-loop confined: both channels of a
- * connection live on the same loop.
+ * output; the pair closes when both directions are done, or when {@link IdleSweep} finds it idle.
+ * Event-loop confined: both channels of a connection live on the same loop.
  */
 class RelayHandler extends ChannelInboundHandlerAdapter {
 
@@ -45,6 +44,7 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        active();
         peer.flush();
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
@@ -53,10 +53,16 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // A peer draining a full buffer is progress too, even while this side's reading is paused.
+        active();
         if (peer != null && ctx.channel().isWritable() && !peerRelay.inputDone) {
             peer.config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /** Traffic moved on this connection: it is not idle (see {@link IdleSweep}). */
+    void active() {
     }
 
     @Override
@@ -70,8 +76,6 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
             } else if (peer != null) {
                 shutdownPeerOutput();
             }
-        } else if (evt instanceof IdleStateEvent) {
-            closeBoth(ctx.channel());
         } else {
             ctx.fireUserEventTriggered(evt);
         }

@@ -14,10 +14,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -33,17 +32,18 @@ public final class TcpDataPlane implements DataPlane {
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 128 * 1024);
 
     /*
-     * Handlers are added under fixed names: an unnamed handler makes Netty derive a unique name per add (a
+     * The handler is added under a fixed name: an unnamed handler makes Netty derive a unique name per add (a
      * class-name cache lookup, string building and a pipeline walk), ~10% of the proxy's CPU per new
      * connection in a JFR profile of the connection-rate benchmark.
      */
-    static final String IDLE = "idle";
     static final String RELAY = "relay";
 
     private final Transport transport;
     private final TcpOptions options;
     private final int connectTimeoutMillis;
     private final LongAdder active = new LongAdder();
+    /** Each event loop's idle sweep; null when connections may idle forever. */
+    private final FastThreadLocal<IdleSweep> idleSweeps;
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
         if (options.freeBind() && !transport.name().equals("epoll")) {
@@ -52,6 +52,18 @@ public final class TcpDataPlane implements DataPlane {
         this.transport = transport;
         this.options = options;
         this.connectTimeoutMillis = (int) options.connectTimeout().toMillis();
+        long idleNanos = options.idleTimeout().toNanos();
+        this.idleSweeps = idleNanos == 0 ? null : new FastThreadLocal<>() {
+            @Override
+            protected IdleSweep initialValue() {
+                return new IdleSweep(idleNanos);
+            }
+        };
+    }
+
+    /** The calling event loop's idle sweep, or null when the idle timeout is off. Call on an event loop. */
+    IdleSweep idleSweep() {
+        return idleSweeps == null ? null : idleSweeps.get();
     }
 
     Transport transport() {
@@ -120,24 +132,20 @@ public final class TcpDataPlane implements DataPlane {
             throw new IllegalArgumentException("not a TCP frontend: " + frontend);
         }
         TcpListener listener = new TcpListener(frontend, table);
-        long idleMillis = options.idleTimeout().toMillis();
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.group())
-                .channelFactory(transport.serverChannels())
+                .channelFactory(() -> transport.newServerChannel(frontend.socketAddress().getAddress()))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, transport.allocator())
                 .childOption(ChannelOption.ALLOCATOR, transport.allocator())
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: Netty's socket channel configs enable it when they are created.
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (idleMillis > 0) {
-                            ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-                        }
                         ch.pipeline().addLast(RELAY, new FrontendHandler(TcpDataPlane.this, listener));
                     }
                 });

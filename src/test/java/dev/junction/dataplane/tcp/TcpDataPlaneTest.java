@@ -282,6 +282,30 @@ class TcpDataPlaneTest {
 
     @ParameterizedTest
     @EnumSource(names = {"EPOLL", "NIO"})
+    void trafficKeepsAConnectionOpenPastTheIdleTimeout(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends),
+                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofMillis(300)));
+        try (Socket s = connect(vip)) {
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            assertEquals("b0", readLine(in));
+            // Four timeouts' worth of exchanges, one every third of the timeout.
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1200);
+            long last = System.nanoTime();
+            while (last < end) {
+                Thread.sleep(100);
+                out.write('x');
+                assertEquals('x', in.read(), "the echo arrives: the connection is still open");
+                last = System.nanoTime();
+            }
+            assertEquals(-1, in.read(), "closed once the traffic stops");
+            assertTrue(System.nanoTime() - last >= TimeUnit.MILLISECONDS.toNanos(300), "not before the timeout");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
     void refusesAtOnceWhenNoEndpoints(Transport.Kind kind) throws Exception {
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, List.of());
         Clients.assertReset(vip);

@@ -1,0 +1,86 @@
+package dev.junction.dataplane;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Channels made by the transport: the socket family follows the address, TCP_NODELAY is on from the start. */
+class TransportTest {
+
+    @ParameterizedTest
+    @EnumSource(value = Transport.Kind.class, names = {"EPOLL", "NIO"})
+    void acceptedAndConnectingChannelsHaveTcpNoDelayWithoutBeingAsked(Transport.Kind kind) throws Exception {
+        try (Transport transport = Transport.create(kind, 1)) {
+            InetAddress loopback = InetAddress.getByName("127.0.0.1");
+            CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+            Channel server = new ServerBootstrap()
+                    .group(transport.group())
+                    .channelFactory(() -> transport.newServerChannel(loopback))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            accepted.complete(ch);
+                        }
+                    })
+                    .bind(new InetSocketAddress(loopback, 0)).sync().channel();
+            try (Socket client = new Socket()) {
+                client.connect(server.localAddress());
+                SocketChannel ch = accepted.get(10, TimeUnit.SECONDS);
+                assertTrue(ch.config().isTcpNoDelay(), "accepted channel has TCP_NODELAY");
+                assertInstanceOf(Inet4Address.class, ch.localAddress().getAddress());
+            } finally {
+                server.close().sync();
+            }
+            SocketChannel v4 = transport.newSocketChannel(loopback);
+            SocketChannel v6 = transport.newSocketChannel(InetAddress.getByName("::1"));
+            try {
+                assertTrue(v4.config().isTcpNoDelay(), "new IPv4 channel has TCP_NODELAY");
+                assertTrue(v6.config().isTcpNoDelay(), "new IPv6 channel has TCP_NODELAY");
+            } finally {
+                v4.unsafe().closeForcibly();
+                v6.unsafe().closeForcibly();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Transport.Kind.class, names = {"EPOLL", "NIO"})
+    void anIpv6ListenerStillAcceptsIpv6Clients(Transport.Kind kind) throws Exception {
+        try (Transport transport = Transport.create(kind, 1)) {
+            InetAddress v6 = InetAddress.getByName("::1");
+            CompletableFuture<InetAddress> remote = new CompletableFuture<>();
+            Channel server = new ServerBootstrap()
+                    .group(transport.group())
+                    .channelFactory(() -> transport.newServerChannel(v6))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            remote.complete(ch.remoteAddress().getAddress());
+                        }
+                    })
+                    .bind(new InetSocketAddress(v6, 0)).sync().channel();
+            try (Socket client = new Socket()) {
+                client.connect(server.localAddress());
+                InetAddress seen = remote.get(10, TimeUnit.SECONDS);
+                assertInstanceOf(Inet6Address.class, seen);
+                assertEquals(v6, seen);
+            } finally {
+                server.close().sync();
+            }
+        }
+    }
+}
