@@ -22,7 +22,8 @@ import io.kubernetes.client.openapi.models.V1Taint;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -70,7 +71,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     // Not final: after a batch that touched many Services (the first sync) it is replaced, because
     // iterating and clearing a HashSet costs its capacity, not its size, and that would tax every later
     // single-change batch (seen in JFR as HashIterator.<init> on the control thread).
-    private Set<ServiceKey> dirty = new HashSet<>();
+    // In arrival order, so in a burst the earliest changes go live first.
+    private Set<ServiceKey> dirty = new LinkedHashSet<>();
     private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
     private final ControlPlaneMetrics metrics;
     private SyncHealth health = SyncHealth.NONE;
@@ -183,12 +185,15 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private void applyBatch(List<Event> batch) {
         long start = System.nanoTime();
         boolean justSynced = false;
+        // The Services each event changed, in batch order: an event is live once all of them are.
+        List<Set<ServiceKey>> changedBy = new ArrayList<>(batch.size());
         for (Event e : batch) {
             if (e.isSynced()) {
                 justSynced |= !synced;
                 synced = true;
+                changedBy.add(Set.of());
             } else {
-                record(e);
+                changedBy.add(record(e));
             }
         }
         if (!synced) {
@@ -202,13 +207,20 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         // Shared by every Service of the batch rather than made again for each.
         NodeInfo node = node();
         Consumer<String> problems = log::warn;
+        // When each Service's new tables were swapped in; absent when it opened or closed a frontend,
+        // which is live only after the flush below.
+        Map<ServiceKey, Long> swappedAt = justSynced ? Map.of() : new HashMap<>();
         for (ServiceKey key : dirty) {
+            long openedOrClosed = programmer.openedOrClosed();
             V1Service svc = services.get(key);
             Collection<CachedSlice> serviceSlices = svc == null ? List.of() : slices.slices(key);
             Map<Frontend, ServiceRoute> built = svc == null
                     ? Map.of()
                     : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, problems);
             changes += programmer.apply(key, built);
+            if (!justSynced && programmer.openedOrClosed() == openedOrClosed) {
+                swappedAt.put(key, System.nanoTime());
+            }
             healthChecks.update(key, svc, serviceSlices);
         }
         programmer.flush();
@@ -222,8 +234,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         metrics.syncDuration.record(live - start, TimeUnit.NANOSECONDS);
         // Changes queued before the first sync waited for the other lists, not for the control plane.
         if (!justSynced) {
-            for (Event e : batch) {
-                metrics.eventToLive.record(live - e.receivedNanos(), TimeUnit.NANOSECONDS);
+            for (int i = 0; i < batch.size(); i++) {
+                Event e = batch.get(i);
+                metrics.eventToLive.record(liveAt(changedBy.get(i), swappedAt, live) - e.receivedNanos(),
+                        TimeUnit.NANOSECONDS);
             }
             long liveMillis = System.currentTimeMillis();
             for (V1EndpointSlice slice : changedSlices) {
@@ -232,7 +246,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         }
         log.debug("applied {} events for {} services: {} frontend changes", batch.size(), dirty.size(), changes);
         if (dirty.size() > SMALL_BATCH) {
-            dirty = new HashSet<>();
+            dirty = new LinkedHashSet<>();
         } else {
             dirty.clear();
         }
@@ -245,13 +259,35 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         }
     }
 
-    private void record(Event e) {
+    /**
+     * When an event was live: when the last Service it changed had its tables swapped in, or {@code flushed}
+     * when one of them opened or closed a frontend, or when the event changed no Service on its own (a Node
+     * change that re-rendered every Service, a no-op re-delivery).
+     */
+    private static long liveAt(Set<ServiceKey> changed, Map<ServiceKey, Long> swappedAt, long flushed) {
+        if (changed.isEmpty()) {
+            return flushed;
+        }
+        long live = Long.MIN_VALUE;
+        for (ServiceKey key : changed) {
+            Long at = swappedAt.get(key);
+            if (at == null) {
+                return flushed;
+            }
+            live = Math.max(live, at);
+        }
+        return live;
+    }
+
+    /** Records one event; returns the Services whose routes it changed (empty for a Node). */
+    private Set<ServiceKey> record(Event e) {
         KubernetesObject o = e.object();
         if (o instanceof V1Service svc) {
             ServiceKey key = ServiceKey.of(svc.getMetadata());
             if (e.deleted() ? services.delete(key) : services.upsert(svc)) {
                 dirty.add(key);
                 metrics.serviceChanges.increment();
+                return Set.of(key);
             }
         } else if (o instanceof V1EndpointSlice slice) {
             Set<ServiceKey> touched = e.deleted() ? slices.delete(slice) : slices.upsert(slice);
@@ -262,9 +298,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     changedSlices.add(slice);
                 }
             }
+            return touched;
         } else if (o instanceof V1Node node) {
             recordNode(node, e.deleted());
         }
+        return Set.of();
     }
 
     /** Only this node matters: its zone decides PreferSameZone hints for every Service. */

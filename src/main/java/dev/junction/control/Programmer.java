@@ -41,6 +41,8 @@ final class Programmer {
     private final Map<Frontend, Programmed> programmed = new ConcurrentHashMap<>();
     private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
     private final List<PendingOpen> pending = new ArrayList<>();
+    /** Frontends queued to open or closed so far; their change is live only after flush and capture. */
+    private long openedOrClosed;
 
     Programmer(Map<Protocol, DataPlane> planes, Capture capture,
             Function<ServicePortName, ServiceBalancer> newBalancer, Consumer<String> problems) {
@@ -133,6 +135,7 @@ final class Programmer {
             Programmed placeholder = new Programmed(service, route, null);
             programmed.put(f, placeholder);
             pending.add(new PendingOpen(f, tables.get(i), placeholder));
+            openedOrClosed++;
             changes++;
         }
         return changes;
@@ -181,6 +184,7 @@ final class Programmer {
     }
 
     private void close(Frontend f) {
+        openedOrClosed++;
         Programmed p = programmed.remove(f);
         if (p != null && p.handle != null) {
             p.handle.close();
@@ -191,6 +195,15 @@ final class Programmer {
     private boolean owns(ServiceKey service, Frontend f) {
         Programmed p = programmed.get(f);
         return p != null && p.owner.equals(service);
+    }
+
+    /**
+     * Frontends opened or closed by {@link #apply} so far. An apply that leaves it unchanged only swapped
+     * tables into listeners already bound, which is live at once; anything else waits for {@link #flush}
+     * and the capture's routes.
+     */
+    long openedOrClosed() {
+        return openedOrClosed;
     }
 
     /** Frontends with a bound listener, for logs and tests. */

@@ -109,8 +109,8 @@ public final class KubeScaleBench {
                 if (line.startsWith("sent ")) {
                     sent = Long.parseLong(line.substring("sent ".length()));
                     maxBacklog = Math.max(maxBacklog, sent - toLive.count());
-                    if (++windowSeconds % 5 == 0) {
-                        // Where the slow changes fall: spread out (pauses) or bunched at the start (warm-up).
+                    if (++windowSeconds <= 10 || windowSeconds % 5 == 0) {
+                        // Where the slow changes fall: spread out (pauses) or bunched at the start (warm-up, shown per second).
                         double over = toLive.count() - slo(toLive, OVER_NANOS);
                         System.out.printf("  %2d s: %d changes, %.0f over %.1f ms%n", windowSeconds,
                                 toLive.count() - windowCount, over - windowOver, OVER_NANOS / 1e6);

@@ -101,6 +101,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         this.kind = Objects.requireNonNull(kind, "kind");
         this.type = Objects.requireNonNull(type, "type");
         this.lineType = TypeToken.getParameterized(WatchLine.class, type).getType();
+        // Gson builds (and caches) a type's reflective adapter on first use; built here, the cost does not
+        // land on the first change the watch delivers.
+        JSON.getGson().getAdapter(TypeToken.get(lineType));
         this.calls = Objects.requireNonNull(calls, "calls");
         this.sink = Objects.requireNonNull(sink, "sink");
         this.reporter = Objects.requireNonNull(reporter, "reporter");
