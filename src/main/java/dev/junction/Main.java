@@ -223,8 +223,8 @@ public final class Main implements Callable<Integer> {
 
         @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "1h",
                 converter = DurationConverter.class,
-                description = "Close a TCP connection idle this long in both directions; 0 disables. "
-                        + "Default: ${DEFAULT-VALUE}.")
+                description = "Close a TCP connection idle this long in both directions (checked every "
+                        + "eighth of it, so within 1/8 more); 0 disables. Default: ${DEFAULT-VALUE}.")
         Duration idleTimeout;
 
         @Option(names = "--udp-idle-timeout", paramLabel = "DURATION", defaultValue = "30s",
