@@ -1,0 +1,99 @@
+package dev.junction.dataplane.tcp;
+
+import dev.junction.lb.EndpointState;
+import dev.junction.lb.EndpointTable;
+import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Addresses;
+import dev.junction.model.Endpoint;
+import dev.junction.model.Frontend;
+import dev.junction.model.FrontendKind;
+import dev.junction.model.LbPolicy;
+import dev.junction.model.Protocol;
+import dev.junction.model.ServicePortName;
+import dev.junction.model.ServiceRoute;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What the TCP data plane does for each new connection before it connects: one volatile read of the
+ * listener's slot ({@link TcpListener#table()}, as {@code FrontendHandler.channelActive} does) and one pick
+ * from the table it got. The listener is the real {@link TcpListener}, unbound: the slot is all that is
+ * read, so no socket is needed. In this package only to reach the package-private listener. Run with
+ * {@code -prof gc}: a pick must report 0 B/op.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+public class RouteSlotBenchmark {
+
+    @Param({"3", "100", "1000"})
+    int endpoints;
+
+    private InetAddress client;
+    private TcpListener roundRobin;
+    private TcpListener leastConnections;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        List<Endpoint> list = new ArrayList<>(endpoints);
+        for (int i = 0; i < endpoints; i++) {
+            list.add(Endpoint.of("10.1." + (i / 250) + '.' + (i % 250 + 1), 8080));
+        }
+        client = Addresses.parse("10.244.7.19");
+        roundRobin = listener("rr", "127.0.1.1", list, LbPolicy.ROUND_ROBIN);
+        leastConnections = listener("lc", "127.0.1.2", list, LbPolicy.LEAST_CONNECTIONS);
+    }
+
+    @Benchmark
+    public EndpointState roundRobin() {
+        return roundRobin.table().pick(client, null);
+    }
+
+    /** The adaptive least-connections default: full scan up to the selector's limit, power of two choices above. */
+    @Benchmark
+    public EndpointState leastConnections() {
+        return leastConnections.table().pick(client, null);
+    }
+
+    private static TcpListener listener(String name, String vip, List<Endpoint> endpoints, LbPolicy policy) {
+        ServicePortName service = new ServicePortName("bench", name, "", Protocol.TCP);
+        ServiceRoute route = new ServiceRoute(service, FrontendKind.CLUSTER_IP, endpoints, policy, Duration.ZERO);
+        EndpointTable table = ServiceBalancer.create(service).tables(List.of(route)).get(0);
+        openConnections(table);
+        return new TcpListener(new Frontend(Addresses.parse(vip), 8080, Protocol.TCP), table);
+    }
+
+    /** The skewed live counts of SelectorBenchmark (fixed seed), so least-connections has a minimum to find. */
+    private static void openConnections(EndpointTable table) {
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < table.size(); i++) {
+            int live = 1 + random.nextInt(40);
+            if (random.nextInt(10) == 0) {
+                live += 100 + random.nextInt(300);
+            }
+            EndpointState state = table.state(i);
+            for (int c = 0; c < live; c++) {
+                state.connectionOpened();
+            }
+        }
+    }
+}
