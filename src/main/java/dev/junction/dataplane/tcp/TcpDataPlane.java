@@ -52,13 +52,22 @@ public final class TcpDataPlane implements DataPlane {
         this.transport = transport;
         this.options = options;
         this.connectTimeoutMillis = (int) options.connectTimeout().toMillis();
-        long idleNanos = options.idleTimeout().toNanos();
+        long idleNanos = saturatedNanos(options.idleTimeout());
         this.idleSweeps = idleNanos == 0 ? null : new FastThreadLocal<>() {
             @Override
             protected IdleSweep initialValue() {
                 return new IdleSweep(idleNanos);
             }
         };
+    }
+
+    /** Nanoseconds of {@code d}, capped: an idle timeout beyond ~292 years means never, not a crash. */
+    private static long saturatedNanos(java.time.Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /** The calling event loop's idle sweep, or null when the idle timeout is off. Call on an event loop. */

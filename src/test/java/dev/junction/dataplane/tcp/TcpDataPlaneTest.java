@@ -282,6 +282,17 @@ class TcpDataPlaneTest {
 
     @ParameterizedTest
     @EnumSource(names = {"EPOLL", "NIO"})
+    void anIdleTimeoutBeyondNanosecondRangeMeansNever(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends),
+                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofDays(365L * 1_000)));
+        try (Socket s = connect(vip)) {
+            assertEquals("b0", readLine(s.getInputStream()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"EPOLL", "NIO"})
     void trafficKeepsAConnectionOpenPastTheIdleTimeout(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends),
