@@ -5,6 +5,7 @@ import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceCounters;
 import dev.junction.model.ProxyProtocol;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -144,7 +145,17 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         // apply, no resolver, and registration on the client's own loop completes inline. TCP_NODELAY is
         // not set here: Netty's socket channel configs enable it at creation (TransportTest checks both
         // sides), and setting it again costs a setsockopt per connection.
-        SocketChannel ch = plane.transport().newSocketChannel(endpoint.socketAddress().getAddress());
+        SocketChannel ch;
+        try {
+            ch = plane.transport().newSocketChannel(endpoint.socketAddress().getAddress());
+        } catch (ChannelException e) {
+            // No socket at all (descriptors exhausted, family unsupported): refused here, because on a
+            // retry this runs inside a connect listener, where Netty would swallow the exception and leave
+            // the client open and unread.
+            counters.failed();
+            refuse(client);
+            return;
+        }
         SocketChannelConfig config = ch.config();
         config.setAllocator(plane.transport().allocator());
         config.setConnectTimeoutMillis(plane.connectTimeoutMillis());
