@@ -235,8 +235,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
         for (String key : new ArrayList<>(delivered.keySet())) {
             if (!listed.contains(key)) {
+                // Built before the key is dropped: if it failed, the next list would still delete it.
+                T gone = named(key);
                 delivered.remove(key);
-                sink.delete(named(key));
+                sink.delete(gone);
             }
         }
         rejected.keySet().retainAll(listed);
@@ -383,8 +385,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     /** Removes {@code key}; {@code object} is the deleted object when the event decoded, else null. */
     private void delete(String key, T object) {
         rejected.remove(key);
-        if (delivered.remove(key) != null) {
-            sink.delete(object != null ? object : named(key));
+        if (delivered.containsKey(key)) {
+            T gone = object != null ? object : named(key);
+            delivered.remove(key);
+            sink.delete(gone);
         }
     }
 
