@@ -296,13 +296,14 @@ class TcpDataPlaneTest {
     void trafficKeepsAConnectionOpenPastTheIdleTimeout(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends),
-                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofMillis(300)));
+                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofMillis(1000)));
         try (Socket s = connect(vip)) {
             InputStream in = s.getInputStream();
             OutputStream out = s.getOutputStream();
             assertEquals("b0", readLine(in));
-            // Four timeouts' worth of exchanges, one every third of the timeout.
-            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1200);
+            // Three timeouts' worth of exchanges, paced a tenth of the timeout apart (the pause is the pacing,
+            // not a synchronisation), so only a 900 ms stall of this thread could let the timeout fire.
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3000);
             long last = System.nanoTime();
             while (last < end) {
                 Thread.sleep(100);
@@ -311,7 +312,7 @@ class TcpDataPlaneTest {
                 last = System.nanoTime();
             }
             assertEquals(-1, in.read(), "closed once the traffic stops");
-            assertTrue(System.nanoTime() - last >= TimeUnit.MILLISECONDS.toNanos(300), "not before the timeout");
+            assertTrue(System.nanoTime() - last >= TimeUnit.MILLISECONDS.toNanos(1000), "not before the timeout");
         }
     }
 
