@@ -211,17 +211,13 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         // which is live only after the flush below.
         Map<ServiceKey, Long> swappedAt = justSynced ? Map.of() : new HashMap<>();
         for (ServiceKey key : dirty) {
-            long openedOrClosed = programmer.openedOrClosed();
-            V1Service svc = services.get(key);
-            Collection<CachedSlice> serviceSlices = svc == null ? List.of() : slices.slices(key);
-            Map<Frontend, ServiceRoute> built = svc == null
-                    ? Map.of()
-                    : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, problems);
-            changes += programmer.apply(key, built);
-            if (!justSynced && programmer.openedOrClosed() == openedOrClosed) {
-                swappedAt.put(key, System.nanoTime());
+            changes += applyService(key, node, problems, justSynced ? null : swappedAt);
+        }
+        // A frontend one Service released may be wanted by another that was refused it: theirs now.
+        for (Set<ServiceKey> again = programmer.takeUnblocked(); !again.isEmpty(); again = programmer.takeUnblocked()) {
+            for (ServiceKey key : again) {
+                changes += applyService(key, node, problems, justSynced ? null : swappedAt);
             }
-            healthChecks.update(key, svc, serviceSlices);
         }
         programmer.flush();
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
@@ -257,6 +253,25 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             // Queued while this batch was applied: still pending.
             health.queued();
         }
+    }
+
+    /**
+     * Rebuilds and programs one Service; records in {@code swappedAt} (when given) the moment its tables
+     * were swapped in, if that was all it took. Returns how many frontends changed.
+     */
+    private int applyService(ServiceKey key, NodeInfo node, Consumer<String> problems, Map<ServiceKey, Long> swappedAt) {
+        long openedOrClosed = programmer.openedOrClosed();
+        V1Service svc = services.get(key);
+        Collection<CachedSlice> serviceSlices = svc == null ? List.of() : slices.slices(key);
+        Map<Frontend, ServiceRoute> built = svc == null
+                ? Map.of()
+                : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, problems);
+        int changes = programmer.apply(key, built);
+        if (swappedAt != null && programmer.openedOrClosed() == openedOrClosed) {
+            swappedAt.put(key, System.nanoTime());
+        }
+        healthChecks.update(key, svc, serviceSlices);
+        return changes;
     }
 
     /**

@@ -18,8 +18,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -41,6 +43,9 @@ final class Programmer {
     private final Map<Frontend, Programmed> programmed = new ConcurrentHashMap<>();
     private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
     private final List<PendingOpen> pending = new ArrayList<>();
+    /** Services refused a frontend because another Service held it, by frontend; retried when it is released. */
+    private final Map<Frontend, Set<ServiceKey>> refused = new HashMap<>();
+    private final Set<ServiceKey> unblocked = new LinkedHashSet<>();
     /** Frontends queued to open or closed so far; their change is live only after flush and capture. */
     private long openedOrClosed;
 
@@ -121,6 +126,7 @@ final class Programmer {
             Programmed p = programmed.get(f);
             if (p != null && !p.owner.equals(service)) {
                 problems.accept(service + ": frontend " + f + " is already used by " + p.owner + "; ignoring it");
+                refused.computeIfAbsent(f, k -> new LinkedHashSet<>()).add(service);
                 continue;
             }
             if (p != null && p.handle != null) {
@@ -185,6 +191,10 @@ final class Programmer {
 
     private void close(Frontend f) {
         openedOrClosed++;
+        Set<ServiceKey> waiting = refused.remove(f);
+        if (waiting != null) {
+            unblocked.addAll(waiting);
+        }
         Programmed p = programmed.remove(f);
         if (p != null && p.handle != null) {
             p.handle.close();
@@ -195,6 +205,19 @@ final class Programmer {
     private boolean owns(ServiceKey service, Frontend f) {
         Programmed p = programmed.get(f);
         return p != null && p.owner.equals(service);
+    }
+
+    /**
+     * The Services refused a frontend that has been released since, which must be applied again (and may
+     * now get it); empties the set.
+     */
+    Set<ServiceKey> takeUnblocked() {
+        if (unblocked.isEmpty()) {
+            return Set.of();
+        }
+        Set<ServiceKey> taken = new LinkedHashSet<>(unblocked);
+        unblocked.clear();
+        return taken;
     }
 
     /**

@@ -107,6 +107,27 @@ class ControlPlaneTest {
         Conditions.await("listener closed with its Service", () -> !reachable());
     }
 
+    @Test
+    void aFrontendReleasedByOneServiceGoesToAServiceThatWasRefusedIt() {
+        control.upsert(web());
+        control.upsert(webSlice(a));
+        control.synced();
+        Conditions.awaitEquals("web serves the frontend", "a", () -> answers() ? backendName(vip) : "");
+
+        // A second Service with the same ClusterIP and port: refused while web holds the frontend.
+        V1Service api = Fixtures.service("api", port("http", vip.getPort()));
+        api.getSpec().clusterIP(vip.getAddress().getHostAddress()).clusterIPs(null)
+                .addClusterIPsItem(vip.getAddress().getHostAddress());
+        control.upsert(api);
+        control.upsert(slice("api-1", "api", slicePort("http", b.port()))
+                .addEndpointsItem(new V1Endpoint().addAddressesItem(b.address().getHostAddress())));
+        Conditions.awaitEquals("both handled", 5L, control::handledEvents);
+        assertEquals("a", backendName(vip));
+
+        control.delete(web());
+        Conditions.awaitEquals("api takes the released frontend over", "b", () -> answers() ? backendName(vip) : "");
+    }
+
     private boolean reachable() {
         try (Socket s = new Socket()) {
             s.connect(vip, 1_000);
