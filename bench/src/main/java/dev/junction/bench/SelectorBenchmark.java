@@ -44,6 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
 public class SelectorBenchmark {
 
+    /** The client address every pick is made for. */
+    public static final InetAddress CLIENT = Addresses.parse("10.244.7.19");
+
     @Param({"3", "100", "1000"})
     int endpoints;
 
@@ -57,11 +60,8 @@ public class SelectorBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        List<Endpoint> list = new ArrayList<>(endpoints);
-        for (int i = 0; i < endpoints; i++) {
-            list.add(Endpoint.of("10.1." + (i / 250) + '.' + (i % 250 + 1), 8080));
-        }
-        client = Addresses.parse("10.244.7.19");
+        List<Endpoint> list = endpoints(endpoints);
+        client = CLIENT;
 
         // One balancer per table: a balancer holds one selector, so mixing policies would swap it.
         roundRobin = table("rr", list, LbPolicy.ROUND_ROBIN, Duration.ZERO);
@@ -112,7 +112,17 @@ public class SelectorBenchmark {
         return affinity.pick(client, null);
     }
 
-    private static EndpointTable table(String name, List<Endpoint> endpoints, LbPolicy policy, Duration affinity) {
+    /** {@code n} pod-like endpoints, the same for every benchmark of selection. */
+    public static List<Endpoint> endpoints(int n) {
+        List<Endpoint> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(Endpoint.of("10.1." + (i / 250) + '.' + (i % 250 + 1), 8080));
+        }
+        return list;
+    }
+
+    /** A service port's table, built as the control plane builds it. */
+    public static EndpointTable table(String name, List<Endpoint> endpoints, LbPolicy policy, Duration affinity) {
         ServicePortName service = new ServicePortName("bench", name, "", Protocol.TCP);
         ServiceRoute route = new ServiceRoute(service, FrontendKind.CLUSTER_IP, endpoints, policy, affinity);
         return ServiceBalancer.create(service).tables(List.of(route)).get(0);
@@ -122,7 +132,7 @@ public class SelectorBenchmark {
      * Skewed live counts, the same for every table (fixed seed): most endpoints carry a few dozen
      * connections, one in ten is hot with a few hundred, so the minimum moves around the table.
      */
-    private static void openConnections(EndpointTable table) {
+    public static void openConnections(EndpointTable table) {
         SplittableRandom random = new SplittableRandom(42);
         for (int i = 0; i < table.size(); i++) {
             int live = 1 + random.nextInt(40);

@@ -1,21 +1,16 @@
 package dev.junction.dataplane.tcp;
 
+import dev.junction.bench.SelectorBenchmark;
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
-import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Addresses;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
-import dev.junction.model.FrontendKind;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
-import dev.junction.model.ServicePortName;
-import dev.junction.model.ServiceRoute;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -54,11 +49,8 @@ public class RouteSlotBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        List<Endpoint> list = new ArrayList<>(endpoints);
-        for (int i = 0; i < endpoints; i++) {
-            list.add(Endpoint.of("10.1." + (i / 250) + '.' + (i % 250 + 1), 8080));
-        }
-        client = Addresses.parse("10.244.7.19");
+        List<Endpoint> list = SelectorBenchmark.endpoints(endpoints);
+        client = SelectorBenchmark.CLIENT;
         roundRobin = listener("rr", "127.0.1.1", list, LbPolicy.ROUND_ROBIN);
         leastConnections = listener("lc", "127.0.1.2", list, LbPolicy.LEAST_CONNECTIONS);
     }
@@ -75,25 +67,9 @@ public class RouteSlotBenchmark {
     }
 
     private static TcpListener listener(String name, String vip, List<Endpoint> endpoints, LbPolicy policy) {
-        ServicePortName service = new ServicePortName("bench", name, "", Protocol.TCP);
-        ServiceRoute route = new ServiceRoute(service, FrontendKind.CLUSTER_IP, endpoints, policy, Duration.ZERO);
-        EndpointTable table = ServiceBalancer.create(service).tables(List.of(route)).get(0);
-        openConnections(table);
+        EndpointTable table = SelectorBenchmark.table(name, endpoints, policy, Duration.ZERO);
+        // The skewed live counts of SelectorBenchmark, so least-connections has a minimum to find.
+        SelectorBenchmark.openConnections(table);
         return new TcpListener(new Frontend(Addresses.parse(vip), 8080, Protocol.TCP), table);
-    }
-
-    /** The skewed live counts of SelectorBenchmark (fixed seed), so least-connections has a minimum to find. */
-    private static void openConnections(EndpointTable table) {
-        SplittableRandom random = new SplittableRandom(42);
-        for (int i = 0; i < table.size(); i++) {
-            int live = 1 + random.nextInt(40);
-            if (random.nextInt(10) == 0) {
-                live += 100 + random.nextInt(300);
-            }
-            EndpointState state = table.state(i);
-            for (int c = 0; c < live; c++) {
-                state.connectionOpened();
-            }
-        }
     }
 }
