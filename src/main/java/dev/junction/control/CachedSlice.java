@@ -38,6 +38,17 @@ record CachedSlice(
 
     /** A port of the slice; {@code port} may exceed 65535, which is reported when it is matched. */
     record Port(String name, Protocol protocol, int port) {
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Port other && port == other.port && protocol == other.protocol
+                    && name.equals(other.name);
+        }
+
+        @Override
+        public int hashCode() {
+            return (31 * name.hashCode() + protocol.hashCode()) * 31 + port;
+        }
     }
 
     CachedSlice {
@@ -46,6 +57,19 @@ record CachedSlice(
         ports = List.copyOf(ports);
         endpoints = List.copyOf(endpoints);
         addressProblems = List.copyOf(addressProblems);
+    }
+
+    // Written out for the change path's warm-up: see ServiceKey.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CachedSlice other && name.equals(other.name) && namespace.equals(other.namespace)
+                && Objects.equals(addressType, other.addressType) && ports.equals(other.ports)
+                && endpoints.equals(other.endpoints) && addressProblems.equals(other.addressProblems);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(namespace, name, addressType, ports, endpoints, addressProblems);
     }
 
     static CachedSlice of(V1EndpointSlice slice) {
