@@ -49,8 +49,8 @@ public final class KubeScaleBench {
     }
 
     /** Changes that went live within {@code nanos}: {@code nanos} must be a bucket bound. */
-    private static double within(Timer timer, double nanos) {
-        for (CountAtBucket bucket : timer.takeSnapshot().histogramCounts()) {
+    private static double within(HistogramSnapshot snapshot, double nanos) {
+        for (CountAtBucket bucket : snapshot.histogramCounts()) {
             if (bucket.bucket() == nanos) {
                 return bucket.count();
             }
@@ -62,15 +62,14 @@ public final class KubeScaleBench {
      * The bound of the first bucket holding the {@code p} quantile: the quantile is at most this. Read from
      * the production histogram, so measuring adds nothing to the control thread's work.
      */
-    private static double atMostMillis(Timer timer, double p) {
-        HistogramSnapshot snapshot = timer.takeSnapshot();
+    private static double atMostMillis(HistogramSnapshot snapshot, double p) {
         double rank = Math.ceil(p * snapshot.count());
         for (CountAtBucket bucket : snapshot.histogramCounts()) {
             if (bucket.count() >= rank) {
                 return bucket.bucket(TimeUnit.MILLISECONDS);
             }
         }
-        return timer.max(TimeUnit.MILLISECONDS);
+        return snapshot.max(TimeUnit.MILLISECONDS);
     }
 
     public static void main(String[] args) throws Exception {
@@ -122,6 +121,7 @@ public final class KubeScaleBench {
             long windowCount = 0;
             double windowOver = 0;
             int windowSeconds = 0;
+            Map<String, Long> allocatedBefore = allocatedByThread();
             to.println("changes " + rate + " " + seconds);
             String line;
             while ((line = from.readLine()) != null && !line.startsWith("done ")) {
@@ -130,10 +130,11 @@ public final class KubeScaleBench {
                     maxBacklog = Math.max(maxBacklog, sent - toLive.count());
                     if (++windowSeconds <= 10 || windowSeconds % 5 == 0) {
                         // Where the slow changes fall: spread out (pauses) or bunched at the start (warm-up, shown per second).
-                        double over = toLive.count() - within(toLive, OVER_NANOS);
+                        HistogramSnapshot now = toLive.takeSnapshot();
+                        double over = now.count() - within(now, OVER_NANOS);
                         System.out.printf("  %2d s: %d changes, %.0f over %.1f ms%n", windowSeconds,
-                                toLive.count() - windowCount, over - windowOver, OVER_NANOS / 1e6);
-                        windowCount = toLive.count();
+                                now.count() - windowCount, over - windowOver, OVER_NANOS / 1e6);
+                        windowCount = now.count();
                         windowOver = over;
                     }
                 }
@@ -146,18 +147,39 @@ public final class KubeScaleBench {
             while (toLive.count() < sent && System.nanoTime() < drainDeadline) {
                 LockSupport.parkNanos(1_000_000);
             }
-            double over = toLive.count() - within(toLive, OVER_NANOS);
+            HistogramSnapshot all = toLive.takeSnapshot();
+            double over = all.count() - within(all, OVER_NANOS);
             System.out.printf("changes: %d sent, %d live; max backlog seen %d; event-to-live over %.1f ms: %.0f (%.2f%%);"
-                    + " p50 <= %.3f ms, p99 <= %.3f ms, p99.9 <= %.3f ms, max %.3f ms%n", sent, toLive.count(),
-                    maxBacklog, OVER_NANOS / 1e6, over, 100 * over / toLive.count(), atMostMillis(toLive, 0.5),
-                    atMostMillis(toLive, 0.99), atMostMillis(toLive, 0.999), toLive.max(TimeUnit.MILLISECONDS));
+                    + " p50 <= %.3f ms, p99 <= %.3f ms, p99.9 <= %.3f ms, max %.3f ms%n", sent, all.count(),
+                    maxBacklog, OVER_NANOS / 1e6, over, 100 * over / all.count(), atMostMillis(all, 0.5),
+                    atMostMillis(all, 0.99), atMostMillis(all, 0.999), all.max(TimeUnit.MILLISECONDS));
             Timer sync = meters.timer("kubeproxy.sync.proxy.rules.duration");
             System.out.printf("sync batches: %d, mean %.3f ms%n", sync.count(), sync.mean(TimeUnit.MILLISECONDS));
+            // What each thread allocated per change: what sets how often the young generation is collected.
+            long changed = Math.max(1, toLive.count());
+            allocatedByThread().forEach((thread, bytes) -> {
+                long delta = bytes - allocatedBefore.getOrDefault(thread, 0L);
+                if (delta / changed >= 64) {
+                    System.out.printf("  allocated per change by %s: %.1f KB%n", thread, delta / 1024.0 / changed);
+                }
+            });
             source.close();
             control.close();
         } finally {
             api.destroy();
         }
+    }
+
+    /** Bytes allocated so far by each live thread, by name. */
+    private static Map<String, Long> allocatedByThread() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Map<String, Long> allocated = new java.util.TreeMap<>();
+        for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null) {
+                allocated.merge(info.getThreadName(), threads.getThreadAllocatedBytes(info.getThreadId()), Long::sum);
+            }
+        }
+        return allocated;
     }
 
     private static String expect(BufferedReader from, String word) throws IOException {
