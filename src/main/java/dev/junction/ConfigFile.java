@@ -129,23 +129,31 @@ final class ConfigFile {
         }
     }
 
+    /** A field of {@code j} naming an enum constant by its flag spelling, when present. */
+    private void label(Map<String, Object> j, String key, String flag, Main.LabelConverter<?> converter) {
+        if (!j.containsKey(key)) {
+            return;
+        }
+        String path = "junction." + key;
+        String text = string(path, j.get(key));
+        try {
+            byFlag.put(flag, converter.convert(text));
+        } catch (RuntimeException e) {
+            throw bad(path, e.getMessage());
+        }
+    }
+
     private void junction(Map<String, Object> j) {
-        known("junction.", j, Set.of("manifests", "capture", "keepRoutes", "workers", "lb", "connectTimeout",
+        known("junction.", j, Set.of("manifests", "capture", "keepRoutes", "workers", "transport", "lb", "connectTimeout",
                 "idleTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "metrics", "logLevel",
                 "logFormat"));
         if (j.containsKey("manifests")) {
             byFlag.put("--manifests", Path.of(string("junction.manifests", j.get("manifests"))));
         }
-        if (j.containsKey("capture")) {
-            String mode = string("junction.capture", j.get("capture"));
-            try {
-                byFlag.put("--capture", new Main.CaptureConverter().convert(mode));
-            } catch (RuntimeException e) {
-                throw bad("junction.capture", e.getMessage());
-            }
-        }
+        label(j, "capture", "--capture", new Main.CaptureConverter());
         bool("junction.keepRoutes", j, "--keep-routes");
         integer("junction.workers", j, "--workers", 1, 1024);
+        label(j, "transport", "--transport", new Main.TransportConverter());
         if (j.containsKey("lb")) {
             try {
                 byFlag.put("--lb", LbPolicy.parse(string("junction.lb", j.get("lb"))));

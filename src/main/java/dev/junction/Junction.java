@@ -90,8 +90,14 @@ public final class Junction implements AutoCloseable {
         List<InetAddress> nodePortAddresses = route || !nodePortCidrs.isEmpty()
                 ? NodeAddresses.nodePortAddresses(nodePortCidrs)
                 : List.of();
-        // Route capture binds VIPs before their routes exist (IP_FREEBIND), which only epoll can do.
-        transport = Transport.create(route ? Transport.Kind.EPOLL : Transport.Kind.AUTO, config.workers());
+        // Route capture binds VIPs before their routes exist (IP_FREEBIND), which NIO cannot do: the data
+        // planes refuse to start on it.
+        transport = Transport.create(switch (config.transport()) {
+            case AUTO -> Transport.Kind.AUTO;
+            case IO_URING -> Transport.Kind.IO_URING;
+            case EPOLL -> Transport.Kind.EPOLL;
+            case NIO -> Transport.Kind.NIO;
+        }, config.workers());
         capture = route ? RouteCapture.create(config.keepRoutes()) : Capture.none();
         tcp = new TcpDataPlane(transport,
                 new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout(), route));

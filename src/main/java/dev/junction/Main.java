@@ -14,10 +14,12 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -188,7 +190,7 @@ public final class Main implements Callable<Integer> {
 
         @Option(names = "--capture", paramLabel = "MODE", converter = CaptureConverter.class,
                 description = "How Service traffic reaches Junction: route (a local route per virtual IP, "
-                        + "needs root and epoll) or none (bind only addresses already local). "
+                        + "needs root and io_uring or epoll) or none (bind only addresses already local). "
                         + "Default: route when running as root on Linux, else none.")
         ProxyConfig.CaptureMode capture;
 
@@ -209,6 +211,11 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--workers", paramLabel = "N",
                 description = "Event loops (default: the CPU count).")
         Integer workers;
+
+        @Option(names = "--transport", paramLabel = "KIND", defaultValue = "auto", converter = TransportConverter.class,
+                description = "Event loops' I/O: auto (the first of io_uring, epoll and nio that works here), "
+                        + "io_uring, epoll or nio. Default: ${DEFAULT-VALUE}.")
+        ProxyConfig.TransportMode transport;
 
         @Option(names = "--lb", paramLabel = "POLICY", defaultValue = "round-robin",
                 converter = PolicyConverter.class,
@@ -312,7 +319,7 @@ public final class Main implements Callable<Integer> {
             return new ProxyConfig(source, mode, nodeName(), n, policy.label(), pick("--connect-timeout", connectTimeout),
                     pick("--idle-timeout", idleTimeout), pick("--udp-idle-timeout", udpIdleTimeout),
                     pick("--udp-max-sessions", udpMaxSessions), cidrs == null ? List.of() : cidrs,
-                    pick("--keep-routes", keepRoutes));
+                    pick("--keep-routes", keepRoutes), pick("--transport", transport));
         }
 
         /** The health, metrics and shutdown settings, flags over the file. */
@@ -407,16 +414,43 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    static final class CaptureConverter implements CommandLine.ITypeConverter<ProxyConfig.CaptureMode> {
+    /** A flag value naming one constant of an enum by its label; anything else lists the labels. */
+    abstract static class LabelConverter<E extends Enum<E>> implements CommandLine.ITypeConverter<E> {
+        private final String what;
+        private final E[] values;
+        private final Function<E, String> label;
+
+        LabelConverter(String what, E[] values, Function<E, String> label) {
+            this.what = what;
+            this.values = values;
+            this.label = label;
+        }
+
         @Override
-        public ProxyConfig.CaptureMode convert(String value) {
-            for (ProxyConfig.CaptureMode mode : ProxyConfig.CaptureMode.values()) {
-                if (mode.label().equals(value)) {
-                    return mode;
+        public E convert(String value) {
+            List<String> labels = new ArrayList<>();
+            for (E e : values) {
+                if (label.apply(e).equals(value)) {
+                    return e;
                 }
+                labels.add(label.apply(e));
             }
+            String expected = String.join(", ", labels.subList(0, labels.size() - 1)) + " or " + labels.get(labels.size() - 1);
             throw new CommandLine.TypeConversionException(
-                    "unknown capture mode \"" + value + "\" (expected: route or none)");
+                    "unknown " + what + " \"" + value + "\" (expected: " + expected + ")");
+        }
+    }
+
+    static final class CaptureConverter extends LabelConverter<ProxyConfig.CaptureMode> {
+        CaptureConverter() {
+            super("capture mode", new ProxyConfig.CaptureMode[] {ProxyConfig.CaptureMode.ROUTE, ProxyConfig.CaptureMode.NONE},
+                    ProxyConfig.CaptureMode::label);
+        }
+    }
+
+    static final class TransportConverter extends LabelConverter<ProxyConfig.TransportMode> {
+        TransportConverter() {
+            super("transport", ProxyConfig.TransportMode.values(), ProxyConfig.TransportMode::label);
         }
     }
 

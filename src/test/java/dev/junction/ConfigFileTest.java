@@ -39,6 +39,7 @@ class ConfigFileTest {
         assertEquals(Duration.ofSeconds(30), file.get("--udp-idle-timeout"));
         assertEquals(ProxyConfig.CaptureMode.ROUTE, file.get("--capture"));
         assertEquals(4, file.get("--workers"));
+        assertEquals(ProxyConfig.TransportMode.EPOLL, file.get("--transport"));
         assertEquals(LbPolicy.LEAST_CONNECTIONS, file.get("--lb"));
         assertEquals(Duration.ofMillis(500), file.get("--connect-timeout"));
         assertEquals(Duration.ofHours(1), file.get("--idle-timeout"));
@@ -66,6 +67,7 @@ class ConfigFileTest {
         "junction: {workers: four}                       | junction.workers: expected an integer",
         "junction: {lb: random}                          | junction.lb:",
         "junction: {capture: nft}                        | junction.capture: unknown capture mode",
+        "junction: {transport: dpdk}                     | junction.transport: unknown transport",
         "junction: {connectTimeout: 0}                   | junction.connectTimeout: expected a string",
         "junction: {connectTimeout: '0'}                 | junction.connectTimeout: must be positive",
         "junction: {keepRoutes: maybe}                   | junction.keepRoutes: expected true or false",
@@ -93,11 +95,12 @@ class ConfigFileTest {
         Path manifests = Files.createDirectory(dir.resolve("manifests"));
         Main.ProxyOptions options = parse("--config", SAMPLE.toString(), "--manifests", manifests.toString(),
                 "--lb", "round-robin", "--workers", "2", "--metrics-bind-address", "127.0.0.1:0",
-                "--capture", "none");
+                "--capture", "none", "--transport", "nio");
         ProxyConfig config = options.config();
         assertEquals("round-robin", config.loadBalancing(), "flag wins");
         assertEquals(2, config.workers(), "flag wins");
         assertEquals(ProxyConfig.CaptureMode.NONE, config.capture(), "flag wins");
+        assertEquals(ProxyConfig.TransportMode.NIO, config.transport(), "flag wins");
         assertEquals("node-1", config.nodeName(), "from the file");
         assertEquals(Duration.ofMillis(500), config.connectTimeout(), "from the file");
         assertEquals(List.of("10.0.0.0/8", dev.junction.model.Cidr.parse("fd00::/8").toString()), config.nodePortAddresses(), "from the file");

@@ -59,9 +59,11 @@ class JunctionTest {
     private Junction start() {
         ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE,
                 "node-a", 2, "round-robin", Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30), 1024,
-                List.of(), false);
+                List.of(), false, ProxyConfig.TransportMode.EPOLL);
         Junction j = new Junction(config).start();
         closeables.add(j);
+        // The configured transport, not the automatic choice (io_uring here).
+        assertEquals("epoll", j.transport().name());
         return j;
     }
 

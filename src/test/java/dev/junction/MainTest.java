@@ -34,7 +34,7 @@ class MainTest {
         assertEquals(0, run("--help"));
         for (String flag : new String[] {"--manifests", "--capture", "--hostname-override", "--workers", "--lb",
                 "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions",
-                "--nodeport-addresses", "--keep-routes", "cleanup", "--kubeconfig", "--master"}) {
+                "--nodeport-addresses", "--keep-routes", "cleanup", "--kubeconfig", "--master", "--transport"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
     }
@@ -55,6 +55,7 @@ class MainTest {
         "run --no-such-flag                               | --no-such-flag",
         "run --lb fastest                                 | fastest",
         "run --capture iptables                           | iptables",
+        "run --transport dpdk                             | dpdk",
         "run --connect-timeout soon                       | soon",
         "run --workers many                               | many",
         "run --workers 0 --manifests .                    | --workers",

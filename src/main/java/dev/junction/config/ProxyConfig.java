@@ -23,11 +23,12 @@ import java.util.Objects;
  * @param nodePortAddresses CIDRs selecting the node addresses NodePorts listen on; empty: route capture uses
  *                        every non-loopback address, none capture serves no NodePorts
  * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
+ * @param transport       the event loops' I/O mechanism
  */
 public record ProxyConfig(
         Source source, CaptureMode capture, String nodeName, int workers, String loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
-        List<String> nodePortAddresses, boolean keepRoutes) {
+        List<String> nodePortAddresses, boolean keepRoutes, TransportMode transport) {
 
     /** How traffic for virtual addresses reaches Junction. */
     public enum CaptureMode {
@@ -42,18 +43,28 @@ public record ProxyConfig(
         }
     }
 
+    /** The event loops' I/O mechanism: {@link #AUTO} takes the first of io_uring, epoll and NIO that works. */
+    public enum TransportMode {
+        AUTO, IO_URING, EPOLL, NIO;
+
+        /** The flag's spelling. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** kube-proxy's conntrack UDP timeout, the default UDP session idle timeout. */
     public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofSeconds(30);
     public static final int DEFAULT_UDP_MAX_SESSIONS = 65536;
 
     /**
      * A configuration with default UDP settings, without NodePort address selection, that removes its
-     * routes on shutdown.
+     * routes on shutdown and picks its transport.
      */
     public ProxyConfig(Source source, CaptureMode capture, String nodeName, int workers, String loadBalancing,
             Duration connectTimeout, Duration idleTimeout) {
         this(source, capture, nodeName, workers, loadBalancing, connectTimeout, idleTimeout,
-                DEFAULT_UDP_IDLE_TIMEOUT, DEFAULT_UDP_MAX_SESSIONS, List.of(), false);
+                DEFAULT_UDP_IDLE_TIMEOUT, DEFAULT_UDP_MAX_SESSIONS, List.of(), false, TransportMode.AUTO);
     }
 
     /** The source of Services, EndpointSlices and the Node: the two are alternatives. */
@@ -102,5 +113,6 @@ public record ProxyConfig(
             throw new IllegalArgumentException("--udp-max-sessions: must be at least 1, got " + udpMaxSessions);
         }
         nodePortAddresses = List.copyOf(nodePortAddresses);
+        Objects.requireNonNull(transport, "transport");
     }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class TransportTest {
 
     @ParameterizedTest
-    @EnumSource(value = Transport.Kind.class, names = {"EPOLL", "NIO"})
+    @EnumSource(value = Transport.Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
     void acceptedAndConnectingChannelsHaveTcpNoDelayWithoutBeingAsked(Transport.Kind kind) throws Exception {
         try (Transport transport = Transport.create(kind, 1)) {
             InetAddress loopback = InetAddress.getByName("127.0.0.1");
@@ -58,7 +58,7 @@ class TransportTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Transport.Kind.class, names = {"EPOLL", "NIO"})
+    @EnumSource(value = Transport.Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
     void anIpv6ListenerStillAcceptsIpv6Clients(Transport.Kind kind) throws Exception {
         try (Transport transport = Transport.create(kind, 1)) {
             InetAddress v6 = InetAddress.getByName("::1");

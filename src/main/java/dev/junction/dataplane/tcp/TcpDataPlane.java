@@ -13,7 +13,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +45,9 @@ public final class TcpDataPlane implements DataPlane {
     private final FastThreadLocal<IdleSweep> idleSweeps;
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
-        if (options.freeBind() && !transport.name().equals("epoll")) {
-            throw new IllegalArgumentException("IP_FREEBIND needs the epoll transport, this is " + transport.name());
+        if (options.freeBind() && transport.freeBind() == null) {
+            throw new IllegalArgumentException("IP_FREEBIND needs the io_uring or epoll transport, this is "
+                    + transport.name());
         }
         this.transport = transport;
         this.options = options;
@@ -159,7 +159,7 @@ public final class TcpDataPlane implements DataPlane {
                     }
                 });
         if (options.freeBind()) {
-            b.option(EpollChannelOption.IP_FREEBIND, true);
+            b.option(transport.freeBind(), true);
         }
         return new Binding(listener, b.bind(frontend.socketAddress()));
     }

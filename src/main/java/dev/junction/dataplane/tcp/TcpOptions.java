@@ -5,7 +5,7 @@ import java.time.Duration;
 /**
  * Per-connection behaviour of the TCP data plane: connect timeout per attempt, how many endpoints a
  * connection may try, how long a connection may sit idle in both directions (zero: forever), and whether
- * listeners bind with IP_FREEBIND (route capture: the VIP's route may not exist yet; epoll only).
+ * listeners bind with IP_FREEBIND (route capture: the VIP's route may not exist yet; io_uring or epoll, not NIO).
  */
 public record TcpOptions(Duration connectTimeout, int maxConnectAttempts, Duration idleTimeout, boolean freeBind) {
 

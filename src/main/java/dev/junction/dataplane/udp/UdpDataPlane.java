@@ -69,13 +69,11 @@ public final class UdpDataPlane implements DataPlane {
         UdpListener listener = new UdpListener(frontend, table);
         EventLoop loop = transport.group().next();
         ChannelFuture registered = newChannel(loop, new SessionTable(this, listener)).awaitUninterruptibly();
-        if (registered.isSuccess() && options.freeBind()) {
-            if (!(registered.channel().config() instanceof EpollDatagramChannelConfig epoll)) {
-                registered.channel().close();
-                throw new FrontendBindException(frontend,
-                        new IllegalStateException("IP_FREEBIND needs the epoll transport, this is " + transport.name()));
-            }
-            epoll.setFreeBind(true);
+        if (registered.isSuccess() && options.freeBind()
+                && (transport.freeBind() == null || !registered.channel().config().setOption(transport.freeBind(), true))) {
+            registered.channel().close();
+            throw new FrontendBindException(frontend, new IllegalStateException(
+                    "IP_FREEBIND needs the io_uring or epoll transport, this is " + transport.name()));
         }
         ChannelFuture bound = registered.isSuccess()
                 ? registered.channel().bind(frontend.socketAddress()).awaitUninterruptibly()
@@ -110,7 +108,7 @@ public final class UdpDataPlane implements DataPlane {
     /**
      * {@code content} itself if it fills at least half of the buffer it was read into, else a right-sized
      * copy (the original is released). A datagram waiting in a write queue then pins its own size, not a
-     * 64 KiB read buffer (NIO) or a 512 KiB recvmmsg batch (epoll), so the high water mark bounds memory.
+     * 64 KiB read buffer (NIO, io_uring) or a 512 KiB recvmmsg batch (epoll), so the high water mark bounds memory.
      */
     static ByteBuf compact(ByteBuf content) {
         ByteBuf backing = content.unwrap() != null ? content.unwrap() : content;

@@ -132,7 +132,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void roundRobinSpreadsConnectionsEvenly(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(3);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
@@ -149,7 +149,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void leastConnectionsSendsNewConnectionsToTheEndpointWithFewestOpen(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(3);
         InetSocketAddress vip = proxy(kind, LbPolicy.LEAST_CONNECTIONS, endpoints(backends));
@@ -191,7 +191,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void endpointChangeLeavesOpenConnectionsOnTheirEndpoint(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(2);
         TestBackend a = backends.get(0);
@@ -211,7 +211,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void retriesAnotherEndpointWhenOneIsDown(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(2);
         List<Endpoint> endpoints = new ArrayList<>(endpoints(backends));
@@ -233,7 +233,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void connectTimeoutMovesOnFromAnEndpointThatNeverAnswers(Transport.Kind kind) throws Exception {
         // A listener that never accepts, with its backlog full: Linux drops further SYNs, so a connect to
         // it hangs until the proxy's per-attempt timeout, the loopback stand-in for a vanished pod.
@@ -264,7 +264,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void idleConnectionsAreClosedAfterTheIdleTimeout(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends),
@@ -281,7 +281,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void anIdleTimeoutBeyondNanosecondRangeMeansNever(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends),
@@ -292,7 +292,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void trafficKeepsAConnectionOpenPastTheIdleTimeout(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends),
@@ -317,14 +317,14 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void refusesAtOnceWhenNoEndpoints(Transport.Kind kind) throws Exception {
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, List.of());
         Clients.assertReset(vip);
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void refusesClientsOutsideTheSourceRangesWithoutTouchingAnEndpoint(Transport.Kind kind) throws Exception {
         TestBackend backend = backends(1).get(0);
         InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)),
@@ -335,7 +335,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void servesClientsInsideTheSourceRanges(Transport.Kind kind) throws Exception {
         TestBackend backend = backends(1).get(0);
         InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)),
@@ -345,7 +345,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void backendReceivesAProxyV1HeaderBeforeTheClientsBytes(Transport.Kind kind) throws Exception {
         TestBackend backend = backends(1).get(0);
         InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)), List.of(), ProxyProtocol.V1));
@@ -362,7 +362,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void backendReceivesAProxyV2HeaderBeforeTheClientsBytes(Transport.Kind kind) throws Exception {
         TestBackend backend = backends(1).get(0);
         InetSocketAddress vip = proxy(kind, route(List.of(endpoint(backend)), List.of(), ProxyProtocol.V2));
@@ -390,7 +390,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void halfCloseStillDeliversTheFullReply(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
@@ -410,7 +410,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void carries256MiBEachWayIntact(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
@@ -456,7 +456,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void slowReaderDoesNotGrowProxyMemory(Transport.Kind kind) throws Exception {
         long total = 1L << 30;
         AtomicLong written = new AtomicLong();
@@ -517,7 +517,7 @@ class TcpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void closingTheListenerLeavesEstablishedConnectionsAlone(Transport.Kind kind) throws Exception {
         List<TestBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));

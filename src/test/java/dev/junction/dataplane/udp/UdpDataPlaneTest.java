@@ -128,7 +128,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void dnsQueriesFromNewClientsSpreadRoundRobinOverThreeBackends(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> backends = backends(3);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.toArray(UdpEchoBackend[]::new)));
@@ -151,7 +151,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void clientIpAffinityPinsEverySessionOfAClientAddress(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> backends = backends(3);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.toArray(UdpEchoBackend[]::new)),
@@ -164,7 +164,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void aBurstOfDatagramsIsRelayedWholeInBothDirections(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.get(0)));
@@ -188,7 +188,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void datagramsOf65000BytesPassWholeBothWays(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> backends = backends(1);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(backends.get(0)));
@@ -206,7 +206,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void removingASessionsEndpointMovesItsNextDatagramWhileOthersStayPut(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> b = backends(3);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0), b.get(1)));
@@ -231,7 +231,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void serviceDroppingToZeroEndpointsAndBackRecoversWithoutClientRestart(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> b = backends(1);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0)));
@@ -251,7 +251,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void idleSessionsAreReapedAfterTheTimeout(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> b = backends(1);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0)));
@@ -282,7 +282,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void aFloodOfClientPortsStaysWithinTheSessionCap(Transport.Kind kind) throws Exception {
         int cap = 16;
         List<UdpEchoBackend> b = backends(2);
@@ -310,7 +310,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void portUnreachableFromADeadEndpointMarksItFailed(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> b = backends(1);
         Endpoint dead = new Endpoint(InetAddress.getLoopbackAddress(), deadPort());
@@ -333,7 +333,7 @@ class UdpDataPlaneTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"EPOLL", "NIO"})
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
     void closingTheListenerClosesItsSessions(Transport.Kind kind) throws Exception {
         List<UdpEchoBackend> b = backends(2);
         InetSocketAddress vip = proxy(kind, 1024, endpoints(b.get(0), b.get(1)));
