@@ -7,6 +7,7 @@
 #
 # usage: bench/compare.sh [ROUNDS] [SECONDS]      (defaults 3 and 10)
 # env:   WORKLOADS="rr cps bulk udp"  TARGETS="direct haproxy nginx junction"  OUT=dir
+#        (target junction-epoll: Junction with --transport epoll, to compare with its default io_uring)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds=${1:-3}
@@ -151,10 +152,12 @@ start_proxy() {
     direct) proxy_pid= ;;
     haproxy) taskset -c 0 haproxy -f "$work/haproxy.cfg" -db >"$out/haproxy.log" 2>&1 & proxy_pid=$! ;;
     nginx) taskset -c 0 nginx -c "$work/nginx.conf" >"$out/nginx.log" 2>&1 & proxy_pid=$! ;;
-    junction)
+    junction|junction-epoll)
+      local transport=auto
+      [ "$1" = junction-epoll ] && transport=epoll
       taskset -c 0 java ${JUNCTION_JAVA_OPTS:--XX:+UseParallelGC -Xms256m -Xmx256m -XX:MaxDirectMemorySize=256m} \
         -jar target/junction.jar run --manifests "$work/manifests" --workers 1 --capture none \
-        --hostname-override bench >"$out/junction.log" 2>&1 &
+        --transport $transport --hostname-override bench >"$out/$1.log" 2>&1 &
       proxy_pid=$! ;;
   esac
   if [ -n "$proxy_pid" ]; then

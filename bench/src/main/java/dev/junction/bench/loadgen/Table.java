@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "table", mixinStandardHelpOptions = true, description = "Markdown table of compare.sh medians.")
 final class Table implements Callable<Integer> {
 
-    private static final List<String> TARGETS = List.of("direct", "haproxy", "nginx", "junction");
+    private static final List<String> TARGETS = List.of("direct", "haproxy", "nginx", "junction", "junction-epoll");
 
     @Parameters(index = "0", description = "results directory")
     Path dir;
@@ -35,13 +35,16 @@ final class Table implements Callable<Integer> {
         Gson gson = new Gson();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".json"))::iterator) {
-                String[] parts = p.getFileName().toString().replace(".json", "").split("-", 3);
-                if (parts.length < 3) {
+                // ROUND-TARGET-WORKLOAD.json; a target may hold a dash (junction-epoll), a workload does not.
+                String name = p.getFileName().toString().replace(".json", "");
+                int first = name.indexOf('-');
+                int last = name.lastIndexOf('-');
+                if (first < 0 || last <= first) {
                     continue;
                 }
                 JsonObject o = gson.fromJson(Files.readString(p), JsonObject.class);
-                runs.computeIfAbsent(parts[2], k -> new LinkedHashMap<>())
-                        .computeIfAbsent(parts[1], k -> new ArrayList<>()).add(o);
+                runs.computeIfAbsent(name.substring(last + 1), k -> new LinkedHashMap<>())
+                        .computeIfAbsent(name.substring(first + 1, last), k -> new ArrayList<>()).add(o);
             }
         }
         StringBuilder out = new StringBuilder();
