@@ -39,7 +39,7 @@ class ConfigFileTest {
         assertEquals(Duration.ofSeconds(30), file.get("--udp-idle-timeout"));
         assertEquals(ProxyConfig.CaptureMode.ROUTE, file.get("--capture"));
         assertEquals(4, file.get("--workers"));
-        assertEquals(ProxyConfig.TransportMode.EPOLL, file.get("--transport"));
+        assertEquals(ProxyConfig.TransportMode.AUTO, file.get("--transport"));
         assertEquals(LbPolicy.LEAST_CONNECTIONS, file.get("--lb"));
         assertEquals(Duration.ofMillis(500), file.get("--connect-timeout"));
         assertEquals(Duration.ofHours(1), file.get("--idle-timeout"));

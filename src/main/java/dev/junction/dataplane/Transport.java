@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * The event loops, channel types and buffer allocator every listener and relay uses: io_uring when the
  * kernel and the native library allow it, else epoll, else NIO (each fallback said once, with the reason).
  * io_uring comes first because it submits a loop's accepts, connects, reads and writes in batches: a
- * proxied connection costs about a quarter less CPU than with epoll (bench/compare.sh, cps). The allocator
+ * proxied connection costs about 30% less CPU than with epoll (bench/compare.sh, cps). The allocator
  * is the data plane's own pooled direct allocator, so its memory can be measured apart from anything else
  * in the process. Thread-safe.
  */
