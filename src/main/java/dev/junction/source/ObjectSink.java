@@ -6,6 +6,9 @@ import io.kubernetes.client.common.KubernetesObject;
  * Where a source delivers the desired state: {@code V1Service}, {@code V1EndpointSlice} and
  * {@code V1Node} objects, already validated. Implementations are thread-safe (sources call from their
  * own threads) and idempotent: an object re-delivered unchanged is a no-op.
+ *
+ * <p>Deliveries take effect at the latest when the delivering thread calls {@link #flush}. A source
+ * flushes as soon as it has nothing more at hand, so a burst is applied once and a lone change at once.
  */
 public interface ObjectSink {
 
@@ -17,4 +20,10 @@ public interface ObjectSink {
 
     /** The source has delivered its complete initial state; nothing is programmed before this. */
     void synced();
+
+    /**
+     * Applies what this thread delivered so far (and whatever else is pending), on this thread, before
+     * returning.
+     */
+    void flush();
 }

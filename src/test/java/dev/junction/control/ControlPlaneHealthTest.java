@@ -116,6 +116,7 @@ class ControlPlaneHealthTest {
         assertEquals(200, status("/healthz"));
         // Before the sources have synced nothing is applied: this update stays queued.
         control.upsert(service("web", port("http", 80)));
+        control.flush();
         clock.advance(LIMIT.minusSeconds(1));
         assertEquals(200, status("/healthz"), "within the limit");
         assertEquals(200, status("/livez"));
@@ -128,6 +129,7 @@ class ControlPlaneHealthTest {
         assertEquals("", body.get("lastUpdated").getAsString(), "nothing applied yet");
 
         control.synced();
+        control.flush();
         Conditions.await("the batch is applied", () -> status("/healthz") == 200);
         assertEquals(200, status("/livez"));
         body = JsonParser.parseString(Http.get(server.localAddress(), "/healthz").body()).getAsJsonObject();
@@ -137,21 +139,25 @@ class ControlPlaneHealthTest {
     @Test
     void healthzFailsWhileThisNodeIsDrainedOrDeletedButLivezDoesNot() {
         control.synced();
+        control.flush();
         Conditions.await("synced", () -> control.appliedBatches() > 0);
         V1Node node = new V1Node().metadata(new V1ObjectMeta().name("node-a"))
                 .spec(new V1NodeSpec().addTaintsItem(
                         new V1Taint().key(ControlPlane.TO_BE_DELETED_TAINT).effect("NoSchedule")));
         control.upsert(node);
+        control.flush();
         Conditions.await("/healthz fails for the autoscaler's taint", () -> status("/healthz") == 503);
         assertEquals(200, status("/livez"));
 
         control.upsert(new V1Node().metadata(new V1ObjectMeta().name("node-a")));
+        control.flush();
         Conditions.await("/healthz recovers when the taint goes", () -> status("/healthz") == 200);
 
         control.upsert(new V1Node().metadata(new V1ObjectMeta().name("node-b")
                 .deletionTimestamp(OffsetDateTime.now())));
         control.upsert(new V1Node().metadata(new V1ObjectMeta().name("node-a")
                 .deletionTimestamp(OffsetDateTime.now())));
+        control.flush();
         Conditions.await("/healthz fails while this node is being deleted", () -> status("/healthz") == 503);
         assertEquals(200, status("/livez"));
     }
@@ -176,6 +182,7 @@ class ControlPlaneHealthTest {
         control.upsert(lb);
         control.upsert(slices("10.0.0.1", "node-a"));
         control.synced();
+        control.flush();
         Conditions.await("one local endpoint", () -> weight(hc).equals("1"));
         HttpResponse<String> r = Http.get(hc, "/");
         assertEquals(200, r.statusCode());
@@ -187,21 +194,25 @@ class ControlPlaneHealthTest {
 
         // Two local Ready endpoints and one elsewhere: weight 2.
         control.upsert(slices("10.0.0.1", "node-a", "10.0.0.2", "node-a", "10.0.0.3", "node-b"));
+        control.flush();
         Conditions.await("two local endpoints", () -> weight(hc).equals("2"));
         assertEquals(200, Http.get(hc, "/").statusCode());
 
         // Only a remote endpoint left: 503 with weight 0, so the load balancer skips this node.
         control.upsert(slices("10.0.0.3", "node-b"));
+        control.flush();
         Conditions.await("no local endpoint", () -> weight(hc).equals("0"));
         assertEquals(503, Http.get(hc, "/").statusCode());
 
         control.upsert(slices("10.0.0.4", "node-a"));
+        control.flush();
         Conditions.await("a local endpoint is back", () -> Http.get(hc, "/").statusCode() == 200);
 
         // The Service stops being eTP Local: the port closes.
         V1Service cluster = service("shop", port("http", 80));
         cluster.getSpec().type("LoadBalancer").externalTrafficPolicy("Cluster").healthCheckNodePort(hcPort);
         control.upsert(cluster);
+        control.flush();
         Conditions.await("the health check port is closed", () -> checks.serving() == 0);
     }
 

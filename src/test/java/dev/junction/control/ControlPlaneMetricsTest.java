@@ -59,6 +59,7 @@ class ControlPlaneMetricsTest {
     private void applyAndWait(Runnable change) {
         long before = control.appliedBatches();
         change.run();
+        control.flush();
         Conditions.await("the change to apply", () -> control.appliedBatches() > before);
     }
 

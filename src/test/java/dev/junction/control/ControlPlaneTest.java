@@ -6,11 +6,18 @@ import static dev.junction.control.Fixtures.slicePort;
 import static dev.junction.testing.Clients.backendName;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.capture.Capture;
+import dev.junction.dataplane.DataPlane;
+import dev.junction.dataplane.FrontendBindException;
+import dev.junction.dataplane.FrontendHandle;
 import dev.junction.dataplane.Transport;
 import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
+import dev.junction.lb.EndpointTable;
+import dev.junction.model.Frontend;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.testing.Conditions;
@@ -25,15 +32,18 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The control thread end to end: objects in, listeners and tables out, over real sockets. */
+/** The control plane end to end: objects in, listeners and tables out, over real sockets. */
 class ControlPlaneTest {
 
     private Transport transport;
     private ControlPlane control;
+    private TcpDataPlane tcp;
     private TestBackend a;
     private TestBackend b;
     private InetSocketAddress vip;
@@ -41,7 +51,7 @@ class ControlPlaneTest {
     @BeforeEach
     void setUp() throws IOException {
         transport = Transport.create(Transport.Kind.AUTO, 1);
-        TcpDataPlane tcp = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
+        tcp = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
         control = new ControlPlane("node-a", LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, tcp), Capture.none());
         control.start();
         a = TestBackend.start("a");
@@ -79,14 +89,68 @@ class ControlPlaneTest {
     void nothingIsProgrammedBeforeTheSourceHasSynced() throws IOException {
         control.upsert(web());
         control.upsert(webSlice(a));
-        // Once the control thread has handled both, no listener may exist yet (and no batch counts as applied).
+        control.flush();
+        // Once the control plane has handled both, no listener may exist yet (and no batch counts as applied).
         Conditions.awaitEquals("both events handled", 2L, control::handledEvents);
         assertEquals(0, control.appliedBatches());
         assertFalse(reachable(), "listening before sync");
 
         control.synced();
+        control.flush();
         Conditions.await("listener after sync", this::reachable);
         assertEquals("a", backendName(vip));
+    }
+
+    @Test
+    void aFlushAppliesWhatWasQueuedOnTheCallingThreadBeforeItReturns() {
+        control.upsert(web());
+        control.upsert(webSlice(a));
+        control.synced();
+        assertEquals(0, control.handledEvents(), "queued, not applied, until flushed");
+
+        control.flush();
+        assertEquals(3, control.handledEvents());
+        assertEquals(1, control.appliedBatches(), "the three deliveries are one batch");
+        assertTrue(reachable(), "listening when flush returns");
+        assertEquals("a", backendName(vip));
+    }
+
+    @Test
+    void aFlushWhileAnotherThreadAppliesReturnsAtOnceAndThatThreadAppliesItNext() throws Exception {
+        CountDownLatch binding = new CountDownLatch(1);
+        CountDownLatch bind = new CountDownLatch(1);
+        DataPlane held = new DataPlane() {
+            @Override
+            public FrontendHandle open(Frontend frontend, EndpointTable table) throws FrontendBindException {
+                binding.countDown();
+                try {
+                    bind.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return tcp.open(frontend, table);
+            }
+        };
+        control.close();
+        control = new ControlPlane("node-a", LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, held), Capture.none());
+        Thread source = new Thread(() -> {
+            control.upsert(web());
+            control.upsert(webSlice(a));
+            control.synced();
+            control.flush();
+        }, "first-source");
+        source.start();
+        assertTrue(binding.await(10, TimeUnit.SECONDS), "the first batch is applying");
+
+        control.upsert(webSlice(b));
+        assertTimeoutPreemptively(Duration.ofSeconds(5), control::flush, "a flush does not wait for another's batch");
+        assertEquals(0, control.handledEvents(), "nothing applied by the second flush");
+
+        bind.countDown();
+        source.join(10_000);
+        assertEquals(4, control.handledEvents(), "the first source applied the second one's change after its own");
+        assertEquals(2, control.appliedBatches());
+        assertEquals("b", backendName(vip));
     }
 
     @Test
@@ -94,16 +158,20 @@ class ControlPlaneTest {
         control.upsert(web());
         control.upsert(webSlice(a));
         control.synced();
+        control.flush();
         Conditions.await("listener", this::reachable);
         assertEquals("a", backendName(vip));
 
         control.upsert(webSlice(b));
+        control.flush();
         Conditions.awaitEquals("traffic moves to b", "b", () -> backendName(vip));
 
         control.delete(webSlice(b));
+        control.flush();
         Conditions.await("refused without endpoints", () -> !answers());
 
         control.delete(web());
+        control.flush();
         Conditions.await("listener closed with its Service", () -> !reachable());
     }
 
@@ -112,6 +180,7 @@ class ControlPlaneTest {
         control.upsert(web());
         control.upsert(webSlice(a));
         control.synced();
+        control.flush();
         Conditions.awaitEquals("web serves the frontend", "a", this::servedBy);
 
         // A second Service with the same ClusterIP and port: refused while web holds the frontend.
@@ -121,10 +190,12 @@ class ControlPlaneTest {
         control.upsert(api);
         control.upsert(slice("api-1", "api", slicePort("http", b.port()))
                 .addEndpointsItem(new V1Endpoint().addAddressesItem(b.address().getHostAddress())));
+        control.flush();
         Conditions.awaitEquals("both handled", 5L, control::handledEvents);
         assertEquals("a", backendName(vip));
 
         control.delete(web());
+        control.flush();
         Conditions.awaitEquals("api takes the released frontend over", "b", this::servedBy);
     }
 

@@ -36,12 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * (one slice of {@code endpoints} endpoints each, ClusterIPs on {@code 127.x.y.z} so the TCP data plane
  * binds them with {@code --capture none}). Each op hands the control plane a new version of the next
  * Service's slice (cycling through all of them; one endpoint's readiness alternates, so every op is a real
- * change) and spins until the control thread has handled it, i.e. until the Service's new table is swapped
- * in and the batch is done: the per-change control cost, queue hand-off included.
+ * change) and flushes it, as a source does, so the benchmark thread applies it: the op ends when the
+ * Service's new table is swapped in and the batch is done, the per-change control cost.
  *
  * <p>After each iteration the control plane's own meters are printed: {@code junction.event.to.live}
- * (received → table swapped) and {@code kubeproxy.sync.proxy.rules.duration} (the batch alone, without the
- * wake-up of the control thread), averaged over the iteration. The slice objects are built in setup, so
+ * (received → table swapped) and {@code kubeproxy.sync.proxy.rules.duration} (the batch), averaged over
+ * the iteration. The slice objects are built in setup, so
  * {@code -prof gc} counts what the control plane allocates per change (plus the queue's event and node),
  * not the client-java decoding that precedes it. In this package to reach {@code handledEvents()}.
  */
@@ -52,8 +52,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Xms512m", "-Xmx512m"})
 public class ControlPlaneChangeBenchmark {
-
-    private static final long SYNC_TIMEOUT_NANOS = TimeUnit.MINUTES.toNanos(3);
 
     @Param({"10000"})
     int services;
@@ -78,7 +76,7 @@ public class ControlPlaneChangeBenchmark {
     private double iterationEndpointChanges;
 
     @Setup(Level.Trial)
-    public void setUp() throws InterruptedException {
+    public void setUp() {
         transport = Transport.create(Transport.Kind.AUTO, 1);
         TcpDataPlane tcp = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -97,11 +95,9 @@ public class ControlPlaneChangeBenchmark {
         }
         long start = System.nanoTime();
         control.synced();
-        while (control.appliedBatches() == 0) {
-            if (System.nanoTime() - start > SYNC_TIMEOUT_NANOS) {
-                throw new IllegalStateException("the control plane did not sync " + services + " Services");
-            }
-            Thread.sleep(10);
+        control.flush();
+        if (control.appliedBatches() == 0) {
+            throw new IllegalStateException("the control plane did not sync " + services + " Services");
         }
         List<LiveRoutes.FrontendStatus> live = control.liveRoutes().frontends();
         long listening = live.stream().filter(LiveRoutes.FrontendStatus::listening).count();
@@ -121,12 +117,9 @@ public class ControlPlaneChangeBenchmark {
         long round = changes / services;
         V1EndpointSlice slice = versions[(int) (round & 1) ^ 1][(int) (changes % services)];
         changes++;
-        long handled = control.handledEvents();
         control.upsert(slice);
-        while (control.handledEvents() == handled) {
-            Thread.onSpinWait();
-        }
-        return handled;
+        control.flush();
+        return control.handledEvents();
     }
 
     @Setup(Level.Iteration)

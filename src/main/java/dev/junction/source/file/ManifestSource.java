@@ -101,7 +101,8 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     /**
-     * Loads every manifest file, calls {@link ObjectSink#synced()} once, then starts watching.
+     * Loads every manifest file, calls {@link ObjectSink#synced()} once and flushes (the sink applies the
+     * initial state before this returns), then starts watching.
      * Invalid files are reported and skipped; they do not fail the start.
      *
      * @throws UncheckedIOException when the directory cannot be watched or listed
@@ -122,6 +123,7 @@ public final class ManifestSource implements AutoCloseable {
             throw new UncheckedIOException("manifest directory " + dir + ": " + describe(e), e);
         }
         sink.synced();
+        sink.flush();
         watcher = new Thread(this::watch, "junction-manifests");
         watcher.setDaemon(true);
         watcher.start();
@@ -157,6 +159,7 @@ public final class ManifestSource implements AutoCloseable {
                     changes.collect(next);
                 }
                 apply(changes);
+                sink.flush();
                 if (changes.directoryGone) {
                     errorReporter.accept(dir + ": directory can no longer be watched (deleted or unmounted);"
                             + " no further changes will be applied");

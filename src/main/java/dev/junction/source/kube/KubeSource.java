@@ -150,6 +150,7 @@ public final class KubeSource implements AutoCloseable {
         if (listsPending.decrementAndGet() == 0) {
             log.info("Kubernetes API: Services and EndpointSlices listed; programming starts");
             sink.synced();
+            sink.flush();
         }
     }
 

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * that version stays in force. An object with the resourceVersion already delivered is not re-delivered
  * (the API server gives every write a new one), so a relist of an unchanged cluster delivers nothing.
  *
- * <p>Threading: the loop and all state below run on one daemon thread; {@link #checkQuiet(long)} and
+ * <p>Threading: the loop and all state below run on one daemon thread, which also applies what it
+ * delivered when it flushes the sink; {@link #checkQuiet(long)} and
  * {@link #close()} may be called from any thread.
  */
 final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable {
@@ -229,6 +230,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             } finally {
                 current = null;
             }
+            // A page at a time, so the decoded objects of one page are recorded before the next is read.
+            sink.flush();
             if (continueToken == null) {
                 break;
             }
@@ -241,6 +244,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 sink.delete(gone);
             }
         }
+        sink.flush();
         rejected.keySet().retainAll(listed);
         resourceVersion = listVersion;
         log.debug("{}: listed {} objects at resourceVersion {}", kind, listed.size(), listVersion);
@@ -267,6 +271,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 lastActivityNanos = System.nanoTime();
                 if (!line.isBlank() && handleLine(line)) {
                     return WatchEnd.GONE;
+                }
+                if (source.getBuffer().indexOf((byte) '\n') < 0) {
+                    // No further event read yet: apply what this burst delivered before waiting for more.
+                    sink.flush();
                 }
             }
             return WatchEnd.ENDED;

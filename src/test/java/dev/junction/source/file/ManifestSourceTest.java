@@ -64,6 +64,7 @@ class ManifestSourceTest {
                 "upsert Service shop/api",
                 "upsert Service default/db",
                 "synced"), sink.events());
+        assertEquals(sink.events(), sink.flushedEvents(), "start() returns with the initial state flushed");
         assertEquals(List.of(), errors);
     }
 
@@ -77,6 +78,7 @@ class ManifestSourceTest {
         sink.awaitAfterSync("the edit", events -> events.size() >= 2);
         assertEquals(List.of("upsert Service default/web", "delete Service default/old"), sink.eventsAfterSync());
         assertEquals(8080, port(sink.lastObject("upsert Service default/web")));
+        Conditions.await("the edit to be flushed", () -> sink.flushedEvents().equals(sink.events()));
     }
 
     @Test
@@ -224,6 +226,11 @@ class ManifestSourceTest {
             @Override
             public void synced() {
                 sink.synced();
+            }
+
+            @Override
+            public void flush() {
+                sink.flush();
             }
         };
         write("web.yaml", service("web", 80));

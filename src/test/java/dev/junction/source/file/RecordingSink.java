@@ -9,12 +9,16 @@ import dev.junction.testing.Conditions;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-/** Records every call as a line ("upsert Service default/web", "delete …", "synced"); thread-safe. */
+/**
+ * Records every call as a line ("upsert Service default/web", "delete …", "synced") and how far the
+ * source has flushed; thread-safe.
+ */
 final class RecordingSink implements ObjectSink {
 
 
     private final List<String> events = new ArrayList<>();
     private final List<KubernetesObject> objects = new ArrayList<>();
+    private int flushed;
 
     @Override
     public synchronized void upsert(KubernetesObject object) {
@@ -32,6 +36,16 @@ final class RecordingSink implements ObjectSink {
     public synchronized void synced() {
         events.add("synced");
         objects.add(null);
+    }
+
+    @Override
+    public synchronized void flush() {
+        flushed = events.size();
+    }
+
+    /** The events the source has flushed, the calls it made before its last {@link #flush}. */
+    synchronized List<String> flushedEvents() {
+        return List.copyOf(events.subList(0, flushed));
     }
 
     synchronized List<String> events() {

@@ -54,6 +54,11 @@ class KubeSourceTest {
         Conditions.await(event + " in " + sink.events(), () -> sink.events().contains(event));
     }
 
+    /** Waits until {@code event} has been delivered and flushed, so a control plane would have applied it. */
+    private void awaitFlushed(String event) {
+        Conditions.await(event + " flushed in " + sink.flushedEvents(), () -> sink.flushedEvents().contains(event));
+    }
+
     /** Waits until the three watches (Services, EndpointSlices, Node) are open. */
     private void awaitWatching() {
         Conditions.await("three open watches", () -> api.openWatches() == 3);
@@ -70,15 +75,17 @@ class KubeSourceTest {
         List<String> initial = sink.events();
         assertTrue(initial.indexOf(WEB) < initial.indexOf("synced"), initial.toString());
         assertTrue(initial.indexOf(WEB_SLICE) < initial.indexOf("synced"), initial.toString());
+        awaitFlushed("synced");
         awaitEvent("upsert V1Node node-a");
         awaitWatching();
 
         api.apply(slice("web-1", "web", 8080, "10.1.0.2"));
-        Conditions.await("the modified slice", () -> sink.count(WEB_SLICE) == 2);
+        Conditions.await("the modified slice, flushed",
+                () -> sink.flushedEvents().stream().filter(WEB_SLICE::equals).count() == 2);
         V1EndpointSlice slice = (V1EndpointSlice) sink.last(WEB_SLICE);
         assertEquals("10.1.0.2", slice.getEndpoints().get(0).getAddresses().get(0));
         api.delete(Resource.SERVICES, "shop", "web");
-        awaitEvent("delete V1Service shop/web");
+        awaitFlushed("delete V1Service shop/web");
         // Only this node is watched (field selector), and the server was asked for it.
         assertFalse(sink.events().contains("upsert V1Node node-b"), sink.events().toString());
         assertTrue(api.requests().stream().anyMatch(r -> r.contains("fieldSelector=metadata.name=node-a")));

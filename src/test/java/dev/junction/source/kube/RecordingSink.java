@@ -7,13 +7,14 @@ import java.util.List;
 
 /**
  * Records every call as a line ({@code upsert V1Service shop/web}, {@code delete ...}, {@code synced})
- * and forwards it to an optional delegate; thread-safe.
+ * and how far the source has flushed, and forwards each call to an optional delegate; thread-safe.
  */
 final class RecordingSink implements ObjectSink {
 
     private final ObjectSink delegate;
     private final List<String> events = new ArrayList<>();
     private final List<KubernetesObject> objects = new ArrayList<>();
+    private int flushed;
 
     RecordingSink() {
         this(null);
@@ -45,6 +46,21 @@ final class RecordingSink implements ObjectSink {
         if (delegate != null) {
             delegate.synced();
         }
+    }
+
+    @Override
+    public void flush() {
+        synchronized (this) {
+            flushed = events.size();
+        }
+        if (delegate != null) {
+            delegate.flush();
+        }
+    }
+
+    /** The events the source has flushed, the calls it made before its last {@link #flush}. */
+    synchronized List<String> flushedEvents() {
+        return List.copyOf(events.subList(0, flushed));
     }
 
     private synchronized void record(String what, KubernetesObject object) {
