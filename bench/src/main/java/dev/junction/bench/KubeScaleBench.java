@@ -110,10 +110,15 @@ public final class KubeScaleBench {
                 LockSupport.parkNanos(1_000_000);
             }
             double initialSeconds = (System.nanoTime() - start) / 1e9;
+            // Both JVMs share this machine's cores: what the fake API server spent is time Junction could not.
+            double ownCpu = ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class)
+                    .getProcessCpuTime() / 1e9;
+            double apiCpu = api.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
             System.gc();
             long heapMb = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20;
-            System.out.printf("initial: %d services, %d endpoints: all routes live in %.2f s; heap after GC %d MB%n",
-                    services, services * endpoints, initialSeconds, heapMb);
+            System.out.printf("initial: %d services, %d endpoints: all routes live in %.2f s; heap after GC %d MB;"
+                    + " CPU since launch: Junction %.2f s, fake API server %.2f s%n",
+                    services, services * endpoints, initialSeconds, heapMb, ownCpu, apiCpu);
 
             Timer toLive = meters.timer("junction.event.to.live.duration");
             long sent = 0;
