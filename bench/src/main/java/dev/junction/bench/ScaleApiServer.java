@@ -19,7 +19,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The fake API server of {@link KubeScaleBench}, run in its own JVM as a real API server would be, so its
  * garbage and its threads are not the proxy's: paged lists of generated Services and EndpointSlices, and a
- * slice watch fed by {@link #changeEndpoint}. Other watches stay open and quiet.
+ * slice watch fed by {@link #changeEndpoint}. Other watches stay open and quiet. The pages of the initial
+ * lists are rendered before the URL is announced, as a real API server serves lists from its watch cache:
+ * building 15 MB of JSON would otherwise be this JVM's CPU inside the proxy's measured sync, on the same cores.
  *
  * <p>Protocol on standard streams: prints {@code url URL} once listening; on the line
  * {@code changes RATE SECONDS} changes one endpoint's readiness RATE times per second for SECONDS, printing
@@ -30,11 +32,22 @@ public final class ScaleApiServer implements AutoCloseable {
     private final int endpoints;
     private final ServerSocket server;
     private final BlockingQueue<String> sliceEvents = new LinkedBlockingQueue<>();
+    /** Client-go's page size, which Junction's lists use too. */
+    private static final int PAGE = 500;
+
     private volatile long version = 1_000;
+    /** Rendered list pages by resource, offset and limit; valid while {@link #version} is {@code renderedAt}. */
+    private final java.util.Map<String, byte[]> pages = new java.util.concurrent.ConcurrentHashMap<>();
+    private final long renderedAt = version;
 
     ScaleApiServer(int services, int endpoints) throws IOException {
         this.services = services;
         this.endpoints = endpoints;
+        for (int offset = 0; offset < services; offset += PAGE) {
+            for (String resource : new String[] {"services", "endpointslices"}) {
+                pages.put(resource + ' ' + offset + ' ' + PAGE, page(resource, offset, PAGE));
+            }
+        }
         this.server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::accept, "scale-apiserver");
         t.setDaemon(true);
@@ -166,20 +179,11 @@ public final class ScaleApiServer implements AutoCloseable {
                     limit = Integer.parseInt(param.substring("limit=".length()));
                 }
             }
-            int total = path.endsWith("nodes") ? 0 : services;
-            int to = (int) Math.min(total, (long) offset + limit);
-            StringBuilder body = new StringBuilder("{\"metadata\":{\"resourceVersion\":\"" + version + "\"");
-            if (to < total) {
-                body.append(",\"continue\":\"").append(to).append('"');
+            String resource = path.substring(path.lastIndexOf('/') + 1);
+            byte[] data = version == renderedAt ? pages.get(resource + ' ' + offset + ' ' + limit) : null;
+            if (data == null) {
+                data = page(resource, offset, limit);
             }
-            body.append("},\"items\":[");
-            for (int i = offset; i < to; i++) {
-                if (i > offset) {
-                    body.append(',');
-                }
-                body.append(path.endsWith("services") ? service(i) : slice(i, -1, i));
-            }
-            byte[] data = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
             out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + data.length
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(data);
@@ -187,6 +191,23 @@ public final class ScaleApiServer implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // Client gone or server closing.
         }
+    }
+
+    private byte[] page(String resource, int offset, int limit) {
+        int total = resource.equals("nodes") ? 0 : services;
+        int to = (int) Math.min(total, (long) offset + limit);
+        StringBuilder body = new StringBuilder("{\"metadata\":{\"resourceVersion\":\"" + version + "\"");
+        if (to < total) {
+            body.append(",\"continue\":\"").append(to).append('"');
+        }
+        body.append("},\"items\":[");
+        for (int i = offset; i < to; i++) {
+            if (i > offset) {
+                body.append(',');
+            }
+            body.append(resource.equals("services") ? service(i) : slice(i, -1, i));
+        }
+        return body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static String readHead(InputStream in) throws IOException {
