@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The control plane's meters, named as kube-proxy's so dashboards carry over (the Prometheus registry
@@ -31,7 +30,7 @@ final class ControlPlaneMetrics {
                 "Time to apply one batch of changes to the data plane", Duration.ofNanos(1_000), Duration.ofSeconds(60));
         networkProgramming = histogram(registry, "kubeproxy.network.programming.duration",
                 "From an EndpointSlice's last-change-trigger-time to the change being live",
-                Duration.ofMillis(1), Duration.ofMinutes(5));
+                Duration.ofNanos(100_000), Duration.ofMinutes(5));
         eventToLive = histogram(registry, "junction.event.to.live.duration",
                 "From a change reaching the control plane to it being live in the data plane",
                 Duration.ofNanos(1_000), Duration.ofSeconds(60));
@@ -47,17 +46,17 @@ final class ControlPlaneMetrics {
                 .minimumExpectedValue(min).maximumExpectedValue(max).register(registry);
     }
 
-    /** Records the network programming latency of {@code slice} going live at {@code liveMillis} (epoch). */
-    void programmed(V1EndpointSlice slice, long liveMillis) {
+    /** Records the network programming latency of {@code slice} going live at {@code live}. */
+    void programmed(V1EndpointSlice slice, Instant live) {
         Map<String, String> annotations = slice.getMetadata() == null ? null : slice.getMetadata().getAnnotations();
         String trigger = annotations == null ? null : annotations.get(TRIGGER_TIME_ANNOTATION);
         if (trigger == null) {
             return;
         }
         try {
-            long latency = liveMillis - Instant.parse(trigger).toEpochMilli();
-            if (latency >= 0) {
-                networkProgramming.record(latency, TimeUnit.MILLISECONDS);
+            Duration latency = Duration.between(Instant.parse(trigger), live);
+            if (!latency.isNegative()) {
+                networkProgramming.record(latency);
             }
         } catch (DateTimeParseException e) {
             // A malformed annotation only costs this one sample.
