@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +32,15 @@ public final class ScaleApiServer implements AutoCloseable {
     private final int services;
     private final int endpoints;
     private final ServerSocket server;
-    private final BlockingQueue<String> sliceEvents = new LinkedBlockingQueue<>();
+    /** Changes to send: Service index, the endpoint not ready, resourceVersion. */
+    private final BlockingQueue<long[]> sliceEvents = new LinkedBlockingQueue<>();
     /** Client-go's page size, which Junction's lists use too. */
     private static final int PAGE = 500;
+
+    /** RFC 3339 with nanoseconds, as Kubernetes writes trigger times, in a fixed width. */
+    private static final java.time.format.DateTimeFormatter STAMP =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSS'Z'").withZone(java.time.ZoneOffset.UTC);
+    private static final String STAMP_PLACEHOLDER = "0000-00-00T00:00:00.000000000Z";
 
     private volatile long version = 1_000;
     /** Rendered list pages by resource, offset and limit; valid while {@link #version} is {@code renderedAt}. */
@@ -100,7 +107,7 @@ public final class ScaleApiServer implements AutoCloseable {
     /** Service {@code i}'s slice, with endpoint {@code round % endpoints} not ready. */
     void changeEndpoint(int i, int round) {
         version++;
-        sliceEvents.add("{\"type\":\"MODIFIED\",\"object\":" + slice(i, round % endpoints, version) + "}\n");
+        sliceEvents.add(new long[] {i, round % endpoints, version});
     }
 
     private static String ip(int prefix, int i) {
@@ -114,10 +121,14 @@ public final class ScaleApiServer implements AutoCloseable {
                 + "\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]}}";
     }
 
-    private String slice(int i, int notReady, long rv) {
+    /** Service {@code i}'s slice; {@code trigger}, when given, is its last-change-trigger-time. */
+    private String slice(int i, int notReady, long rv, String trigger) {
+        String annotations = trigger == null ? ""
+                : ",\"annotations\":{\"endpoints.kubernetes.io/last-change-trigger-time\":\"" + trigger + "\"}";
         StringBuilder s = new StringBuilder("{\"kind\":\"EndpointSlice\",\"apiVersion\":\"discovery.k8s.io/v1\","
                 + "\"metadata\":{\"name\":\"svc-" + i + "-1\",\"namespace\":\"bench\",\"resourceVersion\":\"" + rv
-                + "\",\"labels\":{\"kubernetes.io/service-name\":\"svc-" + i + "\"}},\"addressType\":\"IPv4\","
+                + "\",\"labels\":{\"kubernetes.io/service-name\":\"svc-" + i + "\"}" + annotations
+                + "},\"addressType\":\"IPv4\","
                 + "\"ports\":[{\"name\":\"http\",\"port\":9000,\"protocol\":\"TCP\"}],\"endpoints\":[");
         for (int e = 0; e < endpoints; e++) {
             if (e > 0) {
@@ -144,6 +155,7 @@ public final class ScaleApiServer implements AutoCloseable {
 
     private void serve(Socket socket) {
         try (socket) {
+            socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream());
             String request = readHead(in);
             String target = request.split(" ")[1];
@@ -156,17 +168,29 @@ public final class ScaleApiServer implements AutoCloseable {
                         + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 while (true) {
-                    String line = path.endsWith("endpointslices") ? sliceEvents.poll(1, TimeUnit.SECONDS) : null;
-                    if (line == null) {
+                    long[] change = path.endsWith("endpointslices") ? sliceEvents.poll(1, TimeUnit.SECONDS) : null;
+                    if (change == null) {
                         if (!path.endsWith("endpointslices")) {
                             Thread.sleep(1_000);
                         }
                         continue;
                     }
-                    byte[] data = line.getBytes(StandardCharsets.UTF_8);
-                    out.write((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.write(data);
-                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    String line = "{\"type\":\"MODIFIED\",\"object\":"
+                            + slice((int) change[0], (int) change[1], change[2], STAMP_PLACEHOLDER) + "}\n";
+                    byte[] data = line.getBytes(StandardCharsets.US_ASCII);
+                    // Stamped last, just before the write, as the EndpointSlice controller stamps its change: the
+                    // proxy's network programming latency then covers the socket, decoding and applying, and
+                    // nothing of this server's own rendering.
+                    byte[] stamp = STAMP.format(Instant.now()).getBytes(StandardCharsets.US_ASCII);
+                    System.arraycopy(stamp, 0, data, line.indexOf(STAMP_PLACEHOLDER), stamp.length);
+                    // One chunk in one write: with Nagle's algorithm three small writes could wait for an ACK.
+                    byte[] head = (Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+                    byte[] chunk = new byte[head.length + data.length + 2];
+                    System.arraycopy(head, 0, chunk, 0, head.length);
+                    System.arraycopy(data, 0, chunk, head.length, data.length);
+                    chunk[chunk.length - 2] = '\r';
+                    chunk[chunk.length - 1] = '\n';
+                    out.write(chunk);
                     out.flush();
                 }
             }
@@ -205,7 +229,7 @@ public final class ScaleApiServer implements AutoCloseable {
             if (i > offset) {
                 body.append(',');
             }
-            body.append(resource.equals("services") ? service(i) : slice(i, -1, i));
+            body.append(resource.equals("services") ? service(i) : slice(i, -1, i, null));
         }
         return body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     }
