@@ -130,6 +130,7 @@ public final class KubeScaleBench {
             double windowProgrammedOver = 0;
             int windowSeconds = 0;
             Map<String, Long> allocatedBefore = allocatedByThread();
+            long stealBefore = stealTicks();
             to.println("changes " + rate + " " + seconds);
             String line;
             while ((line = from.readLine()) != null && !line.startsWith("done ")) {
@@ -176,6 +177,11 @@ public final class KubeScaleBench {
                     programmed.max(TimeUnit.MILLISECONDS));
             Timer sync = meters.timer("kubeproxy.sync.proxy.rules.duration");
             System.out.printf("sync batches: %d, mean %.3f ms%n", sync.count(), sync.mean(TimeUnit.MILLISECONDS));
+            // Time the hypervisor ran something else on this VM's CPUs: stalls no code in the proxy can avoid.
+            long steal = stealTicks() - stealBefore;
+            if (steal >= 0) {
+                System.out.printf("steal time during the changes, all CPUs: %d ms%n", steal * 10);
+            }
             // What each thread allocated per change: what sets how often the young generation is collected.
             long changed = Math.max(1, toLive.count());
             allocatedByThread().forEach((thread, bytes) -> {
@@ -188,6 +194,16 @@ public final class KubeScaleBench {
             control.close();
         } finally {
             api.destroy();
+        }
+    }
+
+    /** The machine's steal time so far in 10 ms ticks (Linux {@code /proc/stat}), or -1 where unreadable. */
+    private static long stealTicks() {
+        try {
+            String[] cpu = java.nio.file.Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            return cpu.length > 8 ? Long.parseLong(cpu[8]) : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 
