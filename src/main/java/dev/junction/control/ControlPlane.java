@@ -88,6 +88,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     // In arrival order, so in a burst the earliest changes go live first.
     private Set<ServiceKey> dirty = new LinkedHashSet<>();
     private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
+    /** What the current rebuild found wrong; see {@link #reportNew}. */
+    private final List<String> found = new ArrayList<>();
+    private final Consumer<String> finding = found::add;
+    /** The problems last reported per Service that has any. */
+    private final Map<ServiceKey, Set<String>> reported = new HashMap<>();
     private final ControlPlaneMetrics metrics;
     private SyncHealth health = SyncHealth.NONE;
     private HealthCheckPorts healthChecks;
@@ -252,17 +257,16 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         int changes = 0;
         // Shared by every Service of the batch rather than made again for each.
         NodeInfo node = node();
-        Consumer<String> problems = log::warn;
         // When each Service's new tables were swapped in; absent when it opened or closed a frontend,
         // which is live only after the flush below.
         Map<ServiceKey, Long> swappedAt = justSynced ? Map.of() : new HashMap<>();
         for (ServiceKey key : dirty) {
-            changes += applyService(key, node, problems, justSynced ? null : swappedAt);
+            changes += applyService(key, node, justSynced ? null : swappedAt);
         }
         // A frontend one Service released may be wanted by another that was refused it: theirs now.
         for (Set<ServiceKey> again = programmer.takeUnblocked(); !again.isEmpty(); again = programmer.takeUnblocked()) {
             for (ServiceKey key : again) {
-                changes += applyService(key, node, problems, justSynced ? null : swappedAt);
+                changes += applyService(key, node, justSynced ? null : swappedAt);
             }
         }
         programmer.flush();
@@ -307,19 +311,42 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      * Rebuilds and programs one Service; records in {@code swappedAt} (when given) the moment its tables
      * were swapped in, if that was all it took. Returns how many frontends changed.
      */
-    private int applyService(ServiceKey key, NodeInfo node, Consumer<String> problems, Map<ServiceKey, Long> swappedAt) {
+    private int applyService(ServiceKey key, NodeInfo node, Map<ServiceKey, Long> swappedAt) {
         long openedOrClosed = programmer.openedOrClosed();
         V1Service svc = services.get(key);
         Collection<CachedSlice> serviceSlices = svc == null ? List.of() : slices.slices(key);
         Map<Frontend, ServiceRoute> built = svc == null
                 ? Map.of()
-                : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, problems);
+                : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, finding);
+        reportNew(key);
         int changes = programmer.apply(key, built);
         if (swappedAt != null && programmer.openedOrClosed() == openedOrClosed) {
             swappedAt.put(key, System.nanoTime());
         }
         healthChecks.update(key, svc, serviceSlices);
         return changes;
+    }
+
+    /**
+     * Logs the problems the last rebuild of {@code key} found that its previous rebuild did not: a Service
+     * with an SCTP port or a slice with a bad address would otherwise log the same line on every change
+     * to its endpoints. A problem that goes away and comes back is reported again.
+     */
+    private void reportNew(ServiceKey key) {
+        if (found.isEmpty()) {
+            if (!reported.isEmpty()) {
+                reported.remove(key);
+            }
+            return;
+        }
+        Set<String> before = reported.getOrDefault(key, Set.of());
+        for (String problem : found) {
+            if (!before.contains(problem)) {
+                log.warn(problem);
+            }
+        }
+        reported.put(key, Set.copyOf(found));
+        found.clear();
     }
 
     /**

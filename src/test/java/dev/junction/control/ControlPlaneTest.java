@@ -31,9 +31,15 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -151,6 +157,55 @@ class ControlPlaneTest {
         assertEquals(4, control.handledEvents(), "the first source applied the second one's change after its own");
         assertEquals(2, control.appliedBatches());
         assertEquals("b", backendName(vip));
+    }
+
+    @Test
+    void aPersistentProblemIsLoggedWhenItAppearsNotOnEveryChange() {
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel() == Level.WARNING) {
+                    warnings.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(ControlPlane.class.getName());
+        logger.addHandler(capture);
+        try {
+            V1Service withSctp = web();
+            withSctp.getSpec().addPortsItem(port("signal", 3868).protocol("SCTP"));
+            control.upsert(withSctp);
+            control.upsert(webSlice(a));
+            control.synced();
+            control.flush();
+            assertEquals(List.of("service ns/web port signal: SCTP is not proxied"), warnings);
+
+            // Endpoint changes rebuild the Service; the problem is still there and is not logged again.
+            control.upsert(webSlice(b));
+            control.flush();
+            control.upsert(webSlice(a, b));
+            control.flush();
+            assertEquals("a", backendName(vip), "the rebuilds took effect");
+            assertEquals(1, warnings.size(), warnings.toString());
+
+            // Gone, then back: reported again.
+            control.upsert(web());
+            control.flush();
+            control.upsert(withSctp);
+            control.flush();
+            assertEquals(2, warnings.size(), warnings.toString());
+        } finally {
+            logger.removeHandler(capture);
+        }
     }
 
     @Test
