@@ -8,7 +8,8 @@ import io.kubernetes.client.common.KubernetesObject;
  * own threads) and idempotent: an object re-delivered unchanged is a no-op.
  *
  * <p>Deliveries take effect at the latest when the delivering thread calls {@link #flush}. A source
- * flushes as soon as it has nothing more at hand, so a burst is applied once and a lone change at once.
+ * flushes as soon as it has nothing more at hand, so what arrived together is applied together and a
+ * lone change at once.
  */
 public interface ObjectSink {
 
@@ -22,8 +23,8 @@ public interface ObjectSink {
     void synced();
 
     /**
-     * Applies what this thread delivered so far (and whatever else is pending), on this thread, before
-     * returning.
+     * Has everything delivered so far applied: on this thread before returning, or, when the sink is
+     * applying on another thread already, by that thread as soon as it is done.
      */
     void flush();
 }
