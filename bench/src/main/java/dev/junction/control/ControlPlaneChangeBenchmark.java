@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * binds them with {@code --capture none}). Each op hands the control plane a new version of the next
  * Service's slice (cycling through all of them; one endpoint's readiness alternates, so every op is a real
  * change) and flushes it, as a source does, so the benchmark thread applies it: the op ends when the
- * Service's new table is swapped in and the batch is done, the per-change control cost.
+ * Service's new table is swapped in and the batch is done, the per-change control cost. (When the
+ * affinity sweep holds the lock, the sweeping thread applies the change and the op waits for it.)
  *
  * <p>After each iteration the control plane's own meters are printed: {@code junction.event.to.live}
  * (received → table swapped) and {@code kubeproxy.sync.proxy.rules.duration} (the batch), averaged over
@@ -117,9 +118,14 @@ public class ControlPlaneChangeBenchmark {
         long round = changes / services;
         V1EndpointSlice slice = versions[(int) (round & 1) ^ 1][(int) (changes % services)];
         changes++;
+        long handled = control.handledEvents();
         control.upsert(slice);
         control.flush();
-        return control.handledEvents();
+        // Applied by now, unless the affinity sweep held the lock: then the sweeping thread applies it next.
+        while (control.handledEvents() == handled) {
+            Thread.onSpinWait();
+        }
+        return handled;
     }
 
     @Setup(Level.Iteration)
