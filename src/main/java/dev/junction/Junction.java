@@ -107,6 +107,9 @@ public final class Junction implements AutoCloseable {
         health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit());
         control = new ControlPlane(config.nodeName(), nodePortAddresses, LbPolicy.parse(config.loadBalancing()),
                 Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, metrics.registry());
+        if (route || !nodePortCidrs.isEmpty()) {
+            control.followNodePortAddresses(() -> NodeAddresses.nodePortAddresses(nodePortCidrs));
+        }
         startOperations(udp);
         control.start();
         String from;

@@ -44,7 +44,8 @@ public final class NodeAddresses {
     /**
      * The addresses NodePorts listen on: this host's interface addresses inside one of {@code cidrs}, or,
      * with no cidrs, every address except loopback and link-local ones (kube-proxy would bind the node's
-     * primary IPs; on a node every non-loopback address is reachable from somewhere). Read once, at start.
+     * primary IPs; on a node every non-loopback address is reachable from somewhere). Read at start, and
+     * again every 10 s by the control plane.
      */
     public static List<InetAddress> nodePortAddresses(List<Cidr> cidrs) {
         List<InetAddress> all = new ArrayList<>();

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * thread would first have to be woken and scheduled. On a busy two-core node that wake-up alone took
  * 1-8 ms for about one change in a hundred at 1,000 changes per second (bench {@code KubeScaleBench}),
  * many times the work of applying the change. The {@code junction-control} thread only expires
- * ClientIP affinity entries.
+ * ClientIP affinity entries and re-reads the node's NodePort addresses.
  */
 public final class ControlPlane implements ObjectSink, AutoCloseable {
 
@@ -60,10 +61,14 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     /** Set by the cluster autoscaler on a node it is about to remove; kube-proxy then fails /healthz. */
     static final String TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler";
 
-    /** A change from a source, or the end of its initial state (no object); stamped when received. */
-    private record Event(KubernetesObject object, boolean deleted, long receivedNanos) {
+    /**
+     * A change from a source, the end of its initial state (no object), or this node's NodePort addresses
+     * as newly read (only {@code nodePortAddresses}); stamped when received.
+     */
+    private record Event(KubernetesObject object, boolean deleted, List<InetAddress> nodePortAddresses,
+            long receivedNanos) {
         boolean isSynced() {
-            return object == null;
+            return object == null && nodePortAddresses == null;
         }
     }
 
@@ -79,7 +84,12 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final Programmer programmer;
     private final Capture capture;
     private final String nodeName;
-    private final List<InetAddress> nodePortAddresses;
+    /** Where NodePorts listen; replaced when a re-read finds them changed. */
+    private List<InetAddress> nodePortAddresses;
+    /** Re-reads the NodePort addresses (see {@link #followNodePortAddresses}); by default they never change. */
+    private Supplier<List<InetAddress>> nodePortAddressSource;
+    /** What the last read found. */
+    private volatile List<InetAddress> lastReadAddresses;
     private final LbPolicy defaultPolicy;
     private final Thread thread;
     // Not final: after a batch that touched many Services (the first sync) it is replaced, because
@@ -116,6 +126,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.metrics = new ControlPlaneMetrics(meters);
         this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
         this.nodePortAddresses = List.copyOf(nodePortAddresses);
+        this.lastReadAddresses = this.nodePortAddresses;
+        this.nodePortAddressSource = () -> this.lastReadAddresses;
         this.defaultPolicy = defaultPolicy;
         this.capture = capture;
         this.programmer = new Programmer(planes, capture, balancers, log::warn);
@@ -128,7 +140,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this(nodeName, List.of(), defaultPolicy, planes, capture, ServiceBalancer::create);
     }
 
-    /** Starts the thread that expires ClientIP affinity entries; changes are applied by {@link #flush}. */
+    /**
+     * Starts the thread that expires ClientIP affinity entries and re-reads NodePort addresses; changes are
+     * applied by {@link #flush}.
+     */
     public void start() {
         thread.start();
     }
@@ -142,6 +157,37 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.healthChecks = new HealthCheckPorts(checks, nodeName);
     }
 
+    /**
+     * Re-reads the NodePort addresses from {@code addresses} every 10 s (with the affinity sweep), so an
+     * address that appears on the node gets its NodePort listeners and one that goes away loses them; call
+     * before {@link #start}.
+     */
+    public void followNodePortAddresses(Supplier<List<InetAddress>> addresses) {
+        this.nodePortAddressSource = Objects.requireNonNull(addresses, "addresses");
+    }
+
+    /**
+     * Reads the NodePort addresses now and, if they changed, applies the change (rebinding every Service's
+     * NodePorts) before returning, unless another thread is applying: then that thread does, next.
+     */
+    void refreshNodePortAddresses() {
+        List<InetAddress> now;
+        try {
+            now = List.copyOf(nodePortAddressSource.get());
+        } catch (RuntimeException e) {
+            log.warn("cannot read this node's addresses, NodePorts stay where they are: {}", e.getMessage());
+            return;
+        }
+        // As sets: the order interfaces are listed in is no change.
+        if (Set.copyOf(now).equals(Set.copyOf(lastReadAddresses))) {
+            return;
+        }
+        lastReadAddresses = now;
+        queue.add(new Event(null, false, now, System.nanoTime()));
+        health.queued();
+        flush();
+    }
+
     /** What is programmed now, for the admin server and metrics; callable from any thread. */
     public LiveRoutes liveRoutes() {
         return programmer.liveRoutes();
@@ -149,19 +195,19 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     @Override
     public void upsert(KubernetesObject object) {
-        queue.add(new Event(Objects.requireNonNull(object, "object"), false, System.nanoTime()));
+        queue.add(new Event(Objects.requireNonNull(object, "object"), false, null, System.nanoTime()));
         health.queued();
     }
 
     @Override
     public void delete(KubernetesObject object) {
-        queue.add(new Event(Objects.requireNonNull(object, "object"), true, System.nanoTime()));
+        queue.add(new Event(Objects.requireNonNull(object, "object"), true, null, System.nanoTime()));
         health.queued();
     }
 
     @Override
     public void synced() {
-        queue.add(new Event(null, false, System.nanoTime()));
+        queue.add(new Event(null, false, null, System.nanoTime()));
         health.queued();
     }
 
@@ -210,7 +256,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         return handledEvents;
     }
 
-    /** The {@code junction-control} thread: expires idle ClientIP affinity entries until closed. */
+    /**
+     * The {@code junction-control} thread: expires idle ClientIP affinity entries and re-reads the NodePort
+     * addresses, every 10 s until closed.
+     */
     private void run() {
         while (running) {
             try {
@@ -230,6 +279,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             }
             // A source that flushed during the sweep left its changes to this thread.
             flush();
+            refreshNodePortAddresses();
         }
     }
 
@@ -391,6 +441,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             return touched;
         } else if (o instanceof V1Node node) {
             recordNode(node, e.deleted());
+        } else if (e.nodePortAddresses() != null
+                && !Set.copyOf(e.nodePortAddresses()).equals(Set.copyOf(nodePortAddresses))) {
+            log.info("NodePort addresses now {} (were {})", names(e.nodePortAddresses()), names(nodePortAddresses));
+            nodePortAddresses = e.nodePortAddresses();
+            dirty.addAll(services.keys());
         }
         return Set.of();
     }
@@ -415,6 +470,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         }
         List<V1Taint> taints = node.getSpec() == null ? null : node.getSpec().getTaints();
         return taints == null || taints.stream().noneMatch(t -> TO_BE_DELETED_TAINT.equals(t.getKey()));
+    }
+
+    private static List<String> names(List<InetAddress> addresses) {
+        return addresses.stream().map(InetAddress::getHostAddress).toList();
     }
 
     private NodeInfo node() {

@@ -17,6 +17,7 @@ import dev.junction.dataplane.Transport;
 import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.lb.EndpointTable;
+import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Frontend;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
@@ -209,6 +210,37 @@ class ControlPlaneTest {
     }
 
     @Test
+    void nodePortsMoveWithTheNodesAddresses() throws IOException {
+        InetAddress first = InetAddress.getByAddress(new byte[] {127, 0, 9, 1});
+        InetAddress second = InetAddress.getByAddress(new byte[] {127, 0, 9, 2});
+        int nodePort;
+        try (ServerSocket s = new ServerSocket(0, 1, first)) {
+            nodePort = s.getLocalPort();
+        }
+        List<InetAddress> nodeAddresses = new CopyOnWriteArrayList<>(List.of(first));
+        control.close();
+        control = new ControlPlane("node-a", List.copyOf(nodeAddresses), LbPolicy.ROUND_ROBIN,
+                Map.of(Protocol.TCP, tcp), Capture.none(), ServiceBalancer::create);
+        control.followNodePortAddresses(() -> List.copyOf(nodeAddresses));
+        V1Service svc = web();
+        svc.getSpec().type("NodePort").getPorts().get(0).nodePort(nodePort);
+        control.upsert(svc);
+        control.upsert(webSlice(a));
+        control.synced();
+        control.flush();
+        assertEquals("a", backendName(new InetSocketAddress(first, nodePort)));
+
+        control.refreshNodePortAddresses();
+        assertEquals(1, control.appliedBatches(), "unchanged addresses change nothing");
+
+        nodeAddresses.set(0, second);
+        control.refreshNodePortAddresses();
+        assertEquals("a", backendName(new InetSocketAddress(second, nodePort)), "the new address serves the NodePort");
+        assertFalse(reachable(new InetSocketAddress(first, nodePort)), "the old address no longer listens");
+        assertEquals("a", backendName(vip), "the ClusterIP is untouched");
+    }
+
+    @Test
     void endpointChangesAndDeletionReachTheDataPlane() {
         control.upsert(web());
         control.upsert(webSlice(a));
@@ -255,8 +287,12 @@ class ControlPlaneTest {
     }
 
     private boolean reachable() {
+        return reachable(vip);
+    }
+
+    private static boolean reachable(InetSocketAddress address) {
         try (Socket s = new Socket()) {
-            s.connect(vip, 1_000);
+            s.connect(address, 1_000);
             return true;
         } catch (IOException e) {
             return false;
