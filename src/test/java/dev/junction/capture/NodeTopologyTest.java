@@ -219,6 +219,21 @@ class NodeTopologyTest {
         assertTrue(unbound.startsWith("REFUSED "), "the kernel refuses a port nothing listens on, got " + unbound);
     }
 
+    /** Junction re-reads the node's addresses every 10 s: one added after the start gets the NodePorts. */
+    @Test
+    @Order(14)
+    void aNodePortOpensOnAnAddressAddedToTheNode() {
+        node.exec("ip", "addr", "add", "192.168.50.7/24", "dev", "o");
+        try {
+            Conditions.await("the NodePort on the added address", Duration.ofSeconds(30),
+                    () -> outside.probe("192.168.50.7", 30080, 1).startsWith("OK "));
+            assertTrue(Set.of("pod1", "pod2").contains(ok(outside.probe("192.168.50.7", 30080, 1))));
+        } finally {
+            // Its local route would otherwise differ from the table the lifecycle tests compare with.
+            node.exec("ip", "addr", "del", "192.168.50.7/24", "dev", "o");
+        }
+    }
+
     // ---- lifecycle ----
 
     @Test
