@@ -98,7 +98,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     // In arrival order, so in a burst the earliest changes go live first.
     private Set<ServiceKey> dirty = new LinkedHashSet<>();
     private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
-    /** What the current rebuild found wrong; see {@link #reportNew}. */
+    /** What the current rebuild (or the batch's binds) found wrong; see {@link #reportNew}. */
     private final List<String> found = new ArrayList<>();
     private final Consumer<String> finding = found::add;
     /** The problems last reported per Service that has any. */
@@ -130,7 +130,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.nodePortAddressSource = () -> this.lastReadAddresses;
         this.defaultPolicy = defaultPolicy;
         this.capture = capture;
-        this.programmer = new Programmer(planes, capture, balancers, log::warn);
+        this.programmer = new Programmer(planes, capture, balancers, finding);
         this.thread = new Thread(this::run, "junction-control");
         this.thread.setDaemon(true);
         this.healthChecks = new HealthCheckPorts(ServiceHealthChecks.NONE, this.nodeName);
@@ -320,6 +320,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             }
         }
         programmer.flush();
+        // Binds that failed: reported as they happen, they belong to no one rebuild.
+        found.forEach(log::warn);
+        found.clear();
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
         capture.flush();
         if (justSynced) {
@@ -362,14 +365,16 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      * were swapped in, if that was all it took. Returns how many frontends changed.
      */
     private int applyService(ServiceKey key, NodeInfo node, Map<ServiceKey, Long> swappedAt) {
+        // Left over only when a rebuild threw; that one was reported with the exception.
+        found.clear();
         long openedOrClosed = programmer.openedOrClosed();
         V1Service svc = services.get(key);
         Collection<CachedSlice> serviceSlices = svc == null ? List.of() : slices.slices(key);
         Map<Frontend, ServiceRoute> built = svc == null
                 ? Map.of()
                 : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, finding);
-        reportNew(key);
         int changes = programmer.apply(key, built);
+        reportNew(key);
         if (swappedAt != null && programmer.openedOrClosed() == openedOrClosed) {
             swappedAt.put(key, System.nanoTime());
         }
@@ -378,9 +383,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     /**
-     * Logs the problems the last rebuild of {@code key} found that its previous rebuild did not: a Service
-     * with an SCTP port or a slice with a bad address would otherwise log the same line on every change
-     * to its endpoints. A problem that goes away and comes back is reported again.
+     * Logs the problems the last rebuild of {@code key} found (route building, or programming: a frontend
+     * another Service holds) that its previous rebuild did not: a Service with an SCTP port or a slice with
+     * a bad address would otherwise log the same line on every change to its endpoints. A problem that goes
+     * away and comes back is reported again.
      */
     private void reportNew(ServiceKey key) {
         if (found.isEmpty()) {

@@ -160,28 +160,36 @@ class ControlPlaneTest {
         assertEquals("b", backendName(vip));
     }
 
+    /** The control plane's WARNING lines while open. */
+    private static final class Warnings extends Handler implements AutoCloseable {
+        final List<String> lines = new CopyOnWriteArrayList<>();
+        private final Logger logger = Logger.getLogger(ControlPlane.class.getName());
+
+        Warnings() {
+            logger.addHandler(this);
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            if (record.getLevel() == Level.WARNING) {
+                lines.add(record.getMessage());
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+        }
+    }
+
     @Test
     void aPersistentProblemIsLoggedWhenItAppearsNotOnEveryChange() {
-        List<String> warnings = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel() == Level.WARNING) {
-                    warnings.add(record.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger logger = Logger.getLogger(ControlPlane.class.getName());
-        logger.addHandler(capture);
-        try {
+        try (Warnings log = new Warnings()) {
+            List<String> warnings = log.lines;
             V1Service withSctp = web();
             withSctp.getSpec().addPortsItem(port("signal", 3868).protocol("SCTP"));
             control.upsert(withSctp);
@@ -204,9 +212,30 @@ class ControlPlaneTest {
             control.upsert(withSctp);
             control.flush();
             assertEquals(2, warnings.size(), warnings.toString());
-        } finally {
-            logger.removeHandler(capture);
         }
+    }
+
+    @Test
+    void aServiceRefusedAFrontendIsToldOnceNotOnEveryChange() {
+        control.upsert(web());
+        control.upsert(webSlice(a));
+        control.synced();
+        control.flush();
+        V1Service api = Fixtures.service("api", port("http", vip.getPort()));
+        api.getSpec().clusterIP(vip.getAddress().getHostAddress()).clusterIPs(null)
+                .addClusterIPsItem(vip.getAddress().getHostAddress());
+        try (Warnings log = new Warnings()) {
+            control.upsert(api);
+            control.flush();
+            for (TestBackend backend : List.of(a, b, a)) {
+                control.upsert(slice("api-1", "api", slicePort("http", backend.port()))
+                        .addEndpointsItem(new V1Endpoint().addAddressesItem(backend.address().getHostAddress())));
+                control.flush();
+            }
+            assertEquals(1, log.lines.size(), log.lines.toString());
+            assertTrue(log.lines.get(0).contains("is already used by ns/web"), log.lines.get(0));
+        }
+        assertEquals("a", backendName(vip), "web keeps the frontend");
     }
 
     @Test
