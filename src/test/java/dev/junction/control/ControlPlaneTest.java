@@ -84,6 +84,14 @@ class ControlPlaneTest {
         return svc;
     }
 
+    /** A second Service with web's ClusterIP and port, which web already holds. */
+    private V1Service apiOnWebsFrontend() {
+        V1Service api = Fixtures.service("api", port("http", vip.getPort()));
+        api.getSpec().clusterIP(vip.getAddress().getHostAddress()).clusterIPs(null)
+                .addClusterIPsItem(vip.getAddress().getHostAddress());
+        return api;
+    }
+
     private static V1EndpointSlice webSlice(TestBackend... backends) {
         V1EndpointSlice s = slice("web-1", "web", slicePort("http", backends[0].port()));
         for (TestBackend t : backends) {
@@ -221,9 +229,7 @@ class ControlPlaneTest {
         control.upsert(webSlice(a));
         control.synced();
         control.flush();
-        V1Service api = Fixtures.service("api", port("http", vip.getPort()));
-        api.getSpec().clusterIP(vip.getAddress().getHostAddress()).clusterIPs(null)
-                .addClusterIPsItem(vip.getAddress().getHostAddress());
+        V1Service api = apiOnWebsFrontend();
         try (Warnings log = new Warnings()) {
             control.upsert(api);
             control.flush();
@@ -300,9 +306,7 @@ class ControlPlaneTest {
         Conditions.awaitEquals("web serves the frontend", "a", this::servedBy);
 
         // A second Service with the same ClusterIP and port: refused while web holds the frontend.
-        V1Service api = Fixtures.service("api", port("http", vip.getPort()));
-        api.getSpec().clusterIP(vip.getAddress().getHostAddress()).clusterIPs(null)
-                .addClusterIPsItem(vip.getAddress().getHostAddress());
+        V1Service api = apiOnWebsFrontend();
         control.upsert(api);
         control.upsert(slice("api-1", "api", slicePort("http", b.port()))
                 .addEndpointsItem(new V1Endpoint().addAddressesItem(b.address().getHostAddress())));
