@@ -86,7 +86,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final String nodeName;
     /** Where NodePorts listen; replaced when a re-read finds them changed. */
     private List<InetAddress> nodePortAddresses;
-    /** Re-reads the NodePort addresses (see {@link #followNodePortAddresses}); by default they never change. */
+    /** Re-reads the NodePort addresses (see {@link #followNodePortAddresses}); null: they never change. */
     private Supplier<List<InetAddress>> nodePortAddressSource;
     /** What the last read found. */
     private volatile List<InetAddress> lastReadAddresses;
@@ -127,7 +127,6 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
         this.nodePortAddresses = List.copyOf(nodePortAddresses);
         this.lastReadAddresses = this.nodePortAddresses;
-        this.nodePortAddressSource = () -> this.lastReadAddresses;
         this.defaultPolicy = defaultPolicy;
         this.capture = capture;
         this.programmer = new Programmer(planes, capture, balancers, finding);
@@ -171,6 +170,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      * NodePorts) before returning, unless another thread is applying: then that thread does, next.
      */
     void refreshNodePortAddresses() {
+        if (nodePortAddressSource == null) {
+            return;
+        }
         List<InetAddress> now;
         try {
             now = List.copyOf(nodePortAddressSource.get());
