@@ -84,6 +84,14 @@ class ControlPlaneTest {
         return svc;
     }
 
+    /** The source's initial state: web, with one endpoint, backend a; applied. */
+    private void syncWebOnA() {
+        control.upsert(web());
+        control.upsert(webSlice(a));
+        control.synced();
+        control.flush();
+    }
+
     /** A second Service with web's ClusterIP and port, which web already holds. */
     private V1Service apiOnWebsFrontend() {
         V1Service api = Fixtures.service("api", port("http", vip.getPort()));
@@ -225,10 +233,7 @@ class ControlPlaneTest {
 
     @Test
     void aServiceRefusedAFrontendIsToldOnceNotOnEveryChange() {
-        control.upsert(web());
-        control.upsert(webSlice(a));
-        control.synced();
-        control.flush();
+        syncWebOnA();
         V1Service api = apiOnWebsFrontend();
         try (Warnings log = new Warnings()) {
             control.upsert(api);
@@ -277,10 +282,7 @@ class ControlPlaneTest {
 
     @Test
     void endpointChangesAndDeletionReachTheDataPlane() {
-        control.upsert(web());
-        control.upsert(webSlice(a));
-        control.synced();
-        control.flush();
+        syncWebOnA();
         Conditions.await("listener", this::reachable);
         assertEquals("a", backendName(vip));
 
@@ -299,10 +301,7 @@ class ControlPlaneTest {
 
     @Test
     void aFrontendReleasedByOneServiceGoesToAServiceThatWasRefusedIt() {
-        control.upsert(web());
-        control.upsert(webSlice(a));
-        control.synced();
-        control.flush();
+        syncWebOnA();
         Conditions.awaitEquals("web serves the frontend", "a", this::servedBy);
 
         // A second Service with the same ClusterIP and port: refused while web holds the frontend.
