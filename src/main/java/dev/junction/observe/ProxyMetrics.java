@@ -1,12 +1,8 @@
 package dev.junction.observe;
 
-import dev.junction.model.Endpoint;
-import dev.junction.model.ServicePortName;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -19,22 +15,15 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.LongSupplier;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Junction's Prometheus registry. Meters recorded as they happen (the control plane's sync metrics, JVM,
- * Netty memory, UDP counters) live here; per-service-port and per-endpoint series are read from
- * {@link LiveRoutes} at scrape time, so the data plane only ever increments plain counters it already holds
- * and registering a series never happens on the control thread or an event loop. At most
- * {@code maxServicePorts} service ports get series of their own; the rest are summed under
- * {@code namespace="*", service="other"}. Scrapes are serialised; the registry is thread-safe.
+ * Netty memory, UDP counters) live here; per-service-port and per-endpoint series are built from
+ * {@link LiveRoutes} by a collector when Prometheus scrapes ({@link LiveRoutesCollector}), so the data plane
+ * only ever increments plain counters it already holds and no series is registered in the control context
+ * or on an event loop. Thread-safe.
  */
 public final class ProxyMetrics implements AutoCloseable {
 
@@ -42,28 +31,14 @@ public final class ProxyMetrics implements AutoCloseable {
     public static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
     public static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-    static final String OTHER = "other";
-
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final int maxServicePorts;
-    private final boolean perEndpoint;
     private final List<AutoCloseable> binders = new ArrayList<>();
     private final List<Object> held = new ArrayList<>();
-    private LiveRoutes routes = LiveRoutes.NONE;
-
-    private final Map<ServicePortName, Row> rows = new HashMap<>();
-    private final Row other = new Row(Tags.of("namespace", "*", "service", OTHER, "port", "*", "protocol", "*"));
-    private Map<ServicePortName, LiveRoutes.ServicePortStats> inOther = Map.of();
-    private final long[] otherRetired = new long[Row.COUNTERS];
-    private final Map<String, EndpointRow> endpointRows = new HashMap<>();
+    private final LiveRoutesCollector liveRoutes;
 
     public ProxyMetrics(int maxServicePorts, boolean perEndpoint) {
-        if (maxServicePorts < 0) {
-            throw new IllegalArgumentException("maxServicePorts must not be negative, got " + maxServicePorts);
-        }
-        this.maxServicePorts = maxServicePorts;
-        this.perEndpoint = perEndpoint;
-        other.register(registry);
+        liveRoutes = new LiveRoutesCollector(maxServicePorts, perEndpoint);
+        registry.getPrometheusRegistry().register(liveRoutes);
     }
 
     public MeterRegistry registry() {
@@ -72,7 +47,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
     /** Where per-service-port and per-endpoint series come from; set once at start. */
     public void routes(LiveRoutes routes) {
-        this.routes = routes;
+        liveRoutes.routes(routes);
     }
 
     /** JVM memory, GC, threads, classes, CPU, uptime and open files. */
@@ -132,87 +107,9 @@ public final class ProxyMetrics implements AutoCloseable {
         return accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS : TEXT;
     }
 
-    /** Refreshes the per-service and per-endpoint series from the live table, then renders everything. */
-    public synchronized String scrape(String contentType) {
-        refresh();
+    /** Renders everything; the per-service-port and per-endpoint series are read from the live table now. */
+    public String scrape(String contentType) {
         return registry.scrape(contentType);
-    }
-
-    private void refresh() {
-        List<LiveRoutes.ServicePortStats> ports = routes.servicePorts();
-        Set<ServicePortName> live = new HashSet<>();
-        Map<ServicePortName, LiveRoutes.ServicePortStats> nowOther = new LinkedHashMap<>();
-        for (LiveRoutes.ServicePortStats s : ports) {
-            live.add(s.port());
-        }
-        rows.entrySet().removeIf(e -> {
-            if (live.contains(e.getKey())) {
-                return false;
-            }
-            e.getValue().remove(registry);
-            return true;
-        });
-        long[] otherNow = new long[Row.COUNTERS];
-        long otherActive = 0;
-        for (LiveRoutes.ServicePortStats s : ports) {
-            Row row = rows.get(s.port());
-            if (row == null && rows.size() < maxServicePorts && !inOther.containsKey(s.port())) {
-                row = new Row(tags(s.port()));
-                row.register(registry);
-                rows.put(s.port(), row);
-            }
-            if (row != null) {
-                row.set(s);
-            } else {
-                nowOther.put(s.port(), s);
-                Row.add(otherNow, s);
-                otherActive += s.active();
-            }
-        }
-        // Ports that left "other" take their counts with them; keep those so its counters never go back.
-        for (Map.Entry<ServicePortName, LiveRoutes.ServicePortStats> e : inOther.entrySet()) {
-            if (!nowOther.containsKey(e.getKey())) {
-                Row.add(otherRetired, e.getValue());
-            }
-        }
-        inOther = nowOther;
-        for (int i = 0; i < Row.COUNTERS; i++) {
-            otherNow[i] += otherRetired[i];
-        }
-        other.set(otherNow, otherActive);
-        if (perEndpoint) {
-            refreshEndpoints();
-        }
-    }
-
-    private void refreshEndpoints() {
-        Set<String> seen = new HashSet<>();
-        for (LiveRoutes.FrontendStatus f : routes.frontends()) {
-            ServicePortName port = f.route().service();
-            if (!rows.containsKey(port)) {
-                continue;
-            }
-            for (LiveRoutes.EndpointStatus e : f.endpoints()) {
-                String key = port + " " + e.endpoint();
-                if (!seen.add(key)) {
-                    continue;
-                }
-                EndpointRow row = endpointRows.computeIfAbsent(key, k -> new EndpointRow(port, e.endpoint(), registry));
-                row.last = e;
-            }
-        }
-        endpointRows.entrySet().removeIf(e -> {
-            if (seen.contains(e.getKey())) {
-                return false;
-            }
-            e.getValue().meters.forEach(registry::remove);
-            return true;
-        });
-    }
-
-    private static Tags tags(ServicePortName port) {
-        return Tags.of("namespace", port.namespace(), "service", port.name(), "port", port.port(),
-                "protocol", port.protocol().name());
     }
 
     @Override
@@ -225,89 +122,5 @@ public final class ProxyMetrics implements AutoCloseable {
             }
         }
         registry.close();
-    }
-
-    /** The series of one service port (or of "other"), reading the values of the last refresh. */
-    private static final class Row {
-        static final int COUNTERS = 6;
-        private static final String[] NAMES = {
-            "junction.service.connections.accepted", "junction.service.connections.failed",
-            "junction.service.connect.retries", "junction.service.bytes", "junction.service.bytes",
-            "junction.service.endpoint.ejections",
-        };
-        private static final String[] DESCRIPTIONS = {
-            "Connections accepted (UDP: sessions created)",
-            "Connections refused or closed without reaching an endpoint",
-            "Connect attempts beyond the first, each to another endpoint",
-            "Payload bytes relayed", "Payload bytes relayed",
-            "Times an endpoint was ejected after consecutive failures",
-        };
-
-        final Tags tags;
-        final long[] values = new long[COUNTERS];
-        volatile long active;
-        final List<Meter> meters = new ArrayList<>(COUNTERS + 1);
-
-        Row(Tags tags) {
-            this.tags = tags;
-        }
-
-        void register(MeterRegistry registry) {
-            for (int i = 0; i < COUNTERS; i++) {
-                int index = i;
-                FunctionCounter.Builder<long[]> b = FunctionCounter.builder(NAMES[i], values, v -> v[index])
-                        .description(DESCRIPTIONS[i]).tags(tags);
-                if (i == 3 || i == 4) {
-                    b.baseUnit("bytes").tag("direction", i == 3 ? "to_endpoint" : "to_client");
-                }
-                meters.add(b.register(registry));
-            }
-            meters.add(Gauge.builder("junction.service.connections.active", this, r -> r.active).tags(tags)
-                    .description("Connections open now (UDP: sessions)").register(registry));
-        }
-
-        void remove(MeterRegistry registry) {
-            meters.forEach(registry::remove);
-        }
-
-        void set(LiveRoutes.ServicePortStats s) {
-            long[] now = new long[COUNTERS];
-            add(now, s);
-            set(now, s.active());
-        }
-
-        void set(long[] now, long activeNow) {
-            System.arraycopy(now, 0, values, 0, COUNTERS);
-            active = activeNow;
-        }
-
-        static void add(long[] into, LiveRoutes.ServicePortStats s) {
-            into[0] += s.accepted();
-            into[1] += s.failed();
-            into[2] += s.retried();
-            into[3] += s.bytesToEndpoints();
-            into[4] += s.bytesToClients();
-            into[5] += s.ejections();
-        }
-    }
-
-    /** Per-endpoint series, behind a flag: one set per endpoint of a service port with its own series. */
-    private static final class EndpointRow {
-        final List<Meter> meters = new ArrayList<>(3);
-        volatile LiveRoutes.EndpointStatus last;
-
-        EndpointRow(ServicePortName port, Endpoint endpoint, MeterRegistry registry) {
-            Tags tags = tags(port).and("endpoint", endpoint.toString());
-            meters.add(FunctionCounter.builder("junction.endpoint.connections", this, count(r -> r.last.connections()))
-                    .description("Connections opened to the endpoint (UDP: sessions)").tags(tags).register(registry));
-            meters.add(Gauge.builder("junction.endpoint.connections.active", this, count(r -> r.last.activeConnections()))
-                    .description("Connections open to the endpoint now").tags(tags).register(registry));
-            meters.add(Gauge.builder("junction.endpoint.ejected", this, count(r -> r.last.ejected() ? 1 : 0))
-                    .description("1 while passive health has ejected the endpoint").tags(tags).register(registry));
-        }
-
-        private static ToDoubleFunction<EndpointRow> count(ToDoubleFunction<EndpointRow> f) {
-            return r -> r.last == null ? 0 : f.applyAsDouble(r);
-        }
     }
 }
