@@ -1,5 +1,6 @@
 package dev.junction;
 
+import dev.junction.observe.Json;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
@@ -129,41 +130,19 @@ public final class Logging {
         }
     }
 
-    /** One JSON object per line: time, level, logger, thread id, message, and the error if any. */
+    /** One JSON object per line: time, level, logger, message, and the error (its stack trace) if any. */
     static final class JsonLines extends Formatter {
         @Override
         public String format(LogRecord r) {
-            StringBuilder b = new StringBuilder(160).append("{\"time\":\"").append(Instant.ofEpochMilli(r.getMillis()))
-                    .append("\",\"level\":\"").append(levelName(r.getLevel())).append("\",\"logger\":");
-            quote(b, r.getLoggerName() == null ? "" : r.getLoggerName());
-            b.append(",\"msg\":");
-            quote(b, formatMessage(r));
+            Json line = new Json().object()
+                    .field("time", Instant.ofEpochMilli(r.getMillis()).toString())
+                    .field("level", levelName(r.getLevel()))
+                    .field("logger", r.getLoggerName() == null ? "" : r.getLoggerName())
+                    .field("msg", formatMessage(r));
             if (r.getThrown() != null) {
-                b.append(",\"error\":");
-                quote(b, stackTrace(r.getThrown()));
+                line.field("error", stackTrace(r.getThrown()));
             }
-            return b.append('}').append(System.lineSeparator()).toString();
-        }
-
-        private static void quote(StringBuilder b, String s) {
-            b.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                if (c == '"' || c == '\\') {
-                    b.append('\\').append(c);
-                } else if (c == '\n') {
-                    b.append("\\n");
-                } else if (c == '\r') {
-                    b.append("\\r");
-                } else if (c == '\t') {
-                    b.append("\\t");
-                } else if (c < 0x20) {
-                    b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                } else {
-                    b.append(c);
-                }
-            }
-            b.append('"');
+            return line.end() + System.lineSeparator();
         }
     }
 }

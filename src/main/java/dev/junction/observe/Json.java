@@ -1,108 +1,68 @@
 package dev.junction.observe;
 
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+
 /**
- * A minimal JSON writer for the admin and health bodies: objects, arrays, strings, numbers, booleans.
- * The caller keeps the nesting balanced. Not thread-safe.
+ * One compact JSON text built with Gson's {@link JsonWriter}, the one place Junction escapes JSON: the admin
+ * and health bodies and the JSON log lines. Control characters, line breaks included, are escaped, so the text
+ * is always one line. The caller keeps the nesting balanced. Not thread-safe; one per text.
  */
-final class Json {
+public final class Json {
 
-    private final StringBuilder out = new StringBuilder(256);
-    private boolean first = true;
+    private final StringWriter out = new StringWriter(256);
+    private final JsonWriter writer = new JsonWriter(out);
 
-    Json object() {
-        comma();
-        out.append('{');
-        first = true;
-        return this;
+    public Json object() {
+        return write(() -> writer.beginObject());
     }
 
-    Json object(String name) {
-        key(name);
-        out.append('{');
-        first = true;
-        return this;
+    public Json object(String name) {
+        return write(() -> writer.name(name).beginObject());
     }
 
-    Json array(String name) {
-        key(name);
-        out.append('[');
-        first = true;
-        return this;
+    public Json array(String name) {
+        return write(() -> writer.name(name).beginArray());
     }
 
-    Json end() {
-        out.append('}');
-        first = false;
-        return this;
+    public Json end() {
+        return write(() -> writer.endObject());
     }
 
-    Json endArray() {
-        out.append(']');
-        first = false;
-        return this;
+    public Json endArray() {
+        return write(() -> writer.endArray());
     }
 
-    Json field(String name, String value) {
-        key(name);
-        string(value);
-        return this;
+    public Json field(String name, String value) {
+        return write(() -> writer.name(name).value(value));
     }
 
-    Json field(String name, long value) {
-        key(name);
-        out.append(value);
-        first = false;
-        return this;
+    public Json field(String name, long value) {
+        return write(() -> writer.name(name).value(value));
     }
 
-    Json field(String name, boolean value) {
-        key(name);
-        out.append(value);
-        first = false;
-        return this;
+    public Json field(String name, boolean value) {
+        return write(() -> writer.name(name).value(value));
     }
 
-    Json value(String value) {
-        comma();
-        string(value);
-        return this;
+    public Json value(String value) {
+        return write(() -> writer.value(value));
     }
 
-    private void key(String name) {
-        comma();
-        string(name);
-        out.append(':');
-        first = true;
+    private interface Step {
+        void run() throws IOException;
     }
 
-    private void comma() {
-        if (!first) {
-            out.append(',');
+    private Json write(Step step) {
+        try {
+            step.run();
+        } catch (IOException e) {
+            // A StringWriter never fails; JsonWriter only declares it.
+            throw new UncheckedIOException(e);
         }
-        first = false;
-    }
-
-    private void string(String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
-        first = false;
+        return this;
     }
 
     @Override
