@@ -24,6 +24,7 @@ import dev.junction.observe.ProxyMetrics;
 import dev.junction.source.file.ManifestSource;
 import dev.junction.source.kube.KubeClients;
 import dev.junction.source.kube.KubeSource;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -127,7 +128,7 @@ public final class Junction implements AutoCloseable {
         }
         log.info("junction started: node {}, capture {}, {} transport, {} workers, NodePort addresses {}, source: {}",
                 config.nodeName(), config.capture().label(), transport.name(), config.workers(),
-                nodePortAddresses.stream().map(InetAddress::getHostAddress).toList(), from);
+                nodePortAddresses.stream().map(NetUtil::toAddressString).toList(), from);
         return this;
     }
 
@@ -148,11 +149,13 @@ public final class Junction implements AutoCloseable {
         try {
             if (operations.healthzBindAddress() != null) {
                 healthServer = new HealthServer(http, operations.healthzBindAddress(), health);
-                log.info("health server on {} (/healthz, /livez)", healthServer.localAddress());
+                log.info("health server on {} (/healthz, /livez)",
+                        NetUtil.toSocketAddressString(healthServer.localAddress()));
             }
             if (operations.metricsBindAddress() != null) {
                 adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes());
-                log.info("metrics server on {} (/metrics, /debug/routes)", adminServer.localAddress());
+                log.info("metrics server on {} (/metrics, /debug/routes)",
+                        NetUtil.toSocketAddressString(adminServer.localAddress()));
             }
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);

@@ -1,6 +1,7 @@
 package dev.junction.capture;
 
 import dev.junction.model.Frontend;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.HashSet;
 import java.util.Set;
@@ -25,7 +26,7 @@ final class NoCapture implements Capture {
         }
         if (reported.add(address)) {
             log.warn("not serving {}: {} is not a local address and --capture none installs no routes",
-                    frontend, address.getHostAddress());
+                    frontend, NetUtil.toAddressString(address));
         }
         return false;
     }

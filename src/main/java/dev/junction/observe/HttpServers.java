@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -91,7 +92,8 @@ public final class HttpServers implements AutoCloseable {
                 })
                 .bind(address).awaitUninterruptibly();
         if (!bound.isSuccess()) {
-            throw new IOException("cannot listen on " + address + ": " + bound.cause().getMessage(), bound.cause());
+            throw new IOException("cannot listen on " + NetUtil.toSocketAddressString(address) + ": "
+                    + bound.cause().getMessage(), bound.cause());
         }
         return bound.channel();
     }
