@@ -21,11 +21,12 @@ import java.util.Set;
  * nothing is registered or removed as services come and go. At most {@code maxServicePorts} service ports get
  * series of their own, first come first served; the rest are summed under {@code namespace="*",
  * service="other"}, whose counters never go back (a port that leaves it leaves its counts behind). Endpoint
- * series, when asked for, cover only ports with series of their own. Collections are serialised.
+ * series, when asked for, cover only ports with series of their own. Runs on the scraping thread; collections
+ * are serialised.
  */
 final class LiveRoutesCollector implements MultiCollector {
 
-    static final String OTHER = "other";
+    private static final String OTHER = "other";
     private static final Labels OTHER_LABELS = Labels.of("namespace", "*", "service", OTHER, "port", "*", "protocol", "*");
     private static final String BYTES_HELP = "Payload bytes relayed";
 
@@ -33,6 +34,7 @@ final class LiveRoutesCollector implements MultiCollector {
     private final boolean perEndpoint;
     private volatile LiveRoutes routes = LiveRoutes.NONE;
 
+    /** The ports with series of their own; a port keeps its place while it exists. */
     private final Set<ServicePortName> own = new HashSet<>();
     /** The ports summed under "other" by the last collection; they stay there while they exist. */
     private final Map<ServicePortName, LiveRoutes.ServicePortStats> otherLast = new LinkedHashMap<>();
