@@ -1,5 +1,6 @@
 package dev.junction.control;
 
+import dev.junction.control.EndpointFilter.Candidate;
 import dev.junction.model.Addresses;
 import dev.junction.model.Cidr;
 import dev.junction.model.Endpoint;
@@ -50,7 +51,7 @@ final class RouteBuilder {
 
     // Same order for equal inputs whatever the slice order, so equal routes compare equal. By address, then
     // port; the address keys are precomputed in SliceEndpoint so comparing copies no address bytes.
-    private static final Comparator<EndpointInfo> ENDPOINT_ORDER = (a, b) -> {
+    private static final Comparator<Candidate> ENDPOINT_ORDER = (a, b) -> {
         int byAddress = a.source().compareAddress(b.source());
         return byAddress != 0 ? byAddress : Integer.compare(a.endpoint().port(), b.endpoint().port());
     };
@@ -291,8 +292,8 @@ final class RouteBuilder {
      * and protocol, each endpoint counts by its first address, and a duplicate IP:port keeps the
      * non-terminating copy (then the local one, as kube-proxy does). Sorted by address and port.
      */
-    private List<EndpointInfo> merge(ServicePortName spn, String family) {
-        List<EndpointInfo> all = new ArrayList<>();
+    private List<Candidate> merge(ServicePortName spn, String family) {
+        List<Candidate> all = new ArrayList<>();
         for (CachedSlice slice : slices) {
             if (!family.equals(slice.addressType())) {
                 continue;
@@ -307,7 +308,7 @@ final class RouteBuilder {
             }
             problems.addAll(slice.addressProblems());
             for (SliceEndpoint endpoint : slice.endpoints()) {
-                all.add(new EndpointInfo(new Endpoint(endpoint.address(), port), endpoint));
+                all.add(new Candidate(new Endpoint(endpoint.address(), port), endpoint));
             }
         }
         // The sort is stable, so the copies of one IP:port end up side by side in slice order, and folding
@@ -315,22 +316,22 @@ final class RouteBuilder {
         all.sort(ENDPOINT_ORDER);
         int kept = 0;
         for (int i = 0; i < all.size(); i++) {
-            EndpointInfo info = all.get(i);
-            if (kept > 0 && ENDPOINT_ORDER.compare(all.get(kept - 1), info) == 0) {
-                all.set(kept - 1, preferred(all.get(kept - 1), info));
+            Candidate candidate = all.get(i);
+            if (kept > 0 && ENDPOINT_ORDER.compare(all.get(kept - 1), candidate) == 0) {
+                all.set(kept - 1, preferred(all.get(kept - 1), candidate));
             } else {
-                all.set(kept++, info);
+                all.set(kept++, candidate);
             }
         }
         all.subList(kept, all.size()).clear();
         return all;
     }
 
-    private EndpointInfo preferred(EndpointInfo held, EndpointInfo other) {
-        if (held.terminating() != other.terminating()) {
-            return held.terminating() ? other : held;
+    private Candidate preferred(Candidate held, Candidate other) {
+        if (held.source().terminating() != other.source().terminating()) {
+            return held.source().terminating() ? other : held;
         }
-        boolean otherLocal = node.name().equals(other.nodeName()) && !node.name().equals(held.nodeName());
+        boolean otherLocal = node.name().equals(other.source().nodeName()) && !node.name().equals(held.source().nodeName());
         return otherLocal ? other : held;
     }
 
