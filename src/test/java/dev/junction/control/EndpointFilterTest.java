@@ -150,7 +150,7 @@ class EndpointFilterTest {
     @ParameterizedTest
     @MethodSource("conditions")
     void readsConditionsAsKubeProxyDoes(V1EndpointConditions c, boolean ready, boolean serving, boolean terminating) {
-        V1EndpointSlice slice = new V1EndpointSlice().addressType("IPv4")
+        V1EndpointSlice slice = Fixtures.slice("web-1", "web")
                 .addEndpointsItem(new V1Endpoint().addAddressesItem("10.0.0.1").conditions(c));
         SliceEndpoint info = CachedSlice.of(slice).endpoints().get(0);
         assertEquals(List.of(ready, serving, terminating), List.of(info.ready(), info.serving(), info.terminating()));
