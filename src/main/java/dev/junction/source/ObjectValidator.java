@@ -21,7 +21,9 @@ import io.kubernetes.client.openapi.models.V1SessionAffinityConfig;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -79,6 +81,9 @@ public final class ObjectValidator {
         if (ports.isEmpty() && !isHeadless(spec) && !"ExternalName".equals(spec.getType())) {
             problems.add("spec.ports: must not be empty (only headless and ExternalName Services may omit ports)");
         }
+        // The first index of each port/protocol and nodePort/protocol: a frontend is declared once.
+        Map<String, Integer> portsSeen = new HashMap<>();
+        Map<String, Integer> nodePortsSeen = new HashMap<>();
         for (int i = 0; i < ports.size(); i++) {
             V1ServicePort port = ports.get(i);
             String path = "spec.ports[" + i + "]";
@@ -86,13 +91,18 @@ public final class ObjectValidator {
                 problems.add(path + ": missing");
                 continue;
             }
+            String protocol = port.getProtocol() == null ? "TCP" : port.getProtocol();
             if (port.getPort() == null) {
                 problems.add(path + ".port: missing");
             } else {
                 checkRange(path + ".port", port.getPort(), 1, 65_535, problems);
+                checkUnique(path + ".port", port.getPort() + "/" + protocol, portsSeen, i, problems);
             }
             if (port.getNodePort() != null) {
                 checkRange(path + ".nodePort", port.getNodePort(), 0, 65_535, problems);
+                if (port.getNodePort() != 0) {
+                    checkUnique(path + ".nodePort", port.getNodePort() + "/" + protocol, nodePortsSeen, i, problems);
+                }
             }
             checkProtocol(path + ".protocol", port.getProtocol(), problems);
         }
@@ -145,6 +155,14 @@ public final class ObjectValidator {
     private static void checkPrimaryClusterIp(String path, String value, List<String> problems) {
         if (value != null && !value.isEmpty() && !"None".equals(value)) {
             checkIp(path, value, problems);
+        }
+    }
+
+    private static void checkUnique(
+            String path, String value, Map<String, Integer> seen, int index, List<String> problems) {
+        Integer first = seen.putIfAbsent(value, index);
+        if (first != null) {
+            problems.add(path + ": " + value + " is already used by spec.ports[" + first + "]");
         }
     }
 

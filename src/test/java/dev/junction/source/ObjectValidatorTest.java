@@ -74,6 +74,17 @@ class ObjectValidatorTest {
                 service("nodePort negative", s -> s.getSpec().getPorts().get(0).nodePort(-1),
                         "spec.ports[0].nodePort: -1 is out of range 0-65535"),
                 service("protocol SCTP", s -> s.getSpec().getPorts().get(0).protocol("SCTP")),
+                service("one port number for TCP and UDP", s -> s.getSpec().getPorts().get(1).port(80)),
+                service("port and protocol twice", s -> s.getSpec().getPorts().get(1).port(80).protocol(null),
+                        "spec.ports[1].port: 80/TCP is already used by spec.ports[0]"),
+                service("nodePort and protocol twice", s -> {
+                    s.getSpec().getPorts().get(0).nodePort(30080);
+                    s.getSpec().getPorts().get(1).nodePort(30080).protocol("TCP");
+                }, "spec.ports[1].nodePort: 30080/TCP is already used by spec.ports[0]"),
+                service("nodePort zero twice", s -> {
+                    s.getSpec().getPorts().get(0).nodePort(0);
+                    s.getSpec().getPorts().get(1).nodePort(0).protocol("TCP");
+                }),
                 service("healthCheckNodePort valid", s -> s.getSpec().healthCheckNodePort(30999)),
                 service("healthCheckNodePort zero", s -> s.getSpec().healthCheckNodePort(0)),
                 service("healthCheckNodePort too large", s -> s.getSpec().healthCheckNodePort(65536),
