@@ -11,8 +11,6 @@ import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1ForNode;
 import io.kubernetes.client.openapi.models.V1ForZone;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -22,21 +20,20 @@ import java.util.Set;
  * An EndpointSlice as the control plane keeps it: only what route building reads, converted once when
  * the slice arrives, so the cache neither holds the client-java object (metadata, managedFields, a map
  * and a list per endpoint) nor re-parses addresses on every rebuild. Two equal values route the same,
- * which makes equality the test for an unchanged re-delivery. Immutable.
+ * which makes equality the test for an unchanged re-delivery. The slice passed
+ * {@code source.ObjectValidator}, so its addresses are IPs of its family and its port numbers in range.
+ * Immutable.
  *
- * @param addressType    {@code IPv4}, {@code IPv6}, or anything else, which route building ignores
- * @param ports          the ports a Service port can match: named ("" when unnamed), TCP or UDP, numbered
- * @param endpoints      the endpoints whose first address is an IP of {@code addressType}, in slice order
- * @param addressProblems one line per endpoint left out for its address, reported when the slice is merged
+ * @param addressType {@code IPv4}, {@code IPv6}, or {@code FQDN}, which route building ignores
+ * @param ports       the ports a Service port can match: named ("" when unnamed), TCP or UDP, numbered
+ * @param endpoints   the endpoints of an IPv4 or IPv6 slice, by their first address, in slice order
  */
-record CachedSlice(
-        String namespace, String name, String addressType, List<Port> ports, List<SliceEndpoint> endpoints,
-        List<String> addressProblems) {
+record CachedSlice(String namespace, String name, String addressType, List<Port> ports, List<SliceEndpoint> endpoints) {
 
     static final String IPV4 = "IPv4";
     static final String IPV6 = "IPv6";
 
-    /** A port of the slice; {@code port} may exceed 65535, which is reported when it is matched. */
+    /** A port of the slice. */
     record Port(String name, Protocol protocol, int port) {
 
         @Override
@@ -56,7 +53,6 @@ record CachedSlice(
         Objects.requireNonNull(name, "name");
         ports = List.copyOf(ports);
         endpoints = List.copyOf(endpoints);
-        addressProblems = List.copyOf(addressProblems);
     }
 
     // Written out for the change path's warm-up: see ServiceKey.
@@ -64,34 +60,30 @@ record CachedSlice(
     public boolean equals(Object o) {
         return o instanceof CachedSlice other && name.equals(other.name) && namespace.equals(other.namespace)
                 && Objects.equals(addressType, other.addressType) && ports.equals(other.ports)
-                && endpoints.equals(other.endpoints) && addressProblems.equals(other.addressProblems);
+                && endpoints.equals(other.endpoints);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(namespace, name, addressType, ports, endpoints, addressProblems);
+        return Objects.hash(namespace, name, addressType, ports, endpoints);
     }
 
     static CachedSlice of(V1EndpointSlice slice) {
         V1ObjectMeta meta = slice.getMetadata();
-        String namespace = meta == null ? "" : Objects.requireNonNullElse(meta.getNamespace(), "");
-        String name = meta == null ? "" : Objects.requireNonNullElse(meta.getName(), "");
+        String namespace = Objects.requireNonNullElse(meta.getNamespace(), "");
+        String name = meta.getName();
         // The shared constants, not the decoded strings, so a held slice does not keep its own copy.
         String addressType = IPV4.equals(slice.getAddressType()) ? IPV4
                 : IPV6.equals(slice.getAddressType()) ? IPV6 : slice.getAddressType();
         List<SliceEndpoint> endpoints = List.of();
-        List<String> problems = new ArrayList<>();
-        // FQDN (or unknown) slices are never merged, so their endpoints are not kept.
+        // FQDN slices are never merged, so their endpoints are not kept.
         if ((IPV4.equals(addressType) || IPV6.equals(addressType)) && slice.getEndpoints() != null) {
             endpoints = new ArrayList<>(slice.getEndpoints().size());
             for (V1Endpoint endpoint : slice.getEndpoints()) {
-                SliceEndpoint converted = endpoint(endpoint, addressType, namespace, name, problems);
-                if (converted != null) {
-                    endpoints.add(converted);
-                }
+                endpoints.add(endpoint(endpoint));
             }
         }
-        return new CachedSlice(namespace, name, addressType, ports(slice.getPorts()), endpoints, problems);
+        return new CachedSlice(namespace, name, addressType, ports(slice.getPorts()), endpoints);
     }
 
     /**
@@ -111,7 +103,7 @@ record CachedSlice(
         }
         // Same id, so the previous name strings serve; the new ones die young.
         return new CachedSlice(previous.namespace, previous.name, addressType,
-                ports.equals(previous.ports) ? previous.ports : ports, shared, addressProblems);
+                ports.equals(previous.ports) ? previous.ports : ports, shared);
     }
 
     /** The slice's port number for {@code spn}, matched by name and protocol; 0 when the slice has none. */
@@ -124,28 +116,16 @@ record CachedSlice(
         return 0;
     }
 
-    /** Names the slice in problem lines. */
-    String label() {
-        return label(namespace, name);
-    }
-
-    private static String label(String namespace, String name) {
-        return "endpointslice " + namespace + '/' + name;
-    }
-
-    /** Drops ports that can match no Service port: without a number, or of a protocol other than TCP and UDP. */
+    /** Drops ports that can match no Service port: without a number ("all ports"), or SCTP (not proxied). */
     private static List<Port> ports(List<DiscoveryV1EndpointPort> ports) {
         if (ports == null || ports.isEmpty()) {
             return List.of();
         }
         List<Port> out = new ArrayList<>(ports.size());
         for (DiscoveryV1EndpointPort p : ports) {
-            if (p == null || p.getPort() == null || p.getPort() <= 0) {
-                continue;
-            }
             String protocol = Objects.requireNonNullElse(p.getProtocol(), "TCP");
-            Protocol parsed = "TCP".equals(protocol) ? Protocol.TCP : "UDP".equals(protocol) ? Protocol.UDP : null;
-            if (parsed != null) {
+            if (p.getPort() != null && !"SCTP".equals(protocol)) {
+                Protocol parsed = "UDP".equals(protocol) ? Protocol.UDP : Protocol.TCP;
                 out.add(new Port(Objects.requireNonNullElse(p.getName(), ""), parsed, p.getPort()));
             }
         }
@@ -153,31 +133,14 @@ record CachedSlice(
     }
 
     /**
-     * The endpoint as route building reads it: its first address only, conditions as kube-proxy reads them
-     * (ready and serving unless false, terminating only if true). Null, after recording why when the
-     * address is the reason, for an endpoint route building skips.
+     * The endpoint as route building reads it: its first address only (kube-proxy's rule), conditions as
+     * kube-proxy reads them (ready and serving unless false, terminating only if true).
      */
-    private static SliceEndpoint endpoint(
-            V1Endpoint endpoint, String addressType, String namespace, String name, List<String> problems) {
-        if (endpoint == null || endpoint.getAddresses() == null || endpoint.getAddresses().isEmpty()) {
-            return null;
-        }
-        String text = endpoint.getAddresses().get(0);
-        InetAddress address;
-        try {
-            address = Addresses.parse(text);
-        } catch (IllegalArgumentException e) {
-            problems.add(label(namespace, name) + ": " + e.getMessage() + ", ignored");
-            return null;
-        }
-        if ((address instanceof Inet4Address) != IPV4.equals(addressType)) {
-            problems.add(label(namespace, name) + ": address " + text + " is not " + addressType + ", ignored");
-            return null;
-        }
+    private static SliceEndpoint endpoint(V1Endpoint endpoint) {
         V1EndpointConditions c = endpoint.getConditions();
         V1EndpointHints hints = endpoint.getHints();
         return SliceEndpoint.of(
-                address,
+                Addresses.parse(endpoint.getAddresses().get(0)),
                 endpoint.getNodeName(),
                 c == null || !Boolean.FALSE.equals(c.getReady()),
                 c == null || !Boolean.FALSE.equals(c.getServing()),
@@ -192,9 +155,7 @@ record CachedSlice(
         }
         List<String> names = new ArrayList<>(forNodes.size());
         for (V1ForNode n : forNodes) {
-            if (n != null && n.getName() != null) {
-                names.add(n.getName());
-            }
+            names.add(n.getName());
         }
         return Set.copyOf(names);
     }
@@ -205,9 +166,7 @@ record CachedSlice(
         }
         List<String> names = new ArrayList<>(forZones.size());
         for (V1ForZone z : forZones) {
-            if (z != null && z.getName() != null) {
-                names.add(z.getName());
-            }
+            names.add(z.getName());
         }
         return Set.copyOf(names);
     }

@@ -3,6 +3,7 @@ package dev.junction.control;
 import dev.junction.model.Endpoint;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Predicate;
 
 /**
@@ -15,6 +16,19 @@ final class EndpointFilter {
     private EndpointFilter() {
     }
 
+    /**
+     * One merged endpoint of a Service port: the address and port a route forwards to, and the slice
+     * endpoint it came from, whose node, conditions and hints decide which traffic may use it. The port is
+     * the one its slice gives the Service port, so two slices may give one address two candidates.
+     */
+    record Candidate(Endpoint endpoint, SliceEndpoint source) {
+
+        Candidate {
+            Objects.requireNonNull(endpoint, "endpoint");
+            Objects.requireNonNull(source, "source");
+        }
+    }
+
     /** Both lists keep the input order; an empty list means that kind of traffic is refused. */
     record Usable(List<Endpoint> cluster, List<Endpoint> local) {
 
@@ -24,18 +38,18 @@ final class EndpointFilter {
         }
     }
 
-    static Usable categorize(List<EndpointInfo> endpoints, NodeInfo node) {
-        Predicate<EndpointInfo> inTopology = topology(endpoints, node);
-        List<Endpoint> cluster = select(endpoints, e -> e.ready() && inTopology.test(e));
+    static Usable categorize(List<Candidate> endpoints, NodeInfo node) {
+        Predicate<Candidate> inTopology = topology(endpoints, node);
+        List<Endpoint> cluster = select(endpoints, c -> c.source().ready() && inTopology.test(c));
         if (cluster.isEmpty()) {
             // Nothing Ready anywhere (a topology filter only applies when it keeps a Ready endpoint), so
             // fall back to endpoints still serving while terminating, regardless of topology.
-            cluster = select(endpoints, EndpointInfo::servingTerminating);
+            cluster = select(endpoints, c -> c.source().servingTerminating());
         }
-        Predicate<EndpointInfo> isLocal = e -> node.name().equals(e.nodeName());
-        List<Endpoint> local = select(endpoints, isLocal.and(EndpointInfo::ready));
+        Predicate<Candidate> isLocal = c -> node.name().equals(c.source().nodeName());
+        List<Endpoint> local = select(endpoints, isLocal.and(c -> c.source().ready()));
         if (local.isEmpty()) {
-            local = select(endpoints, isLocal.and(EndpointInfo::servingTerminating));
+            local = select(endpoints, isLocal.and(c -> c.source().servingTerminating()));
         }
         return new Usable(cluster, local);
     }
@@ -44,12 +58,13 @@ final class EndpointFilter {
      * Topology hints are all-or-nothing: a filter applies only when every Ready endpoint carries a hint of
      * that kind and at least one hint names this node (or its zone); otherwise hints are ignored.
      */
-    private static Predicate<EndpointInfo> topology(List<EndpointInfo> endpoints, NodeInfo node) {
+    private static Predicate<Candidate> topology(List<Candidate> endpoints, NodeInfo node) {
         boolean allNodeHints = true;
         boolean nodeHinted = false;
         boolean allZoneHints = true;
         boolean zoneHinted = false;
-        for (EndpointInfo e : endpoints) {
+        for (Candidate c : endpoints) {
+            SliceEndpoint e = c.source();
             if (!e.ready()) {
                 continue;
             }
@@ -65,19 +80,19 @@ final class EndpointFilter {
             }
         }
         if (allNodeHints && nodeHinted) {
-            return e -> e.nodeHints().contains(node.name());
+            return c -> c.source().nodeHints().contains(node.name());
         }
         if (allZoneHints && zoneHinted) {
-            return e -> e.zoneHints().contains(node.zone());
+            return c -> c.source().zoneHints().contains(node.zone());
         }
-        return e -> true;
+        return c -> true;
     }
 
-    private static List<Endpoint> select(List<EndpointInfo> endpoints, Predicate<EndpointInfo> keep) {
+    private static List<Endpoint> select(List<Candidate> endpoints, Predicate<Candidate> keep) {
         List<Endpoint> out = new ArrayList<>();
-        for (EndpointInfo e : endpoints) {
-            if (keep.test(e)) {
-                out.add(e.endpoint());
+        for (Candidate c : endpoints) {
+            if (keep.test(c)) {
+                out.add(c.endpoint());
             }
         }
         return out;

@@ -48,21 +48,18 @@ final class HealthCheckPorts {
 
     private static Check check(V1Service svc, Collection<CachedSlice> slices, String nodeName) {
         V1ServiceSpec spec = svc.getSpec();
-        if (spec == null || !"LoadBalancer".equals(spec.getType()) || !"Local".equals(spec.getExternalTrafficPolicy())
-                || spec.getHealthCheckNodePort() == null) {
+        // 0 is how an API object says "none", as with every unset integer.
+        if (!"LoadBalancer".equals(spec.getType()) || !"Local".equals(spec.getExternalTrafficPolicy())
+                || spec.getHealthCheckNodePort() == null || spec.getHealthCheckNodePort() == 0) {
             return null;
         }
-        int port = spec.getHealthCheckNodePort();
-        if (port < 1 || port > 65535) {
-            return null;
-        }
-        return new Check(port, localReady(spec, slices, nodeName));
+        return new Check(spec.getHealthCheckNodePort(), localReady(spec, slices, nodeName));
     }
 
     /**
      * Ready endpoints on this node, each address once, in the Service's primary family (kube-proxy's count).
-     * Only endpoints route building would use count: an address that is not an IP of its slice's family,
-     * or an endpoint of an FQDN slice, is not one the load balancer can be sent to.
+     * Only endpoints route building would use count: an endpoint of an FQDN slice, which the cache keeps
+     * without endpoints, is not one the load balancer can be sent to.
      */
     static int localReady(V1ServiceSpec spec, Collection<CachedSlice> slices, String nodeName) {
         List<String> families = spec.getIpFamilies();

@@ -1,5 +1,6 @@
 package dev.junction.control;
 
+import dev.junction.control.EndpointFilter.Candidate;
 import dev.junction.model.Addresses;
 import dev.junction.model.Cidr;
 import dev.junction.model.Endpoint;
@@ -11,7 +12,6 @@ import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServicePort;
 import io.kubernetes.client.openapi.models.V1ServiceSpec;
@@ -34,8 +34,9 @@ import java.util.function.Consumer;
 /**
  * Turns one Service and its EndpointSlices into the route of every frontend it exposes, with kube-proxy's
  * semantics: skipped Services, per-family frontends, slice merge and de-duplication, traffic policies,
- * session affinity. Pure: equal inputs give equal maps, which lets the caller skip republishing.
- * Stateless; called on the control thread.
+ * session affinity. Its input passed {@code source.ObjectValidator}, so it reads fields as valid and only
+ * decides what kube-proxy decides. Pure: equal inputs give equal maps, which lets the caller skip
+ * republishing. Stateless; called on the control thread.
  */
 final class RouteBuilder {
 
@@ -46,11 +47,10 @@ final class RouteBuilder {
     static final String HEADLESS_LABEL = "service.kubernetes.io/headless";
     static final Set<String> SKIP_LABELS = Set.of(SERVICE_PROXY_NAME_LABEL, HEADLESS_LABEL);
     static final int DEFAULT_AFFINITY_SECONDS = 10800;
-    static final int MAX_AFFINITY_SECONDS = 86400;
 
     // Same order for equal inputs whatever the slice order, so equal routes compare equal. By address, then
     // port; the address keys are precomputed in SliceEndpoint so comparing copies no address bytes.
-    private static final Comparator<EndpointInfo> ENDPOINT_ORDER = (a, b) -> {
+    private static final Comparator<Candidate> ENDPOINT_ORDER = (a, b) -> {
         int byAddress = a.source().compareAddress(b.source());
         return byAddress != 0 ? byAddress : Integer.compare(a.endpoint().port(), b.endpoint().port());
     };
@@ -73,8 +73,9 @@ final class RouteBuilder {
 
     /**
      * The route of every frontend of {@code svc}; empty for a Service kube-proxy skips. {@code slices} are
-     * the slices labelled with this Service's name. Bad input is reported to {@code problems} as single
-     * lines naming the object and skipped; this never throws for it.
+     * the slices labelled with this Service's name. What is not proxied (an SCTP port, an address of a family
+     * the Service has no ClusterIP of, a frontend declared twice, an unknown Junction annotation value) is
+     * reported to {@code problems} as single lines naming the object.
      */
     static Map<Frontend, ServiceRoute> build(
             V1Service svc, Collection<CachedSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
@@ -103,10 +104,7 @@ final class RouteBuilder {
         ProxyProtocol proxyProtocol = proxyProtocol();
 
         Map<Frontend, ServiceRoute> routes = new LinkedHashMap<>();
-        for (V1ServicePort port : spec.getPorts() == null ? List.<V1ServicePort>of() : spec.getPorts()) {
-            if (port == null) {
-                continue;
-            }
+        for (V1ServicePort port : spec.getPorts()) {
             ServicePortName spn = portName(port);
             if (spn == null) {
                 continue;
@@ -117,7 +115,8 @@ final class RouteBuilder {
             externalIps.forEach(ip -> targets.add(new Target(FrontendKind.EXTERNAL_IP, ip, servicePort)));
             lbIps.forEach(ip -> targets.add(new Target(FrontendKind.LOAD_BALANCER, ip, servicePort)));
             Integer nodePort = port.getNodePort();
-            if (nodePort != null && nodePort >= 1 && nodePort <= 65535) {
+            // 0 is how an API object says "none", as with every unset integer.
+            if (nodePort != null && nodePort != 0) {
                 nodeIps.forEach(ip -> targets.add(new Target(FrontendKind.NODE_PORT, ip, nodePort)));
             }
             // All frontends of one port and family share the merged, categorized endpoints.
@@ -141,9 +140,6 @@ final class RouteBuilder {
 
     /** kube-proxy's ShouldSkipService, plus Services another proxy owns or that are labelled headless. */
     private boolean skipped() {
-        if (spec == null) {
-            return true;
-        }
         String primary = spec.getClusterIP();
         if (primary == null && spec.getClusterIPs() != null && !spec.getClusterIPs().isEmpty()) {
             primary = spec.getClusterIPs().get(0);
@@ -151,8 +147,7 @@ final class RouteBuilder {
         if (primary == null || primary.isEmpty() || "None".equals(primary) || "ExternalName".equals(spec.getType())) {
             return true;
         }
-        V1ObjectMeta meta = service.getMetadata();
-        Map<String, String> labels = meta == null ? null : meta.getLabels();
+        Map<String, String> labels = service.getMetadata().getLabels();
         return labels != null && (labels.containsKey(SERVICE_PROXY_NAME_LABEL) || labels.containsKey(HEADLESS_LABEL));
     }
 
@@ -168,8 +163,9 @@ final class RouteBuilder {
         }
         List<String> ips = new ArrayList<>();
         for (V1LoadBalancerIngress ingress : service.getStatus().getLoadBalancer().getIngress()) {
-            // ipMode Proxy: the load balancer terminates and forwards to the node, so the IP is not ours.
-            if (ingress != null && ingress.getIp() != null && !ingress.getIp().isEmpty()
+            // No ip: a hostname-only ingress. ipMode Proxy: the load balancer terminates and forwards to the
+            // node, so the IP is not ours.
+            if (ingress.getIp() != null && !ingress.getIp().isEmpty()
                     && (ingress.getIpMode() == null || "VIP".equals(ingress.getIpMode()))) {
                 ips.add(ingress.getIp());
             }
@@ -184,13 +180,7 @@ final class RouteBuilder {
     private List<InetAddress> addresses(String what, List<String> texts, Set<String> families) {
         List<InetAddress> out = new ArrayList<>();
         for (String text : texts == null ? List.<String>of() : texts) {
-            InetAddress ip;
-            try {
-                ip = Addresses.parse(text);
-            } catch (IllegalArgumentException e) {
-                problems.add("service " + id + ": " + what + ": " + e.getMessage() + ", ignored");
-                continue;
-            }
+            InetAddress ip = Addresses.parse(text);
             if (families == null || families.contains(family(ip))) {
                 out.add(ip);
             } else {
@@ -201,7 +191,7 @@ final class RouteBuilder {
     }
 
     private LbPolicy policy(LbPolicy defaultPolicy) {
-        Map<String, String> annotations = service.getMetadata() == null ? null : service.getMetadata().getAnnotations();
+        Map<String, String> annotations = service.getMetadata().getAnnotations();
         String value = annotations == null ? null : annotations.get(LB_ANNOTATION);
         if (value == null) {
             return defaultPolicy;
@@ -215,22 +205,17 @@ final class RouteBuilder {
         }
     }
 
-    /** {@code spec.loadBalancerSourceRanges}; an entry that is not a prefix is reported and ignored. */
     private List<Cidr> sourceRanges() {
         List<Cidr> out = new ArrayList<>();
         for (String text : spec.getLoadBalancerSourceRanges() == null
                 ? List.<String>of() : spec.getLoadBalancerSourceRanges()) {
-            try {
-                out.add(Cidr.parse(text));
-            } catch (IllegalArgumentException e) {
-                problems.add("service " + id + ": loadBalancerSourceRanges: " + e.getMessage() + ", ignored");
-            }
+            out.add(Cidr.parse(text));
         }
         return out;
     }
 
     private ProxyProtocol proxyProtocol() {
-        Map<String, String> annotations = service.getMetadata() == null ? null : service.getMetadata().getAnnotations();
+        Map<String, String> annotations = service.getMetadata().getAnnotations();
         String value = annotations == null ? null : annotations.get(PROXY_PROTOCOL_ANNOTATION);
         if (value == null) {
             return ProxyProtocol.NONE;
@@ -251,39 +236,19 @@ final class RouteBuilder {
         Integer timeout = spec.getSessionAffinityConfig() == null || spec.getSessionAffinityConfig().getClientIP() == null
                 ? null
                 : spec.getSessionAffinityConfig().getClientIP().getTimeoutSeconds();
-        if (timeout == null) {
-            return Duration.ofSeconds(DEFAULT_AFFINITY_SECONDS);
-        }
-        int clamped = Math.max(1, Math.min(MAX_AFFINITY_SECONDS, timeout));
-        if (clamped != timeout) {
-            problems.add("service " + id + ": sessionAffinityConfig.clientIP.timeoutSeconds " + timeout
-                    + " is outside 1.." + MAX_AFFINITY_SECONDS + ", using " + clamped);
-        }
-        return Duration.ofSeconds(clamped);
+        return Duration.ofSeconds(timeout == null ? DEFAULT_AFFINITY_SECONDS : timeout);
     }
 
-    /** Null, after reporting why, for a port that is not proxied. */
+    /** Null, after reporting why, for an SCTP port, which is not proxied; an unset protocol is TCP. */
     private ServicePortName portName(V1ServicePort port) {
         String name = Objects.requireNonNullElse(port.getName(), "");
         String protocol = Objects.requireNonNullElse(port.getProtocol(), "TCP");
         if ("SCTP".equals(protocol)) {
-            problems.add(label(port, name) + ": SCTP is not proxied");
-            return null;
-        }
-        if (!"TCP".equals(protocol) && !"UDP".equals(protocol)) {
-            problems.add(label(port, name) + ": unknown protocol \"" + protocol + "\", not proxied");
-            return null;
-        }
-        if (port.getPort() == null || port.getPort() < 1 || port.getPort() > 65535) {
-            problems.add(label(port, name) + ": port " + port.getPort() + " is not in 1..65535, not proxied");
+            problems.add("service " + id + " port " + (name.isEmpty() ? String.valueOf(port.getPort()) : name)
+                    + ": SCTP is not proxied");
             return null;
         }
         return new ServicePortName(id.namespace(), id.name(), name, Protocol.valueOf(protocol));
-    }
-
-    /** Built only for a problem line: every port of every rebuild passes through portName. */
-    private String label(V1ServicePort port, String name) {
-        return "service " + id + " port " + (name.isEmpty() ? String.valueOf(port.getPort()) : name);
     }
 
     /**
@@ -291,8 +256,8 @@ final class RouteBuilder {
      * and protocol, each endpoint counts by its first address, and a duplicate IP:port keeps the
      * non-terminating copy (then the local one, as kube-proxy does). Sorted by address and port.
      */
-    private List<EndpointInfo> merge(ServicePortName spn, String family) {
-        List<EndpointInfo> all = new ArrayList<>();
+    private List<Candidate> merge(ServicePortName spn, String family) {
+        List<Candidate> all = new ArrayList<>();
         for (CachedSlice slice : slices) {
             if (!family.equals(slice.addressType())) {
                 continue;
@@ -301,13 +266,8 @@ final class RouteBuilder {
             if (port == 0) {
                 continue;
             }
-            if (port > 65535) {
-                problems.add(slice.label() + ": port " + port + " is not in 1..65535, ignored");
-                continue;
-            }
-            problems.addAll(slice.addressProblems());
             for (SliceEndpoint endpoint : slice.endpoints()) {
-                all.add(new EndpointInfo(new Endpoint(endpoint.address(), port), endpoint));
+                all.add(new Candidate(new Endpoint(endpoint.address(), port), endpoint));
             }
         }
         // The sort is stable, so the copies of one IP:port end up side by side in slice order, and folding
@@ -315,22 +275,22 @@ final class RouteBuilder {
         all.sort(ENDPOINT_ORDER);
         int kept = 0;
         for (int i = 0; i < all.size(); i++) {
-            EndpointInfo info = all.get(i);
-            if (kept > 0 && ENDPOINT_ORDER.compare(all.get(kept - 1), info) == 0) {
-                all.set(kept - 1, preferred(all.get(kept - 1), info));
+            Candidate candidate = all.get(i);
+            if (kept > 0 && ENDPOINT_ORDER.compare(all.get(kept - 1), candidate) == 0) {
+                all.set(kept - 1, preferred(all.get(kept - 1), candidate));
             } else {
-                all.set(kept++, info);
+                all.set(kept++, candidate);
             }
         }
         all.subList(kept, all.size()).clear();
         return all;
     }
 
-    private EndpointInfo preferred(EndpointInfo held, EndpointInfo other) {
-        if (held.terminating() != other.terminating()) {
-            return held.terminating() ? other : held;
+    private Candidate preferred(Candidate held, Candidate other) {
+        if (held.source().terminating() != other.source().terminating()) {
+            return held.source().terminating() ? other : held;
         }
-        boolean otherLocal = node.name().equals(other.nodeName()) && !node.name().equals(held.nodeName());
+        boolean otherLocal = node.name().equals(other.source().nodeName()) && !node.name().equals(held.source().nodeName());
         return otherLocal ? other : held;
     }
 

@@ -6,7 +6,10 @@ import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
 import io.kubernetes.client.openapi.models.V1ClientIPConfig;
 import io.kubernetes.client.openapi.models.V1Endpoint;
+import io.kubernetes.client.openapi.models.V1EndpointHints;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1ForNode;
+import io.kubernetes.client.openapi.models.V1ForZone;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -15,15 +18,23 @@ import io.kubernetes.client.openapi.models.V1ServicePort;
 import io.kubernetes.client.openapi.models.V1ServiceSpec;
 import io.kubernetes.client.openapi.models.V1ServiceStatus;
 import io.kubernetes.client.openapi.models.V1SessionAffinityConfig;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Checks the fields of a {@code V1Service}, {@code V1EndpointSlice} or {@code V1Node} that the
  * control plane relies on, so that a bad object is refused at the source with a reason instead of
  * failing somewhere downstream. Each problem is one short line that starts with the field path,
  * e.g. {@code spec.ports[1].port: 70000 is out of range 1-65535}.
+ *
+ * <p>The single judge of those fields: what the API server's validation would refuse is refused here,
+ * and the control plane trusts what passes. Sources skip a refused object and keep its last valid version.
  *
  * <p>Stateless and thread-safe; shared by every source.
  */
@@ -32,6 +43,7 @@ public final class ObjectValidator {
     private static final Set<String> PROTOCOLS = Set.of("TCP", "UDP", "SCTP");
     private static final Set<String> SESSION_AFFINITIES = Set.of("None", "ClientIP");
     private static final Set<String> ADDRESS_TYPES = Set.of("IPv4", "IPv6", "FQDN");
+    private static final Set<String> IP_MODES = Set.of("VIP", "Proxy");
     private static final int MAX_AFFINITY_TIMEOUT_SECONDS = 86_400;
 
     /**
@@ -64,15 +76,14 @@ public final class ObjectValidator {
             problems.add("spec: missing");
             return;
         }
-        checkClusterIp("spec.clusterIP", spec.getClusterIP(), problems);
-        List<String> clusterIps = nonNull(spec.getClusterIPs());
-        for (int i = 0; i < clusterIps.size(); i++) {
-            checkClusterIp("spec.clusterIPs[" + i + "]", clusterIps.get(i), problems);
-        }
+        checkClusterIps(spec, problems);
         List<V1ServicePort> ports = nonNull(spec.getPorts());
         if (ports.isEmpty() && !isHeadless(spec) && !"ExternalName".equals(spec.getType())) {
             problems.add("spec.ports: must not be empty (only headless and ExternalName Services may omit ports)");
         }
+        // The first index of each port/protocol and nodePort/protocol: a frontend is declared once.
+        Map<String, Integer> portsSeen = new HashMap<>();
+        Map<String, Integer> nodePortsSeen = new HashMap<>();
         for (int i = 0; i < ports.size(); i++) {
             V1ServicePort port = ports.get(i);
             String path = "spec.ports[" + i + "]";
@@ -80,15 +91,23 @@ public final class ObjectValidator {
                 problems.add(path + ": missing");
                 continue;
             }
+            String protocol = port.getProtocol() == null ? "TCP" : port.getProtocol();
             if (port.getPort() == null) {
                 problems.add(path + ".port: missing");
             } else {
                 checkRange(path + ".port", port.getPort(), 1, 65_535, problems);
+                checkUnique(path + ".port", port.getPort() + "/" + protocol, portsSeen, i, problems);
             }
             if (port.getNodePort() != null) {
                 checkRange(path + ".nodePort", port.getNodePort(), 0, 65_535, problems);
+                if (port.getNodePort() != 0) {
+                    checkUnique(path + ".nodePort", port.getNodePort() + "/" + protocol, nodePortsSeen, i, problems);
+                }
             }
             checkProtocol(path + ".protocol", port.getProtocol(), problems);
+        }
+        if (spec.getHealthCheckNodePort() != null) {
+            checkRange("spec.healthCheckNodePort", spec.getHealthCheckNodePort(), 0, 65_535, problems);
         }
         List<String> externalIps = nonNull(spec.getExternalIPs());
         for (int i = 0; i < externalIps.size(); i++) {
@@ -112,10 +131,38 @@ public final class ObjectValidator {
         return "None".equals(spec.getClusterIP()) || (!clusterIps.isEmpty() && "None".equals(clusterIps.get(0)));
     }
 
-    private static void checkClusterIp(String path, String value, List<String> problems) {
-        // "" is what a manifest without an allocator means by "no cluster IP"; kube-proxy skips it.
+    /**
+     * As the API server: the primary may be "" (what a manifest without an allocator means by "no cluster
+     * IP", which kube-proxy skips), "None" or an IP; {@code clusterIPs[0]} is the primary again and every
+     * later entry is an IP.
+     */
+    private static void checkClusterIps(V1ServiceSpec spec, List<String> problems) {
+        String clusterIp = spec.getClusterIP();
+        checkPrimaryClusterIp("spec.clusterIP", clusterIp, problems);
+        List<String> clusterIps = nonNull(spec.getClusterIPs());
+        for (int i = 0; i < clusterIps.size(); i++) {
+            String path = "spec.clusterIPs[" + i + "]";
+            if (i > 0) {
+                checkIp(path, clusterIps.get(i), problems);
+            } else if (clusterIp != null && !clusterIp.isEmpty() && !clusterIp.equals(clusterIps.get(0))) {
+                problems.add(path + ": \"" + clusterIps.get(0) + "\" must equal spec.clusterIP \"" + clusterIp + '"');
+            } else {
+                checkPrimaryClusterIp(path, clusterIps.get(0), problems);
+            }
+        }
+    }
+
+    private static void checkPrimaryClusterIp(String path, String value, List<String> problems) {
         if (value != null && !value.isEmpty() && !"None".equals(value)) {
             checkIp(path, value, problems);
+        }
+    }
+
+    private static void checkUnique(
+            String path, String value, Map<String, Integer> seen, int index, List<String> problems) {
+        Integer first = seen.putIfAbsent(value, index);
+        if (first != null) {
+            problems.add(path + ": " + value + " is already used by spec.ports[" + first + "]");
         }
     }
 
@@ -138,9 +185,22 @@ public final class ObjectValidator {
         }
         List<V1LoadBalancerIngress> ingress = nonNull(status.getLoadBalancer().getIngress());
         for (int i = 0; i < ingress.size(); i++) {
-            String ip = ingress.get(i) == null ? null : ingress.get(i).getIp();
-            if (ip != null) {
-                checkIp("status.loadBalancer.ingress[" + i + "].ip", ip, problems);
+            String path = "status.loadBalancer.ingress[" + i + "]";
+            if (ingress.get(i) == null) {
+                problems.add(path + ": missing");
+                continue;
+            }
+            // An empty ip is an unset one (a hostname-only ingress), as the API server reads it.
+            String ip = ingress.get(i).getIp();
+            boolean hasIp = ip != null && !ip.isEmpty();
+            if (hasIp) {
+                checkIp(path + ".ip", ip, problems);
+            }
+            String ipMode = ingress.get(i).getIpMode();
+            if (ipMode != null && !hasIp) {
+                problems.add(path + ".ipMode: may be set only with an ip");
+            } else if (ipMode != null && !IP_MODES.contains(ipMode)) {
+                problems.add(path + ".ipMode: unsupported value \"" + ipMode + "\" (VIP or Proxy)");
             }
         }
     }
@@ -158,7 +218,8 @@ public final class ObjectValidator {
                 problems.add("endpoints[" + i + "]: missing");
                 continue;
             }
-            List<String> addresses = nonNull(endpoints.get(i).getAddresses());
+            V1Endpoint endpoint = endpoints.get(i);
+            List<String> addresses = nonNull(endpoint.getAddresses());
             // kube-proxy reads addresses[0] of every endpoint, so an empty list is not harmless.
             if (addresses.isEmpty()) {
                 problems.add("endpoints[" + i + "].addresses: must not be empty");
@@ -168,6 +229,7 @@ public final class ObjectValidator {
                     checkFamily("endpoints[" + i + "].addresses[" + j + "]", addresses.get(j), addressType, problems);
                 }
             }
+            checkHints("endpoints[" + i + "].hints", endpoint.getHints(), problems);
         }
         List<DiscoveryV1EndpointPort> ports = nonNull(slice.getPorts());
         for (int i = 0; i < ports.size(); i++) {
@@ -185,22 +247,43 @@ public final class ObjectValidator {
     }
 
     private static void checkFamily(String path, String address, String addressType, List<String> problems) {
-        if (!checkIp(path, address, problems)) {
+        InetAddress parsed = checkIp(path, address, problems);
+        if (parsed == null) {
             return;
         }
-        // Decided on the text, not the parsed InetAddress: Java turns ::ffff:a.b.c.d into an Inet4Address.
-        boolean v6 = address.indexOf(':') >= 0;
-        if (v6 != "IPv6".equals(addressType)) {
+        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is of neither family: Java parses it as IPv4 and the
+        // API server's IPv6 check refuses it. So the text and the parsed address must both be of the family.
+        boolean v6 = "IPv6".equals(addressType);
+        if ((address.indexOf(':') >= 0) != v6 || (parsed instanceof Inet6Address) != v6) {
             problems.add(path + ": \"" + address + "\" is not an " + addressType + " address");
         }
     }
 
-    private static boolean checkIp(String path, String value, List<String> problems) {
-        if (value == null || !Addresses.isIp(value)) {
-            problems.add(path + ": invalid IP address \"" + value + '"');
-            return false;
+    private static void checkHints(String path, V1EndpointHints hints, List<String> problems) {
+        if (hints != null) {
+            checkHintNames(path + ".forNodes", nonNull(hints.getForNodes()), V1ForNode::getName, problems);
+            checkHintNames(path + ".forZones", nonNull(hints.getForZones()), V1ForZone::getName, problems);
         }
-        return true;
+    }
+
+    private static <T> void checkHintNames(String path, List<T> hints, Function<T, String> name, List<String> problems) {
+        for (int i = 0; i < hints.size(); i++) {
+            if (hints.get(i) == null) {
+                problems.add(path + "[" + i + "]: missing");
+            } else if (name.apply(hints.get(i)) == null) {
+                problems.add(path + "[" + i + "].name: missing");
+            }
+        }
+    }
+
+    /** The parsed address, or null after recording why {@code value} is not one. */
+    private static InetAddress checkIp(String path, String value, List<String> problems) {
+        try {
+            return Addresses.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.add(path + ": invalid IP address \"" + value + '"');
+            return null;
+        }
     }
 
     private static void checkRange(String path, int value, int min, int max, List<String> problems) {

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.junction.model.Addresses;
 import dev.junction.model.Protocol;
-import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -27,7 +27,6 @@ class CachedSliceTest {
 
         assertEquals(List.of(SliceEndpoint.of(Addresses.parse("10.1.0.1"), "node-b", false, true, true,
                 Set.of("node-b"), Set.of("zone-a", "zone-b"))), cached.endpoints());
-        assertEquals(List.of(), cached.addressProblems());
     }
 
     @Test
@@ -39,37 +38,16 @@ class CachedSliceTest {
     }
 
     @Test
-    void endpointsWithABadAddressAreLeftOutWithTheProblemToReport() {
-        V1EndpointSlice slice = slice("web-1", "web", slicePort("http", 8080))
-                .addEndpointsItem(ep("10.1.0.300"))
-                .addEndpointsItem(ep("fd02::1"))
-                .addEndpointsItem(ep(""))
-                .addEndpointsItem(null)
-                .addEndpointsItem(new V1Endpoint())
-                .addEndpointsItem(ep("10.1.0.1"));
-
-        CachedSlice cached = CachedSlice.of(slice);
-
-        assertEquals(List.of(Addresses.parse("10.1.0.1")),
-                cached.endpoints().stream().map(SliceEndpoint::address).toList());
-        assertEquals(List.of(
-                "endpointslice ns/web-1: invalid IP address \"10.1.0.300\", ignored",
-                "endpointslice ns/web-1: address fd02::1 is not IPv4, ignored",
-                "endpointslice ns/web-1: empty IP address, ignored"), cached.addressProblems());
-    }
-
-    @Test
     void fqdnSlicesKeepNoEndpoints() {
         CachedSlice cached = CachedSlice.of(slice("web-1", "web").addressType("FQDN").addEndpointsItem(ep("10.1.0.1")));
         assertEquals(List.of(), cached.endpoints());
-        assertEquals(List.of(), cached.addressProblems());
     }
 
     @Test
     void keepsOnlyPortsAServicePortCanMatch() {
         V1EndpointSlice slice = slice("web-1", "web", slicePort("http", 8080), slicePort(null, 9090),
                 slicePort("dns", 5353).protocol("UDP"), slicePort("sig", 9899).protocol("SCTP"),
-                slicePort("none", 8080).port(null), slicePort("zero", 0)).addPortsItem(null);
+                slicePort("all ports", 8080).port(null));
 
         assertEquals(List.of(
                 new CachedSlice.Port("http", Protocol.TCP, 8080),
@@ -78,9 +56,9 @@ class CachedSliceTest {
     }
 
     @Test
-    void aSliceWithoutMetadataPortsOrEndpointsConverts() {
-        CachedSlice cached = CachedSlice.of(new V1EndpointSlice().addressType("IPv4"));
-        assertEquals(new CachedSlice("", "", "IPv4", List.of(), List.of(), List.of()), cached);
-        assertEquals("endpointslice /", cached.label());
+    void aSliceWithoutNamespacePortsOrEndpointsConverts() {
+        CachedSlice cached = CachedSlice.of(new V1EndpointSlice().metadata(new V1ObjectMeta().name("web-1"))
+                .addressType("IPv4"));
+        assertEquals(new CachedSlice("", "web-1", "IPv4", List.of(), List.of()), cached);
     }
 }

@@ -2,6 +2,7 @@ package dev.junction.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.junction.control.EndpointFilter.Candidate;
 import dev.junction.model.Addresses;
 import dev.junction.model.Endpoint;
 import io.kubernetes.client.openapi.models.V1Endpoint;
@@ -20,56 +21,56 @@ class EndpointFilterTest {
     private static final NodeInfo NODE = new NodeInfo("node-a", "zone-a", List.of());
     private static final NodeInfo NODE_WITHOUT_ZONE = new NodeInfo("node-a", null, List.of());
 
-    private static EndpointInfo info(String ip, boolean ready, boolean serving, boolean terminating) {
-        return new EndpointInfo(Endpoint.of(ip, 80),
+    private static Candidate candidate(String ip, boolean ready, boolean serving, boolean terminating) {
+        return new Candidate(Endpoint.of(ip, 80),
                 SliceEndpoint.of(Addresses.parse(ip), "node-b", ready, serving, terminating, Set.of(), Set.of()));
     }
 
-    private static EndpointInfo ready(String ip) {
-        return info(ip, true, true, false);
+    private static Candidate ready(String ip) {
+        return candidate(ip, true, true, false);
     }
 
-    private static EndpointInfo notReady(String ip) {
-        return info(ip, false, false, false);
+    private static Candidate notReady(String ip) {
+        return candidate(ip, false, false, false);
     }
 
     /** Not ready because it is shutting down, still accepting connections. */
-    private static EndpointInfo servingTerminating(String ip) {
-        return info(ip, false, true, true);
+    private static Candidate servingTerminating(String ip) {
+        return candidate(ip, false, true, true);
     }
 
-    private static EndpointInfo terminatingNotServing(String ip) {
-        return info(ip, false, false, true);
+    private static Candidate terminatingNotServing(String ip) {
+        return candidate(ip, false, false, true);
     }
 
     /** Serving but not ready and not terminating (e.g. failing readiness): never used. */
-    private static EndpointInfo servingNotReady(String ip) {
-        return info(ip, false, true, false);
+    private static Candidate servingNotReady(String ip) {
+        return candidate(ip, false, true, false);
     }
 
-    private static EndpointInfo with(EndpointInfo e, String nodeName, Set<String> nodeHints, Set<String> zoneHints) {
+    private static Candidate with(Candidate e, String nodeName, Set<String> nodeHints, Set<String> zoneHints) {
         SliceEndpoint s = e.source();
-        return new EndpointInfo(e.endpoint(), SliceEndpoint.of(
+        return new Candidate(e.endpoint(), SliceEndpoint.of(
                 s.address(), nodeName, s.ready(), s.serving(), s.terminating(), nodeHints, zoneHints));
     }
 
-    private static EndpointInfo local(EndpointInfo e) {
-        return with(e, "node-a", e.nodeHints(), e.zoneHints());
+    private static Candidate local(Candidate e) {
+        return with(e, "node-a", e.source().nodeHints(), e.source().zoneHints());
     }
 
-    private static EndpointInfo zones(EndpointInfo e, String... zones) {
-        return with(e, e.nodeName(), e.nodeHints(), Set.of(zones));
+    private static Candidate zones(Candidate e, String... zones) {
+        return with(e, e.source().nodeName(), e.source().nodeHints(), Set.of(zones));
     }
 
-    private static EndpointInfo nodes(EndpointInfo e, String... nodes) {
-        return with(e, e.nodeName(), Set.of(nodes), e.zoneHints());
+    private static Candidate nodes(Candidate e, String... nodes) {
+        return with(e, e.source().nodeName(), Set.of(nodes), e.source().zoneHints());
     }
 
     private static List<Endpoint> eps(String... ips) {
         return Arrays.stream(ips).map(ip -> Endpoint.of(ip, 80)).toList();
     }
 
-    private static Arguments set(String name, List<EndpointInfo> in, List<Endpoint> cluster, List<Endpoint> local) {
+    private static Arguments set(String name, List<Candidate> in, List<Endpoint> cluster, List<Endpoint> local) {
         return Arguments.argumentSet(name, NODE, in, cluster, local);
     }
 
@@ -130,7 +131,7 @@ class EndpointFilterTest {
 
     @ParameterizedTest
     @MethodSource("cases")
-    void categorizesLikeKubeProxy(NodeInfo node, List<EndpointInfo> in, List<Endpoint> cluster, List<Endpoint> local) {
+    void categorizesLikeKubeProxy(NodeInfo node, List<Candidate> in, List<Endpoint> cluster, List<Endpoint> local) {
         EndpointFilter.Usable usable = EndpointFilter.categorize(in, node);
         assertEquals(cluster, usable.cluster(), "cluster");
         assertEquals(local, usable.local(), "local");
@@ -149,7 +150,7 @@ class EndpointFilterTest {
     @ParameterizedTest
     @MethodSource("conditions")
     void readsConditionsAsKubeProxyDoes(V1EndpointConditions c, boolean ready, boolean serving, boolean terminating) {
-        V1EndpointSlice slice = new V1EndpointSlice().addressType("IPv4")
+        V1EndpointSlice slice = Fixtures.slice("web-1", "web")
                 .addEndpointsItem(new V1Endpoint().addAddressesItem("10.0.0.1").conditions(c));
         SliceEndpoint info = CachedSlice.of(slice).endpoints().get(0);
         assertEquals(List.of(ready, serving, terminating), List.of(info.ready(), info.serving(), info.terminating()));

@@ -7,7 +7,10 @@ import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
 import io.kubernetes.client.openapi.models.V1ClientIPConfig;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Endpoint;
+import io.kubernetes.client.openapi.models.V1EndpointHints;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1ForNode;
+import io.kubernetes.client.openapi.models.V1ForZone;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1LoadBalancerStatus;
 import io.kubernetes.client.openapi.models.V1Node;
@@ -18,6 +21,7 @@ import io.kubernetes.client.openapi.models.V1ServiceSpec;
 import io.kubernetes.client.openapi.models.V1ServiceStatus;
 import io.kubernetes.client.openapi.models.V1SessionAffinityConfig;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -43,6 +47,15 @@ class ObjectValidatorTest {
                         "spec.clusterIP: invalid IP address \"10.0.0.300\""),
                 service("clusterIPs invalid", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "fd00::zz")),
                         "spec.clusterIPs[1]: invalid IP address \"fd00::zz\""),
+                service("clusterIPs without clusterIP",
+                        s -> s.getSpec().clusterIP(null).clusterIPs(List.of("10.96.0.10", "fd00::10"))),
+                service("clusterIPs first differs from clusterIP", s -> s.getSpec().clusterIPs(List.of("10.96.0.11")),
+                        "spec.clusterIPs[0]: \"10.96.0.11\" must equal spec.clusterIP \"10.96.0.10\""),
+                service("clusterIPs second None", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "None")),
+                        "spec.clusterIPs[1]: invalid IP address \"None\""),
+                service("clusterIPs second empty", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "")),
+                        "spec.clusterIPs[1]: invalid IP address \"\""),
+                service("headless clusterIPs", s -> s.getSpec().clusterIP("None").clusterIPs(List.of("None"))),
                 service("ports empty", s -> s.getSpec().ports(List.of()),
                         "spec.ports: must not be empty (only headless and ExternalName Services may omit ports)"),
                 service("headless without ports", s -> s.getSpec().clusterIP("None").ports(List.of())),
@@ -61,6 +74,23 @@ class ObjectValidatorTest {
                 service("nodePort negative", s -> s.getSpec().getPorts().get(0).nodePort(-1),
                         "spec.ports[0].nodePort: -1 is out of range 0-65535"),
                 service("protocol SCTP", s -> s.getSpec().getPorts().get(0).protocol("SCTP")),
+                service("one port number for TCP and UDP", s -> s.getSpec().getPorts().get(1).port(80)),
+                service("port and protocol twice", s -> s.getSpec().getPorts().get(1).port(80).protocol(null),
+                        "spec.ports[1].port: 80/TCP is already used by spec.ports[0]"),
+                service("nodePort and protocol twice", s -> {
+                    s.getSpec().getPorts().get(0).nodePort(30080);
+                    s.getSpec().getPorts().get(1).nodePort(30080).protocol("TCP");
+                }, "spec.ports[1].nodePort: 30080/TCP is already used by spec.ports[0]"),
+                service("nodePort zero twice", s -> {
+                    s.getSpec().getPorts().get(0).nodePort(0);
+                    s.getSpec().getPorts().get(1).nodePort(0).protocol("TCP");
+                }),
+                service("healthCheckNodePort valid", s -> s.getSpec().healthCheckNodePort(30999)),
+                service("healthCheckNodePort zero", s -> s.getSpec().healthCheckNodePort(0)),
+                service("healthCheckNodePort too large", s -> s.getSpec().healthCheckNodePort(65536),
+                        "spec.healthCheckNodePort: 65536 is out of range 0-65535"),
+                service("healthCheckNodePort negative", s -> s.getSpec().healthCheckNodePort(-1),
+                        "spec.healthCheckNodePort: -1 is out of range 0-65535"),
                 service("protocol lower case", s -> s.getSpec().getPorts().get(0).protocol("tcp"),
                         "spec.ports[0].protocol: unsupported protocol \"tcp\" (TCP, UDP or SCTP)"),
                 service("port entry null", s -> s.getSpec().getPorts().set(0, null), "spec.ports[0]: missing"),
@@ -76,6 +106,19 @@ class ObjectValidatorTest {
                 service("ingress ip valid", s -> s.status(ingress(new V1LoadBalancerIngress().ip("203.0.113.7")))),
                 service("ingress ip invalid", s -> s.status(ingress(new V1LoadBalancerIngress().ip("203.0.113"))),
                         "status.loadBalancer.ingress[0].ip: invalid IP address \"203.0.113\""),
+                service("ingress ip empty is unset",
+                        s -> s.status(ingress(new V1LoadBalancerIngress().ip("").hostname("lb")))),
+                service("ingress null", s -> s.status(ingress(null)), "status.loadBalancer.ingress[0]: missing"),
+                service("ingress ipMode VIP", s -> s.status(ingress(new V1LoadBalancerIngress().ip("203.0.113.7")
+                        .ipMode("VIP")))),
+                service("ingress ipMode Proxy", s -> s.status(ingress(new V1LoadBalancerIngress().ip("203.0.113.7")
+                        .ipMode("Proxy")))),
+                service("ingress ipMode unknown", s -> s.status(ingress(new V1LoadBalancerIngress().ip("203.0.113.7")
+                        .ipMode("Tunnel"))),
+                        "status.loadBalancer.ingress[0].ipMode: unsupported value \"Tunnel\" (VIP or Proxy)"),
+                service("ingress ipMode without ip",
+                        s -> s.status(ingress(new V1LoadBalancerIngress().hostname("lb").ipMode("VIP"))),
+                        "status.loadBalancer.ingress[0].ipMode: may be set only with an ip"),
                 service("affinity ClientIP", s -> s.getSpec().sessionAffinity("ClientIP")),
                 service("affinity None", s -> s.getSpec().sessionAffinity("None")),
                 service("affinity unknown", s -> s.getSpec().sessionAffinity("Cookie"),
@@ -112,7 +155,18 @@ class ObjectValidatorTest {
                 slice("IPv4 in IPv6 slice", s -> s.addressType("IPv6").endpoints(List.of(endpoint("10.1.0.1"))),
                         "endpoints[0].addresses[0]: \"10.1.0.1\" is not an IPv6 address"),
                 slice("IPv4-mapped IPv6 in IPv6 slice", s -> s.addressType("IPv6")
-                        .endpoints(List.of(endpoint("::ffff:10.1.0.1")))),
+                        .endpoints(List.of(endpoint("::ffff:10.1.0.1"))),
+                        "endpoints[0].addresses[0]: \"::ffff:10.1.0.1\" is not an IPv6 address"),
+                slice("IPv4-mapped IPv6 in IPv4 slice", s -> s.endpoints(List.of(endpoint("::ffff:10.1.0.1"))),
+                        "endpoints[0].addresses[0]: \"::ffff:10.1.0.1\" is not an IPv4 address"),
+                slice("hints named", s -> s.endpoints(List.of(endpoint("10.1.0.1").hints(new V1EndpointHints()
+                        .addForNodesItem(new V1ForNode().name("node-a")).addForZonesItem(new V1ForZone().name("zone-a")))))),
+                slice("zone hint without name", s -> s.endpoints(List.of(endpoint("10.1.0.1").hints(new V1EndpointHints()
+                        .addForZonesItem(new V1ForZone().name("zone-a")).addForZonesItem(new V1ForZone())))),
+                        "endpoints[0].hints.forZones[1].name: missing"),
+                slice("node hint null", s -> s.endpoints(List.of(endpoint("10.1.0.1").hints(new V1EndpointHints()
+                        .forNodes(nullList())))),
+                        "endpoints[0].hints.forNodes[0]: missing"),
                 slice("endpoint without addresses", s -> s.endpoints(List.of(new V1Endpoint())),
                         "endpoints[0].addresses: must not be empty"),
                 slice("endpoint null", s -> s.endpoints(nullList()), "endpoints[0]: missing"),
@@ -176,15 +230,16 @@ class ObjectValidatorTest {
     }
 
     private static V1ServiceStatus ingress(V1LoadBalancerIngress ingress) {
-        return new V1ServiceStatus().loadBalancer(new V1LoadBalancerStatus().ingress(List.of(ingress)));
+        // Arrays.asList, not List.of: a null ingress entry is one of the cases.
+        return new V1ServiceStatus().loadBalancer(new V1LoadBalancerStatus().ingress(Arrays.asList(ingress)));
     }
 
     private static V1SessionAffinityConfig timeout(int seconds) {
         return new V1SessionAffinityConfig().clientIP(new V1ClientIPConfig().timeoutSeconds(seconds));
     }
 
-    private static List<V1Endpoint> nullList() {
-        List<V1Endpoint> list = new ArrayList<>();
+    private static <T> List<T> nullList() {
+        List<T> list = new ArrayList<>();
         list.add(null);
         return list;
     }
