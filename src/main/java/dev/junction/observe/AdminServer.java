@@ -47,7 +47,7 @@ public final class AdminServer implements AutoCloseable {
         Json json = new Json().object().array("frontends");
         for (LiveRoutes.FrontendStatus f : routes.frontends()) {
             json.object()
-                    .field("frontend", f.frontend().toString())
+                    .field("frontend", AddressText.frontend(f.frontend()))
                     .field("service", f.route().service().toString())
                     .field("kind", f.route().kind().name())
                     .field("listening", f.listening())
@@ -61,7 +61,7 @@ public final class AdminServer implements AutoCloseable {
             json.endArray().array("endpoints");
             for (LiveRoutes.EndpointStatus e : f.endpoints()) {
                 json.object()
-                        .field("address", e.endpoint().toString())
+                        .field("address", AddressText.endpoint(e.endpoint()))
                         .field("activeConnections", e.activeConnections())
                         .field("connections", e.connections())
                         .field("ejected", e.ejected())

@@ -101,7 +101,7 @@ final class LiveRoutesCollector implements MultiCollector {
             }
             for (LiveRoutes.EndpointStatus e : f.endpoints()) {
                 // A service port's frontends (ClusterIP, NodePort, ...) share its endpoints: one series each.
-                Labels labels = labels(port).add("endpoint", e.endpoint().toString());
+                Labels labels = labels(port).add("endpoint", AddressText.endpoint(e.endpoint()));
                 if (!seen.add(labels)) {
                     continue;
                 }

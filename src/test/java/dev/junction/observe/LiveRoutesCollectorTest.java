@@ -3,6 +3,7 @@ package dev.junction.observe;
 import static dev.junction.testing.Http.sample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Addresses;
 import dev.junction.model.Endpoint;
@@ -91,6 +92,17 @@ class LiveRoutesCollectorTest {
 
         table.frontends = List.of();
         assertNull(sample(scrape(), "junction_endpoint_connections_total", labels), "gone with its frontends");
+    }
+
+    @Test
+    void ipv6EndpointsAreWrittenCompactlyInLabelsAndDebugRoutes() {
+        start(1, true);
+        table.ports = List.of(stats(A, 1, 0));
+        Endpoint v6 = Endpoint.of("fd00:0:0:0:0:0:0:1", 8080);
+        table.frontends = List.of(frontend(A, 80, FrontendKind.CLUSTER_IP, new LiveRoutes.EndpointStatus(v6, 0, 1, false)));
+        assertEquals(1.0, sample(scrape(), "junction_endpoint_connections_total", "endpoint", "[fd00::1]:8080"));
+        String routes = AdminServer.routesJson(table);
+        assertTrue(routes.contains("\"address\":\"[fd00::1]:8080\""), routes);
     }
 
     @Test
