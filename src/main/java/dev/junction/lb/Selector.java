@@ -28,17 +28,7 @@ public interface Selector {
      * cheaper from 6 endpoints on and which avoids herding on the single least-loaded endpoint.
      */
     static Selector leastConnections(Supplier<RandomGenerator> random) {
-        return new LeastConnectionsSelector(random, LeastConnectionsSelector.DEFAULT_SCAN_LIMIT);
-    }
-
-    /** Exact minimum by full scan at any size; for comparison in benchmarks. */
-    static Selector leastConnectionsScan(Supplier<RandomGenerator> random) {
-        return new LeastConnectionsSelector(random, Integer.MAX_VALUE);
-    }
-
-    /** Power of two choices at any size; for comparison in benchmarks. */
-    static Selector leastConnectionsPowerOfTwo(Supplier<RandomGenerator> random) {
-        return new LeastConnectionsSelector(random, 1);
+        return new LeastConnectionsSelector(random);
     }
 
     static boolean excluded(EndpointState s, EndpointState[] excluded) {
