@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.FakeApiServer.Resource;
+import dev.junction.testing.RecordingSink;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
