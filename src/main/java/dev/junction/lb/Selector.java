@@ -9,7 +9,7 @@ import java.util.function.Supplier;
  * They prefer endpoints that are neither excluded nor ejected; when only ejected ones remain they pick
  * among those (a guess beats refusing); they return {@code null} only when every endpoint is excluded.
  */
-public interface Selector {
+interface Selector {
 
     /**
      * @param states   the table's endpoints, never empty
