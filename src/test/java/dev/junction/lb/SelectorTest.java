@@ -91,15 +91,18 @@ class SelectorTest {
         return Selector.leastConnections(() -> random);
     }
 
+    /** One least-connections pick whose random draws are {@code draws}, in order. */
+    private static EndpointState pick(EndpointState[] states, EndpointState[] excluded, int... draws) {
+        return leastConnections(new ScriptedRandom(draws)).select(states, excluded, NOW);
+    }
+
     @Test
     void twoChoicesPickTheLessLoadedCandidateNotTheTableMinimum() {
         EndpointState[] states = states(TWO_CHOICES_SIZE);
         open(states[2], 5);
         open(states[7], 1);
-        assertSame(states[7], leastConnections(new ScriptedRandom(2, 6)).select(states, null, NOW),
-                "candidates 2 and 7 (the second index skips the first)");
-        assertSame(states[7], leastConnections(new ScriptedRandom(7, 2)).select(states, null, NOW),
-                "the same candidates drawn the other way round");
+        assertSame(states[7], pick(states, null, 2, 6), "candidates 2 and 7 (the second index skips the first)");
+        assertSame(states[7], pick(states, null, 7, 2), "the same candidates drawn the other way round");
     }
 
     @Test
@@ -107,8 +110,7 @@ class SelectorTest {
         EndpointState[] states = states(TWO_CHOICES_SIZE);
         open(states[3], 2);
         open(states[4], 1);
-        assertSame(states[4], leastConnections(new ScriptedRandom(3, 3)).select(states, null, NOW),
-                "a second draw equal to the first moves to the next endpoint");
+        assertSame(states[4], pick(states, null, 3, 3), "a second draw equal to the first moves to the next endpoint");
     }
 
     @Test
@@ -116,10 +118,9 @@ class SelectorTest {
         EndpointState[] states = states(TWO_CHOICES_SIZE);
         open(states[4], 5);
         eject(states[1]);
-        assertSame(states[4], leastConnections(new ScriptedRandom(1, 3)).select(states, null, NOW),
-                "ejected 1 is idle but skipped for loaded 4");
-        assertSame(states[4], leastConnections(new ScriptedRandom(0, 3))
-                .select(states, new EndpointState[] {states[0]}, NOW), "excluded 0 is skipped for loaded 4");
+        assertSame(states[4], pick(states, null, 1, 3), "ejected 1 is idle but skipped for loaded 4");
+        assertSame(states[4], pick(states, new EndpointState[] {states[0]}, 0, 3),
+                "excluded 0 is skipped for loaded 4");
     }
 
     @Test
@@ -130,7 +131,7 @@ class SelectorTest {
         }
         eject(states[0]);
         eject(states[1]);
-        assertSame(states[6], leastConnections(new ScriptedRandom(0, 0, 0)).select(states, null, NOW),
+        assertSame(states[6], pick(states, null, 0, 0, 0),
                 "candidates 0 and 1 are ejected; the scan from offset 0 finds 6");
     }
 
