@@ -9,14 +9,16 @@ import java.net.InetSocketAddress;
  * A bound frontend and its slot: the volatile table that traffic reads. The control thread writes the
  * slot (one volatile write per change); event loops read it. What closing means beyond the bound
  * channel is up to the protocol.
+ * TCP binds this class as it is: accepted connections are channels of their own and outlive the close.
+ * UDP's {@code UdpListener} adds the count of its sessions, which end with the listener's channel.
  */
-public abstract class Listener implements FrontendHandle {
+public class Listener implements FrontendHandle {
 
     private final Frontend frontend;
     private volatile EndpointTable table;
     private Channel channel;
 
-    protected Listener(Frontend frontend, EndpointTable table) {
+    public Listener(Frontend frontend, EndpointTable table) {
         this.frontend = frontend;
         this.table = table;
     }
@@ -46,7 +48,7 @@ public abstract class Listener implements FrontendHandle {
     }
 
     @Override
-    public void close() {
+    public final void close() {
         channel.close().awaitUninterruptibly();
     }
 

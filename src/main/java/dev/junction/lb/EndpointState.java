@@ -93,7 +93,7 @@ public final class EndpointState {
     }
 
     /** Not ejected (or its ejection has run out). Ejection is advisory: selectors fall back to ejected endpoints. */
-    public boolean available(long nowNanos) {
+    boolean available(long nowNanos) {
         return !ejected || nowNanos - ejectedUntilNanos >= 0;
     }
 

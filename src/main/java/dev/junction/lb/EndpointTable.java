@@ -30,10 +30,6 @@ public final class EndpointTable {
         return route;
     }
 
-    public boolean isEmpty() {
-        return states.length == 0;
-    }
-
     public int size() {
         return states.length;
     }

@@ -4,30 +4,31 @@ import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
- * Least live connections: exact minimum for tables up to {@code scanLimit}, power of two choices above.
+ * Least live connections: exact minimum for tables up to {@link #SCAN_LIMIT} endpoints, power of two
+ * choices above.
  * Thread-safe; the random source is per thread (supplied), so picks never contend.
  */
 final class LeastConnectionsSelector implements Selector {
 
     /**
-     * Up to this size the exact minimum is worth its cost: bench SelectorBenchmark measured the scan at
-     * ~2 ns per endpoint against a flat ~42 ns for two random choices (crossover at 4-6 endpoints, 57 ns
-     * against 42 ns at 8). Small Services get exact least-connections for at most ~15 ns more per pick.
+     * Up to this size the exact minimum is worth its cost: a sweep of both strategies forced at every size
+     * (bench/results/selector-sweep-2026-11-25.txt) measured the scan at ~2 ns per endpoint against a flat
+     * ~42 ns for two random choices (crossover at 4-6 endpoints, 57 ns against 42 ns at 8). Small Services
+     * get exact least-connections for at most ~15 ns more per pick; SelectorBenchmark measures the
+     * production pick on both sides of the limit (8 and 9 endpoints).
      */
-    static final int DEFAULT_SCAN_LIMIT = 8;
+    static final int SCAN_LIMIT = 8;
 
     private final Supplier<RandomGenerator> random;
-    private final int scanLimit;
 
-    LeastConnectionsSelector(Supplier<RandomGenerator> random, int scanLimit) {
+    LeastConnectionsSelector(Supplier<RandomGenerator> random) {
         this.random = random;
-        this.scanLimit = scanLimit;
     }
 
     @Override
     public EndpointState select(EndpointState[] states, EndpointState[] excluded, long nowNanos) {
         int n = states.length;
-        if (n > scanLimit) {
+        if (n > SCAN_LIMIT) {
             EndpointState s = twoChoices(states, excluded, nowNanos);
             if (s != null) {
                 return s;

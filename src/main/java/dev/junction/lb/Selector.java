@@ -9,7 +9,7 @@ import java.util.function.Supplier;
  * They prefer endpoints that are neither excluded nor ejected; when only ejected ones remain they pick
  * among those (a guess beats refusing); they return {@code null} only when every endpoint is excluded.
  */
-public interface Selector {
+interface Selector {
 
     /**
      * @param states   the table's endpoints, never empty
@@ -28,17 +28,7 @@ public interface Selector {
      * cheaper from 6 endpoints on and which avoids herding on the single least-loaded endpoint.
      */
     static Selector leastConnections(Supplier<RandomGenerator> random) {
-        return new LeastConnectionsSelector(random, LeastConnectionsSelector.DEFAULT_SCAN_LIMIT);
-    }
-
-    /** Exact minimum by full scan at any size; for comparison in benchmarks. */
-    static Selector leastConnectionsScan(Supplier<RandomGenerator> random) {
-        return new LeastConnectionsSelector(random, Integer.MAX_VALUE);
-    }
-
-    /** Power of two choices at any size; for comparison in benchmarks. */
-    static Selector leastConnectionsPowerOfTwo(Supplier<RandomGenerator> random) {
-        return new LeastConnectionsSelector(random, 1);
+        return new LeastConnectionsSelector(random);
     }
 
     static boolean excluded(EndpointState s, EndpointState[] excluded) {

@@ -1,5 +1,6 @@
 package dev.junction.dataplane.tcp;
 
+import dev.junction.dataplane.Listener;
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceCounters;
@@ -28,7 +29,7 @@ import java.util.ArrayDeque;
 final class FrontendHandler extends RelayHandler implements ChannelFutureListener {
 
     private final TcpDataPlane plane;
-    private final TcpListener listener;
+    private final Listener listener;
     private Channel client;
     private EndpointTable table;
     private InetAddress clientAddress;
@@ -45,7 +46,7 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     FrontendHandler idlePrev;
     FrontendHandler idleNext;
 
-    FrontendHandler(TcpDataPlane plane, TcpListener listener) {
+    FrontendHandler(TcpDataPlane plane, Listener listener) {
         this.plane = plane;
         this.listener = listener;
     }

@@ -3,6 +3,7 @@ package dev.junction.dataplane.tcp;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.dataplane.FrontendBindException;
 import dev.junction.dataplane.FrontendHandle;
+import dev.junction.dataplane.Listener;
 import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
@@ -124,7 +125,7 @@ public final class TcpDataPlane implements DataPlane {
     }
 
     /** A listener whose bind is under way. */
-    private record Binding(TcpListener listener, ChannelFuture future) {
+    private record Binding(Listener listener, ChannelFuture future) {
     }
 
     private static FrontendHandle finish(Binding binding) throws FrontendBindException {
@@ -140,7 +141,7 @@ public final class TcpDataPlane implements DataPlane {
         if (frontend.protocol() != Protocol.TCP) {
             throw new IllegalArgumentException("not a TCP frontend: " + frontend);
         }
-        TcpListener listener = new TcpListener(frontend, table);
+        Listener listener = new Listener(frontend, table);
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.group())
                 .channelFactory(() -> transport.newServerChannel(frontend.socketAddress().getAddress()))

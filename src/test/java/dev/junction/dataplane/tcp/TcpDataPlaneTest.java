@@ -170,7 +170,7 @@ class TcpDataPlaneTest {
         for (Socket s : held.get(freed.name())) {
             s.close();
         }
-        EndpointTable live = ((TcpListener) frontend).table();
+        EndpointTable live = frontend.table();
         Conditions.await("proxy to release " + freed.name(), () -> activeOn(live, freed) == 0);
         for (int i = 0; i < 2; i++) {
             Socket s = connect(vip);
@@ -259,7 +259,7 @@ class TcpDataPlaneTest {
         for (int i = 0; i < 10; i++) {
             assertEquals("b0", backendName(vip), "connection " + i);
         }
-        EndpointTable table = ((TcpListener) frontend).table();
+        EndpointTable table = frontend.table();
         assertTrue(table.state(0).ejected(table.nanoTime()), "the silent endpoint is ejected after its timeouts");
     }
 

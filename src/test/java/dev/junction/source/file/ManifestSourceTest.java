@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.junction.source.ObjectSink;
+import dev.junction.testing.Conditions;
+import dev.junction.testing.RecordingSink;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.V1Service;
-import dev.junction.testing.Conditions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -58,11 +59,11 @@ class ManifestSourceTest {
         start();
 
         assertEquals(List.of(
-                "upsert Service default/web",
-                "upsert EndpointSlice default/web-1",
-                "upsert Node node-1",
-                "upsert Service shop/api",
-                "upsert Service default/db",
+                "upsert V1Service default/web",
+                "upsert V1EndpointSlice default/web-1",
+                "upsert V1Node node-1",
+                "upsert V1Service shop/api",
+                "upsert V1Service default/db",
                 "synced"), sink.events());
         assertEquals(sink.events(), sink.flushedEvents(), "start() returns with the initial state flushed");
         assertEquals(List.of(), errors);
@@ -76,8 +77,8 @@ class ManifestSourceTest {
         write("web.yaml", service("web", 8080) + "---\n" + slice("web-1", "10.1.0.1"));
 
         sink.awaitAfterSync("the edit", events -> events.size() >= 2);
-        assertEquals(List.of("upsert Service default/web", "delete Service default/old"), sink.eventsAfterSync());
-        assertEquals(8080, port(sink.lastObject("upsert Service default/web")));
+        assertEquals(List.of("upsert V1Service default/web", "delete V1Service default/old"), sink.eventsAfterSync());
+        assertEquals(8080, port(sink.last("upsert V1Service default/web")));
         Conditions.await("the edit to be flushed", () -> sink.flushedEvents().equals(sink.events()));
     }
 
@@ -91,9 +92,9 @@ class ManifestSourceTest {
         write("b.yaml", service("db", 5433));
 
         // a.yaml sorts first, so once b.yaml's change is seen the re-save of a.yaml has been handled.
-        sink.awaitAfterSync("the change to b.yaml", events -> events.contains("upsert Service default/db"));
-        assertEquals(List.of("upsert Service default/db"), sink.eventsAfterSync());
-        assertEquals(5433, port(sink.lastObject("upsert Service default/db")));
+        sink.awaitAfterSync("the change to b.yaml", events -> events.contains("upsert V1Service default/db"));
+        assertEquals(List.of("upsert V1Service default/db"), sink.eventsAfterSync());
+        assertEquals(5433, port(sink.last("upsert V1Service default/db")));
     }
 
     @Test
@@ -106,7 +107,7 @@ class ManifestSourceTest {
 
         start();
 
-        assertEquals(List.of("upsert Service default/web", "synced"), sink.events());
+        assertEquals(List.of("upsert V1Service default/web", "synced"), sink.events());
         assertEquals(List.of(
                 dir.resolve("bad-ip.yaml") + ": document 1: endpoints[0].addresses[0]: invalid IP address"
                         + " \"10.1.0.999\"; skipping it",
@@ -131,9 +132,9 @@ class ManifestSourceTest {
 
         write("web.yaml", service("web", 81));
         sink.awaitAfterSync("the fix", events -> events.size() >= 2);
-        assertEquals(List.of("upsert Service default/web", "delete EndpointSlice default/web-1"),
+        assertEquals(List.of("upsert V1Service default/web", "delete V1EndpointSlice default/web-1"),
                 sink.eventsAfterSync(), "nothing was delivered for the invalid version");
-        assertEquals(81, port(sink.lastObject("upsert Service default/web")));
+        assertEquals(81, port(sink.last("upsert V1Service default/web")));
     }
 
     @Test
@@ -145,7 +146,7 @@ class ManifestSourceTest {
         Files.delete(dir.resolve("web.yaml"));
 
         sink.awaitAfterSync("the deletes", events -> events.size() >= 2);
-        assertEquals(List.of("delete Service default/web", "delete EndpointSlice default/web-1"),
+        assertEquals(List.of("delete V1Service default/web", "delete V1EndpointSlice default/web-1"),
                 sink.eventsAfterSync());
     }
 
@@ -166,8 +167,8 @@ class ManifestSourceTest {
                 StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
 
         sink.awaitAfterSync("port 82", events -> !events.isEmpty()
-                && port(sink.lastObject("upsert Service default/web")) == 82);
-        assertFalse(sink.eventsAfterSync().contains("delete Service default/web"), sink.eventsAfterSync().toString());
+                && port(sink.last("upsert V1Service default/web")) == 82);
+        assertFalse(sink.eventsAfterSync().contains("delete V1Service default/web"), sink.eventsAfterSync().toString());
     }
 
     @Test
@@ -184,8 +185,8 @@ class ManifestSourceTest {
         Files.createSymbolicLink(dir.resolve("..data_tmp"), Path.of("..v2"));
         Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
 
-        sink.awaitAfterSync("the new ConfigMap content", events -> events.contains("upsert Service default/web"));
-        assertEquals(81, port(sink.lastObject("upsert Service default/web")));
+        sink.awaitAfterSync("the new ConfigMap content", events -> events.contains("upsert V1Service default/web"));
+        assertEquals(81, port(sink.last("upsert V1Service default/web")));
     }
 
     @Test
@@ -193,17 +194,17 @@ class ManifestSourceTest {
         write("a.yaml", service("web", 80));
         write("b.yaml", service("web", 81));
         start();
-        assertEquals(List.of("upsert Service default/web", "upsert Service default/web", "synced"), sink.events());
-        assertEquals(81, port(sink.lastObject("upsert Service default/web")), "the file loaded last wins");
+        assertEquals(List.of("upsert V1Service default/web", "upsert V1Service default/web", "synced"), sink.events());
+        assertEquals(81, port(sink.last("upsert V1Service default/web")), "the file loaded last wins");
 
         Files.delete(dir.resolve("b.yaml"));
         sink.awaitAfterSync("a.yaml's definition", events -> events.size() >= 1);
-        assertEquals(List.of("upsert Service default/web"), sink.eventsAfterSync());
-        assertEquals(80, port(sink.lastObject("upsert Service default/web")));
+        assertEquals(List.of("upsert V1Service default/web"), sink.eventsAfterSync());
+        assertEquals(80, port(sink.last("upsert V1Service default/web")));
 
         Files.delete(dir.resolve("a.yaml"));
         sink.awaitAfterSync("the delete", events -> events.size() >= 2);
-        assertEquals(List.of("upsert Service default/web", "delete Service default/web"), sink.eventsAfterSync());
+        assertEquals(List.of("upsert V1Service default/web", "delete V1Service default/web"), sink.eventsAfterSync());
     }
 
     @Test
@@ -243,8 +244,8 @@ class ManifestSourceTest {
         write("db.yaml", service("db", 5432));
         write("web.yaml", service("web", 82));
 
-        sink.awaitAfterSync("later changes", events -> events.contains("upsert Service default/web"));
-        assertEquals(82, port(sink.lastObject("upsert Service default/web")));
+        sink.awaitAfterSync("later changes", events -> events.contains("upsert V1Service default/web"));
+        assertEquals(82, port(sink.last("upsert V1Service default/web")));
     }
 
     @Test

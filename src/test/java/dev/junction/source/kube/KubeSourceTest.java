@@ -11,11 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.FakeApiServer.Resource;
+import dev.junction.testing.RecordingSink;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -59,37 +61,75 @@ class KubeSourceTest {
         Conditions.await(event + " flushed in " + sink.flushedEvents(), () -> sink.flushedEvents().contains(event));
     }
 
+    /** Waits until {@code event} has been flushed {@code times} times. */
+    private void awaitFlushed(String event, long times) {
+        Conditions.await(event + " flushed " + times + " times in " + sink.flushedEvents(),
+                () -> sink.flushedEvents().stream().filter(event::equals).count() == times);
+    }
+
     /** Waits until the three watches (Services, EndpointSlices, Node) are open. */
     private void awaitWatching() {
         Conditions.await("three open watches", () -> api.openWatches() == 3);
     }
 
+    /** Starts the source and waits until its initial state is flushed and its three watches are open. */
+    private void startWatching() {
+        start();
+        awaitFlushed("synced");
+        awaitWatching();
+    }
+
     @Test
-    void deliversBothListsThenSyncedThenChanges() {
+    void listedObjectsAreDeliveredAndFlushedBeforeSynced() {
         api.apply(service("web", "10.0.0.1", 80, ""));
         api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        start();
+        awaitFlushed("synced");
+        List<String> flushed = sink.flushedEvents();
+        assertEquals(Set.of(WEB, WEB_SLICE), Set.copyOf(flushed.subList(0, flushed.indexOf("synced"))),
+                flushed.toString());
+    }
+
+    @Test
+    void onlyThisNodeIsListedAndWatched() {
         api.apply(node("node-a", "zone-1"));
         api.apply(node("node-b", "zone-2"));
         start();
-        awaitEvent("synced");
-        List<String> initial = sink.events();
-        assertTrue(initial.indexOf(WEB) < initial.indexOf("synced"), initial.toString());
-        assertTrue(initial.indexOf(WEB_SLICE) < initial.indexOf("synced"), initial.toString());
-        awaitFlushed("synced");
         awaitEvent("upsert V1Node node-a");
         awaitWatching();
+        assertFalse(sink.events().contains("upsert V1Node node-b"), sink.events().toString());
+        assertTrue(api.requests().stream().anyMatch(r -> r.contains("fieldSelector=metadata.name=node-a")),
+                api.requests().toString());
+    }
 
+    @Test
+    void aModifiedObjectIsDeliveredAndFlushedWithItsNewContent() {
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        startWatching();
         api.apply(slice("web-1", "web", 8080, "10.1.0.2"));
-        Conditions.await("the modified slice, flushed",
-                () -> sink.flushedEvents().stream().filter(WEB_SLICE::equals).count() == 2);
+        awaitFlushed(WEB_SLICE, 2);
         V1EndpointSlice slice = (V1EndpointSlice) sink.last(WEB_SLICE);
         assertEquals("10.1.0.2", slice.getEndpoints().get(0).getAddresses().get(0));
+    }
+
+    @Test
+    void aDeletedObjectIsDeliveredAndFlushedAsADelete() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        startWatching();
         api.delete(Resource.SERVICES, "shop", "web");
         awaitFlushed("delete V1Service shop/web");
-        // Only this node is watched (field selector), and the server was asked for it.
-        assertFalse(sink.events().contains("upsert V1Node node-b"), sink.events().toString());
-        assertTrue(api.requests().stream().anyMatch(r -> r.contains("fieldSelector=metadata.name=node-a")));
-        assertEquals(1, sink.count("synced"));
+    }
+
+    @Test
+    void laterChangesNeitherRepeatSyncedNorReportProblems() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        startWatching();
+        api.apply(slice("web-1", "web", 8080, "10.1.0.2"));
+        api.delete(Resource.SERVICES, "shop", "web");
+        awaitFlushed(WEB_SLICE, 2);
+        awaitFlushed("delete V1Service shop/web");
+        assertEquals(1, sink.count("synced"), sink.events().toString());
         assertEquals(List.of(), problems);
     }
 

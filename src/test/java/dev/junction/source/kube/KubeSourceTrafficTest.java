@@ -18,6 +18,7 @@ import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.FakeApiServer.Resource;
+import dev.junction.testing.RecordingSink;
 import dev.junction.testing.TestBackend;
 import io.kubernetes.client.openapi.ApiClient;
 import java.io.IOException;

@@ -1,6 +1,7 @@
 package dev.junction.dataplane.tcp;
 
 import dev.junction.bench.SelectorBenchmark;
+import dev.junction.dataplane.Listener;
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Addresses;
@@ -27,10 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What the TCP data plane does for each new connection before it connects: one volatile read of the
- * listener's slot ({@link TcpListener#table()}, as {@code FrontendHandler.channelActive} does) and one pick
- * from the table it got. The listener is the real {@link TcpListener}, unbound: the slot is all that is
- * read, so no socket is needed. In this package only to reach the package-private listener. Run with
- * {@code -prof gc}: a pick must report 0 B/op.
+ * listener's slot ({@link Listener#table()}, as {@code FrontendHandler.channelActive} does) and one pick
+ * from the table it got. The listener is the real {@link Listener} the TCP data plane binds, unbound here:
+ * the slot is all that is read, so no socket is needed. Run with {@code -prof gc}: a pick must report 0 B/op.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,8 +44,8 @@ public class RouteSlotBenchmark {
     int endpoints;
 
     private InetAddress client;
-    private TcpListener roundRobin;
-    private TcpListener leastConnections;
+    private Listener roundRobin;
+    private Listener leastConnections;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -66,10 +66,10 @@ public class RouteSlotBenchmark {
         return leastConnections.table().pick(client, null);
     }
 
-    private static TcpListener listener(String name, String vip, List<Endpoint> endpoints, LbPolicy policy) {
+    private static Listener listener(String name, String vip, List<Endpoint> endpoints, LbPolicy policy) {
         EndpointTable table = SelectorBenchmark.table(name, endpoints, policy, Duration.ZERO);
         // The skewed live counts of SelectorBenchmark, so least-connections has a minimum to find.
         SelectorBenchmark.openConnections(table);
-        return new TcpListener(new Frontend(Addresses.parse(vip), 8080, Protocol.TCP), table);
+        return new Listener(new Frontend(Addresses.parse(vip), 8080, Protocol.TCP), table);
     }
 }
