@@ -29,9 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -75,10 +73,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     /** Batches up to this many Services reuse the dirty set; larger ones leave a fresh one behind. */
     private static final int SMALL_BATCH = 64;
 
-    private final ConcurrentLinkedQueue<Event> queue = new ConcurrentLinkedQueue<>();
-    /** Held while a batch is applied or affinity is swept: what confines the state below to one thread at a time. */
-    private final ReentrantLock applying = new ReentrantLock();
-    private final List<Event> batch = new ArrayList<>();
+    /** Confines the state below to one thread at a time: the batch being applied, or the maintenance task. */
+    private final ControlContext<Event> context = new ControlContext<>(this::applyBatch);
     private final ServiceTracker services = new ServiceTracker();
     private final EndpointSliceCache slices = new EndpointSliceCache();
     private final Programmer programmer;
@@ -129,7 +125,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.lastReadAddresses = this.nodePortAddresses;
         this.defaultPolicy = defaultPolicy;
         this.capture = capture;
-        this.programmer = new Programmer(planes, capture, balancers, finding);
+        this.programmer = new Programmer(context, planes, capture, balancers, finding);
         this.thread = new Thread(this::run, "junction-control");
         this.thread.setDaemon(true);
         this.healthChecks = new HealthCheckPorts(ServiceHealthChecks.NONE, this.nodeName);
@@ -185,7 +181,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             return;
         }
         lastReadAddresses = now;
-        queue.add(new Event(null, false, now, System.nanoTime()));
+        context.enqueue(new Event(null, false, now, System.nanoTime()));
         health.queued();
         flush();
     }
@@ -197,19 +193,19 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     @Override
     public void upsert(KubernetesObject object) {
-        queue.add(new Event(Objects.requireNonNull(object, "object"), false, null, System.nanoTime()));
+        context.enqueue(new Event(Objects.requireNonNull(object, "object"), false, null, System.nanoTime()));
         health.queued();
     }
 
     @Override
     public void delete(KubernetesObject object) {
-        queue.add(new Event(Objects.requireNonNull(object, "object"), true, null, System.nanoTime()));
+        context.enqueue(new Event(Objects.requireNonNull(object, "object"), true, null, System.nanoTime()));
         health.queued();
     }
 
     @Override
     public void synced() {
-        queue.add(new Event(null, false, null, System.nanoTime()));
+        context.enqueue(new Event(null, false, null, System.nanoTime()));
         health.queued();
     }
 
@@ -220,32 +216,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      */
     @Override
     public void flush() {
-        // Checked again after each unlock: what was queued while the lock was held, by a flush that
-        // found it taken and returned, is this thread's to apply.
-        while (!queue.isEmpty() && applying.tryLock()) {
-            try {
-                applyQueued();
-            } finally {
-                applying.unlock();
-            }
-        }
-    }
-
-    private void applyQueued() {
-        for (Event e = queue.poll(); e != null; e = queue.poll()) {
-            batch.add(e);
-        }
-        try {
-            if (running && !batch.isEmpty()) {
-                applyBatch(batch);
-            }
-        } catch (RuntimeException e) {
-            // A bug in one batch must not stop the proxy from serving what it already serves, nor the source.
-            log.error("control plane: failed to apply a batch of {} changes", batch.size(), e);
-        } finally {
-            handledEvents += batch.size();
-            batch.clear();
-        }
+        context.drain();
     }
 
     /** Batches applied since start; lets tests and health checks see that the queue drained. */
@@ -269,23 +240,26 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            applying.lock();
-            try {
+            context.execute(() -> {
                 if (running) {
                     programmer.expireAffinity();
                 }
-            } catch (RuntimeException e) {
-                log.error("control plane: failed to expire affinity entries", e);
-            } finally {
-                applying.unlock();
-            }
-            // A source that flushed during the sweep left its changes to this thread.
-            flush();
+            });
             refreshNodePortAddresses();
         }
     }
 
     private void applyBatch(List<Event> batch) {
+        try {
+            if (running) {
+                applyChanges(batch);
+            }
+        } finally {
+            handledEvents += batch.size();
+        }
+    }
+
+    private void applyChanges(List<Event> batch) {
         long start = System.nanoTime();
         boolean justSynced = false;
         // The Services each event changed, in batch order: an event is live once all of them are.
@@ -356,7 +330,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         changedSlices.clear();
         appliedBatches++;
         health.applied();
-        if (!queue.isEmpty()) {
+        if (context.hasQueued()) {
             // Queued while this batch was applied: pending, and this thread's to apply next.
             health.queued();
         }
@@ -495,13 +469,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     @Override
     public void close() {
         thread.interrupt();
-        applying.lock();
-        try {
+        context.execute(() -> {
             running = false;
             programmer.closeAll();
-        } finally {
-            applying.unlock();
-        }
+        });
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

@@ -33,6 +33,7 @@ import java.util.function.Function;
  */
 final class Programmer {
 
+    private final ControlContext<?> context;
     private final Map<Protocol, DataPlane> planes;
     private final Capture capture;
     private final Function<ServicePortName, ServiceBalancer> newBalancer;
@@ -49,8 +50,9 @@ final class Programmer {
     /** Frontends queued to open or closed so far; their change is live only after flush and capture. */
     private long openedOrClosed;
 
-    Programmer(Map<Protocol, DataPlane> planes, Capture capture,
+    Programmer(ControlContext<?> context, Map<Protocol, DataPlane> planes, Capture capture,
             Function<ServicePortName, ServiceBalancer> newBalancer, Consumer<String> problems) {
+        this.context = context;
         this.planes = Map.copyOf(planes);
         this.capture = capture;
         this.newBalancer = newBalancer;
@@ -73,6 +75,7 @@ final class Programmer {
      * were opened, updated or closed.
      */
     int apply(ServiceKey service, Map<Frontend, ServiceRoute> routes) {
+        context.throwIfNotInThisContext();
         Map<Frontend, ServiceRoute> before = desired.getOrDefault(service, Map.of());
         if (routes.isEmpty()) {
             desired.remove(service);
@@ -153,6 +156,7 @@ final class Programmer {
      * control plane calls it once after applying a batch; until then a new frontend has no listener.
      */
     void flush() {
+        context.throwIfNotInThisContext();
         if (pending.isEmpty()) {
             return;
         }
@@ -236,6 +240,7 @@ final class Programmer {
 
     /** Expires idle ClientIP affinity entries of every service port. */
     void expireAffinity() {
+        context.throwIfNotInThisContext();
         for (Map<Frontend, ServiceRoute> routes : desired.values()) {
             for (ServiceRoute r : routes.values()) {
                 if (r.affinity()) {
@@ -294,6 +299,7 @@ final class Programmer {
 
     /** Closes every listener; established connections carry on. */
     void closeAll() {
+        context.throwIfNotInThisContext();
         for (Frontend f : new ArrayList<>(programmed.keySet())) {
             close(f);
         }

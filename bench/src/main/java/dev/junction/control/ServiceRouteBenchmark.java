@@ -76,6 +76,10 @@ public class ServiceRouteBenchmark {
 
     private EndpointSliceCache cache;
     private Programmer programmer;
+    /** The programmer checks that it is in the control context; each op enters it, as a batch would. */
+    private final ControlContext<Object> context = new ControlContext<>(batch -> {
+    });
+    private int changes;
 
     @Setup(Level.Trial)
     @SuppressWarnings("unchecked")
@@ -102,9 +106,12 @@ public class ServiceRouteBenchmark {
         cache.upsert(versions[0]);
         DataPlane unbound = (frontend, table) -> new Listener(frontend, table) {
         };
-        programmer = new Programmer(Map.of(Protocol.TCP, unbound), Capture.none(), ServiceBalancer::create, PROBLEMS);
-        programmer.apply(key, RouteBuilder.build(service, cache.slices(key), NODE, LbPolicy.ROUND_ROBIN, PROBLEMS));
-        programmer.flush();
+        programmer = new Programmer(context, Map.of(Protocol.TCP, unbound), Capture.none(), ServiceBalancer::create,
+                PROBLEMS);
+        context.execute(() -> {
+            programmer.apply(key, RouteBuilder.build(service, cache.slices(key), NODE, LbPolicy.ROUND_ROBIN, PROBLEMS));
+            programmer.flush();
+        });
         if (programmer.listening() != 1) {
             throw new IllegalStateException("the frontend was not opened");
         }
@@ -134,7 +141,7 @@ public class ServiceRouteBenchmark {
         }
         Map<Frontend, ServiceRoute> routes = RouteBuilder.build(service, cache.slices(key), NODE, LbPolicy.ROUND_ROBIN,
                 PROBLEMS);
-        int changes = programmer.apply(key, routes);
+        context.execute(() -> changes = programmer.apply(key, routes));
         if (changes != 1) {
             throw new IllegalStateException("expected one table swap, got " + changes + " frontend changes");
         }
