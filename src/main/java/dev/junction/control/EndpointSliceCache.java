@@ -58,10 +58,6 @@ final class EndpointSliceCache {
         return delete(SliceId.of(slice.getMetadata()));
     }
 
-    Set<ServiceKey> delete(String namespace, String name) {
-        return delete(new SliceId(Objects.requireNonNullElse(namespace, ""), Objects.requireNonNullElse(name, "")));
-    }
-
     /** The slices of {@code service}, in slice-name order; empty when it has none. */
     Collection<CachedSlice> slices(ServiceKey service) {
         SortedMap<String, CachedSlice> held = byService.get(service);

@@ -23,17 +23,20 @@ final class HealthCheckPorts {
     private record Check(int port, int localEndpoints) {
     }
 
+    private final ControlContext<?> context;
     private final ServiceHealthChecks checks;
     private final String nodeName;
     private final Map<ServiceKey, Check> published = new HashMap<>();
 
-    HealthCheckPorts(ServiceHealthChecks checks, String nodeName) {
+    HealthCheckPorts(ControlContext<?> context, ServiceHealthChecks checks, String nodeName) {
+        this.context = context;
         this.checks = checks;
         this.nodeName = nodeName;
     }
 
     /** Recomputes {@code key}'s check; {@code svc} null means the Service is gone. */
     void update(ServiceKey key, V1Service svc, Collection<CachedSlice> slices) {
+        context.throwIfNotInThisContext();
         Check now = svc == null ? null : check(svc, slices, nodeName);
         Check before = now == null ? published.remove(key) : published.put(key, now);
         if (Objects.equals(before, now)) {

@@ -143,7 +143,7 @@ class ControlPlaneHealthTest {
         Conditions.await("synced", () -> control.appliedBatches() > 0);
         V1Node node = new V1Node().metadata(new V1ObjectMeta().name("node-a"))
                 .spec(new V1NodeSpec().addTaintsItem(
-                        new V1Taint().key(ControlPlane.TO_BE_DELETED_TAINT).effect("NoSchedule")));
+                        new V1Taint().key(NodeState.TO_BE_DELETED_TAINT).effect("NoSchedule")));
         control.upsert(node);
         control.flush();
         Conditions.await("/healthz fails for the autoscaler's taint", () -> status("/healthz") == 503);

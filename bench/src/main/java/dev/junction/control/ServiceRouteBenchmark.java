@@ -39,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code build}: {@link RouteBuilder#build} from the converted slice ({@link CachedSlice}) alone;
  *   <li>{@code buildAndSwap}: that, then {@link ServiceBalancer#tables} and the volatile write into a
  *       listener slot;
- *   <li>{@code sliceChangeToSwap}: the control thread's whole per-change work for this Service, minus the
+ *   <li>{@code sliceChangeToSwap}: the whole per-change work in the control context for this Service, minus the
  *       queue: {@link EndpointSliceCache#upsert} of the client-java object (conversion, no-op check, sharing
  *       unchanged endpoints), {@link RouteBuilder#build}, and {@link Programmer#apply} (route diff, tables,
  *       swap).
@@ -106,10 +106,10 @@ public class ServiceRouteBenchmark {
         cache.upsert(versions[0]);
         DataPlane unbound = (frontend, table) -> new Listener(frontend, table) {
         };
-        programmer = new Programmer(context, Map.of(Protocol.TCP, unbound), Capture.none(), ServiceBalancer::create,
-                PROBLEMS);
+        programmer = new Programmer(context, Map.of(Protocol.TCP, unbound), Capture.none(), ServiceBalancer::create);
         context.execute(() -> {
-            programmer.apply(key, RouteBuilder.build(service, cache.slices(key), NODE, LbPolicy.ROUND_ROBIN, PROBLEMS));
+            programmer.apply(key, RouteBuilder.build(service, cache.slices(key), NODE, LbPolicy.ROUND_ROBIN, PROBLEMS),
+                    PROBLEMS);
             programmer.flush();
         });
         if (programmer.listening() != 1) {
@@ -141,7 +141,7 @@ public class ServiceRouteBenchmark {
         }
         Map<Frontend, ServiceRoute> routes = RouteBuilder.build(service, cache.slices(key), NODE, LbPolicy.ROUND_ROBIN,
                 PROBLEMS);
-        context.execute(() -> changes = programmer.apply(key, routes));
+        context.execute(() -> changes = programmer.apply(key, routes, PROBLEMS).changes());
         if (changes != 1) {
             throw new IllegalStateException("expected one table swap, got " + changes + " frontend changes");
         }
