@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * {@code kubernetes.io/service-name} label, whoever manages them. Slices without that label belong to no
  * Service and are ignored. A slice is held as a {@link CachedSlice}, not as the client-java object: at
  * 1,000 changes a second each held slice lives until its next change, long enough to be promoted, so
- * what it keeps decides how much the old generation fills. Runs on the control thread.
+ * what it keeps decides how much the old generation fills. Runs in the control context.
  */
 final class EndpointSliceCache {
 

@@ -15,8 +15,8 @@ import java.util.Set;
 /**
  * Which Services need a {@code healthCheckNodePort} server and how many Ready endpoints each has on this
  * node, published to {@link ServiceHealthChecks} when it changes: LoadBalancer Services with
- * {@code externalTrafficPolicy: Local} and a health-check port, as kube-proxy serves them. Runs on the
- * control thread.
+ * {@code externalTrafficPolicy: Local} and a health-check port, as kube-proxy serves them. Runs in the
+ * control context.
  */
 final class HealthCheckPorts {
 

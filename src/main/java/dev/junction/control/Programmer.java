@@ -29,7 +29,8 @@ import java.util.function.Function;
 /**
  * Turns one Service's desired routes into listeners: opens frontends that are new (all of a batch at once,
  * in {@link #flush}), swaps the table of those whose route changed (one volatile write each), closes those
- * that went away, and leaves identical ones alone. Owns the long-lived {@link ServiceBalancer} of every service port. Runs on the control thread.
+ * that went away, and leaves identical ones alone. Owns the long-lived {@link ServiceBalancer} of every service port.
+ * Called only in the control context, except {@link #liveRoutes}, read from any thread.
  */
 final class Programmer {
 
@@ -39,7 +40,7 @@ final class Programmer {
     private final Function<ServicePortName, ServiceBalancer> newBalancer;
 
     private final Map<ServiceKey, Map<Frontend, ServiceRoute>> desired = new HashMap<>();
-    // Concurrent only so the admin server can read what is live; every write stays on the control thread.
+    // Concurrent only so the admin server can read what is live; every write stays in the control context.
     private final Map<Frontend, Programmed> programmed = new ConcurrentHashMap<>();
     private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
     private final List<PendingOpen> pending = new ArrayList<>();

@@ -35,7 +35,7 @@ import java.util.function.Consumer;
  * Turns one Service and its EndpointSlices into the route of every frontend it exposes, with kube-proxy's
  * semantics: skipped Services, per-family frontends, slice merge and de-duplication, traffic policies,
  * session affinity. Pure: equal inputs give equal maps, which lets the caller skip republishing.
- * Stateless; called on the control thread.
+ * Stateless; called in the control context.
  */
 final class RouteBuilder {
 

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * kube-proxy's service health servers: one HTTP server per {@code healthCheckNodePort}, answering 200 with
  * {@code X-Load-Balancing-Endpoint-Weight: <local endpoints>} while the Service has a Ready endpoint on this
  * node and the proxy is healthy, else 503; body {@code {"service":{...},"localEndpoints":n,
- * "serviceProxyHealthy":b}}. Updates come from the control thread; answers from the HTTP loop.
+ * "serviceProxyHealthy":b}}. Updates come from the control context; answers from the HTTP loop.
  */
 public final class HealthCheckNodePorts implements ServiceHealthChecks, AutoCloseable {
 

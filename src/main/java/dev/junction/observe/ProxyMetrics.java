@@ -32,7 +32,7 @@ import java.util.function.ToDoubleFunction;
  * Junction's Prometheus registry. Meters recorded as they happen (the control plane's sync metrics, JVM,
  * Netty memory, UDP counters) live here; per-service-port and per-endpoint series are read from
  * {@link LiveRoutes} at scrape time, so the data plane only ever increments plain counters it already holds
- * and registering a series never happens on the control thread or an event loop. At most
+ * and registering a series never happens in the control context or on an event loop. At most
  * {@code maxServicePorts} service ports get series of their own; the rest are summed under
  * {@code namespace="*", service="other"}. Scrapes are serialised; the registry is thread-safe.
  */

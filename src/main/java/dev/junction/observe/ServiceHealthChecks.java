@@ -3,7 +3,7 @@ package dev.junction.observe;
 /**
  * Where the control plane publishes {@code healthCheckNodePort}s: for every externalTrafficPolicy Local
  * LoadBalancer Service with one, the port and how many Ready endpoints it has on this node. Called on the
- * control thread.
+ * control context.
  */
 public interface ServiceHealthChecks {
 

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * kube-proxy's health semantics through the real control thread and HTTP: the queue decides {@code /livez}
+ * kube-proxy's health semantics through the real control context and HTTP: the queue decides {@code /livez}
  * and {@code /healthz}, this node's state decides {@code /healthz} too, and health-check node ports follow
  * the local endpoints. The clock is injected.
  */
