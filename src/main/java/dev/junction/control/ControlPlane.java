@@ -9,7 +9,7 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import dev.junction.observe.LiveRoutes;
-import dev.junction.observe.ServiceHealthChecks;
+import dev.junction.observe.ServiceHealthServer;
 import dev.junction.observe.SyncHealth;
 import dev.junction.source.ObjectSink;
 import io.kubernetes.client.common.KubernetesObject;
@@ -60,7 +60,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final String nodeName;
     private final Thread thread;
     private SyncHealth health = SyncHealth.NONE;
-    private HealthCheckPorts healthChecks;
+    private ServiceHealthTracker serviceHealth;
     private boolean synced;
     private volatile boolean running = true;
     private volatile long appliedBatches;
@@ -83,7 +83,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         this.programmer = new Programmer(context, planes, capture, balancers);
         this.thread = new Thread(this::run, "junction-control");
         this.thread.setDaemon(true);
-        this.healthChecks = new HealthCheckPorts(context, ServiceHealthChecks.NONE, nodeName);
+        this.serviceHealth = new ServiceHealthTracker(context, ServiceHealthServer.NONE, nodeName);
     }
 
     public ControlPlane(String nodeName, LbPolicy defaultPolicy, Map<Protocol, DataPlane> planes, Capture capture) {
@@ -99,13 +99,13 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     /**
-     * Reports queue and node health to {@code health} and health-check ports to {@code checks}; call before
-     * {@link #start}.
+     * Reports queue and node health to {@code health} and service health checks (each eTP Local LoadBalancer
+     * Service's health-check node port and local endpoints) to {@code serviceHealth}; call before {@link #start}.
      */
-    public void observe(SyncHealth health, ServiceHealthChecks checks) {
+    public void observe(SyncHealth health, ServiceHealthServer serviceHealth) {
         this.health = Objects.requireNonNull(health, "health");
         this.node.reportTo(health);
-        this.healthChecks = new HealthCheckPorts(context, checks, nodeName);
+        this.serviceHealth = new ServiceHealthTracker(context, serviceHealth, nodeName);
     }
 
     /**
@@ -262,7 +262,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         if (timing != null && applied.swapsOnly()) {
             timing.swapped(key);
         }
-        healthChecks.update(key, svc, serviceSlices);
+        serviceHealth.update(key, svc, serviceSlices);
         return applied.changes();
     }
 

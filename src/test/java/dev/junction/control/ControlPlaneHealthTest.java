@@ -15,7 +15,7 @@ import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
-import dev.junction.observe.HealthCheckNodePorts;
+import dev.junction.observe.HttpServiceHealthServer;
 import dev.junction.observe.HealthServer;
 import dev.junction.observe.HttpServers;
 import dev.junction.observe.ProxyHealth;
@@ -82,7 +82,7 @@ class ControlPlaneHealthTest {
     private HttpServers http;
     private ProxyHealth health;
     private HealthServer server;
-    private HealthCheckNodePorts checks;
+    private HttpServiceHealthServer serviceHealth;
     private ControlPlane control;
 
     @BeforeEach
@@ -93,15 +93,15 @@ class ControlPlaneHealthTest {
         http = new HttpServers();
         health = new ProxyHealth(clock, LIMIT);
         server = new HealthServer(http, new InetSocketAddress("127.0.0.1", 0), health);
-        checks = new HealthCheckNodePorts(http, InetAddress.getLoopbackAddress(), health);
-        control.observe(health, checks);
+        serviceHealth = new HttpServiceHealthServer(http, InetAddress.getLoopbackAddress(), health);
+        control.observe(health, serviceHealth);
         control.start();
     }
 
     @AfterEach
     void tearDown() {
         control.close();
-        checks.close();
+        serviceHealth.close();
         server.close();
         http.close();
         transport.close();
@@ -213,7 +213,7 @@ class ControlPlaneHealthTest {
         cluster.getSpec().type("LoadBalancer").externalTrafficPolicy("Cluster").healthCheckNodePort(hcPort);
         control.upsert(cluster);
         control.flush();
-        Conditions.await("the health check port is closed", () -> checks.serving() == 0);
+        Conditions.await("the health check port is closed", () -> serviceHealth.serving() == 0);
     }
 
     private static String weight(InetSocketAddress hc) {

@@ -1,6 +1,6 @@
 package dev.junction.control;
 
-import dev.junction.observe.ServiceHealthChecks;
+import dev.junction.observe.ServiceHealthServer;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceSpec;
 import java.net.InetAddress;
@@ -13,24 +13,24 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Which Services need a {@code healthCheckNodePort} server and how many Ready endpoints each has on this
- * node, published to {@link ServiceHealthChecks} when it changes: LoadBalancer Services with
- * {@code externalTrafficPolicy: Local} and a health-check port, as kube-proxy serves them. Runs in the
- * control context.
+ * Tracks the service health checks: which Services need a health-check node port served and how many
+ * Ready endpoints each has on this node, published to the {@link ServiceHealthServer} when it changes:
+ * LoadBalancer Services with {@code externalTrafficPolicy: Local} and a {@code healthCheckNodePort}, as
+ * kube-proxy serves them. Called only in the control context.
  */
-final class HealthCheckPorts {
+final class ServiceHealthTracker {
 
     private record Check(int port, int localEndpoints) {
     }
 
     private final ControlContext<?> context;
-    private final ServiceHealthChecks checks;
+    private final ServiceHealthServer server;
     private final String nodeName;
     private final Map<ServiceKey, Check> published = new HashMap<>();
 
-    HealthCheckPorts(ControlContext<?> context, ServiceHealthChecks checks, String nodeName) {
+    ServiceHealthTracker(ControlContext<?> context, ServiceHealthServer server, String nodeName) {
         this.context = context;
-        this.checks = checks;
+        this.server = server;
         this.nodeName = nodeName;
     }
 
@@ -43,9 +43,9 @@ final class HealthCheckPorts {
             return;
         }
         if (now == null) {
-            checks.remove(key.namespace(), key.name());
+            server.remove(key.namespace(), key.name());
         } else {
-            checks.update(key.namespace(), key.name(), now.port, now.localEndpoints);
+            server.update(key.namespace(), key.name(), now.port, now.localEndpoints);
         }
     }
 
