@@ -38,7 +38,10 @@ final class BatchTiming {
         swappedAt.put(service, System.nanoTime());
     }
 
-    /** The batch is live now; {@code initialSync}: its changes waited for the other lists, not for the control plane. */
+    /**
+     * The batch is live now. {@code initialSync}: only its duration counts, since its changes waited for the
+     * other lists, not for the control plane.
+     */
     void live(List<Event> batch, boolean initialSync, ControlPlaneMetrics metrics) {
         long live = System.nanoTime();
         metrics.syncDuration.record(live - startNanos, TimeUnit.NANOSECONDS);

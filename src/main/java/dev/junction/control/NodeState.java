@@ -74,7 +74,7 @@ final class NodeState {
         return now;
     }
 
-    /** Takes {@code addresses} for the NodePorts; returns whether they changed, and with them every Service's routes. */
+    /** Takes {@code addresses} for the NodePorts; returns whether they changed, and all routes with them. */
     boolean recordAddresses(List<InetAddress> addresses) {
         context.throwIfNotInThisContext();
         if (Set.copyOf(addresses).equals(Set.copyOf(nodePortAddresses))) {
