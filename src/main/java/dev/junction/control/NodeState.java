@@ -109,7 +109,7 @@ final class NodeState {
     }
 
     /** kube-proxy's node eligibility: not being deleted, not tainted for removal by the autoscaler. */
-    static boolean eligible(V1Node node) {
+    private static boolean eligible(V1Node node) {
         if (node.getMetadata().getDeletionTimestamp() != null) {
             return false;
         }
