@@ -38,10 +38,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -191,35 +187,9 @@ class ControlPlaneTest {
         assertEquals("b", backendName(vip));
     }
 
-    /** The control plane's WARNING lines while open. */
-    private static final class Warnings extends Handler implements AutoCloseable {
-        final List<String> lines = new CopyOnWriteArrayList<>();
-        private final Logger logger = Logger.getLogger(ControlPlane.class.getName());
-
-        Warnings() {
-            logger.addHandler(this);
-        }
-
-        @Override
-        public void publish(LogRecord record) {
-            if (record.getLevel() == Level.WARNING) {
-                lines.add(record.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-        }
-    }
-
     @Test
     void aPersistentProblemIsLoggedWhenItAppearsNotOnEveryChange() {
-        try (Warnings log = new Warnings()) {
+        try (Warnings log = new Warnings(ControlPlane.class)) {
             List<String> warnings = log.lines;
             V1Service withSctp = web();
             withSctp.getSpec().addPortsItem(port("signal", 3868).protocol("SCTP"));
@@ -250,7 +220,7 @@ class ControlPlaneTest {
     void aServiceRefusedAFrontendIsToldOnceNotOnEveryChange() {
         syncWebOnA();
         V1Service api = apiOnWebsFrontend();
-        try (Warnings log = new Warnings()) {
+        try (Warnings log = new Warnings(ControlPlane.class)) {
             control.upsert(api);
             control.flush();
             for (TestBackend backend : List.of(a, b, a)) {

@@ -3,11 +3,6 @@ package dev.junction.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -15,36 +10,16 @@ import org.slf4j.LoggerFactory;
 /** Which problems are logged, and how often. */
 class ProblemLogTest {
 
-    private static final String LOGGER = ProblemLogTest.class.getName();
     private static final ServiceKey WEB = new ServiceKey("ns", "web");
     private static final ServiceKey API = new ServiceKey("ns", "api");
 
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            if (record.getLevel() == Level.WARNING) {
-                warnings.add(record.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
-    private final ProblemLog problems = new ProblemLog(LoggerFactory.getLogger(LOGGER));
-
-    ProblemLogTest() {
-        Logger.getLogger(LOGGER).addHandler(capture);
-    }
+    private final Warnings log = new Warnings(ProblemLogTest.class);
+    private final List<String> warnings = log.lines;
+    private final ProblemLog problems = new ProblemLog(LoggerFactory.getLogger(ProblemLogTest.class));
 
     @AfterEach
     void tearDown() {
-        Logger.getLogger(LOGGER).removeHandler(capture);
+        log.close();
     }
 
     @Test
