@@ -16,7 +16,7 @@ import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.observe.AdminServer;
-import dev.junction.observe.HealthCheckNodePorts;
+import dev.junction.observe.HttpServiceHealthServer;
 import dev.junction.observe.HealthServer;
 import dev.junction.observe.HttpServers;
 import dev.junction.observe.ProxyHealth;
@@ -60,7 +60,7 @@ public final class Junction implements AutoCloseable {
     private HttpServers http;
     private HealthServer healthServer;
     private AdminServer adminServer;
-    private HealthCheckNodePorts healthChecks;
+    private HttpServiceHealthServer serviceHealth;
     private TcpDataPlane tcp;
 
     public Junction(ProxyConfig config) {
@@ -144,8 +144,8 @@ public final class Junction implements AutoCloseable {
         metrics.routes(control.liveRoutes());
         http = new HttpServers();
         // kube-proxy serves health-check node ports on every address of the node.
-        healthChecks = new HealthCheckNodePorts(http, new InetSocketAddress(0).getAddress(), health);
-        control.observe(health, healthChecks);
+        serviceHealth = new HttpServiceHealthServer(http, new InetSocketAddress(0).getAddress(), health);
+        control.observe(health, serviceHealth);
         try {
             if (operations.healthzBindAddress() != null) {
                 healthServer = new HealthServer(http, operations.healthzBindAddress(), health);
@@ -221,8 +221,8 @@ public final class Junction implements AutoCloseable {
 
     @Override
     public void close() {
-        if (healthChecks != null) {
-            healthChecks.close();
+        if (serviceHealth != null) {
+            serviceHealth.close();
         }
         if (healthServer != null) {
             healthServer.close();

@@ -106,7 +106,7 @@ class JunctionMetricsTest {
         }
 
         String[] web = {"namespace", "shop", "service", "web", "port", "http", "protocol", "TCP"};
-        // The control thread records the sync's duration and time after the listener opens, so a client can
+        // The batch records the sync's duration and time after the listener opens, so a client can
         // be served before they are written: wait for them with the connections.
         Conditions.await("every connection is closed and the sync is recorded", () -> {
             String t = scrape(metrics);
@@ -190,7 +190,7 @@ class JunctionMetricsTest {
             Conditions.await("the frontend listens", () -> canConnect(vip));
         }
         // A listener serves as soon as it is bound, but the live routes the scrape reads record it only when
-        // the control thread finishes the batch; the first applied batch holds every file's objects.
+        // the control context finishes the batch; the first applied batch holds every file's objects.
         Conditions.await("the first batch to be applied", () -> junction.control().appliedBatches() > 0);
         String text = scrape(junction.metricsAddress());
         double own = 0;

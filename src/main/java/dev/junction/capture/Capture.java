@@ -3,8 +3,8 @@ package dev.junction.capture;
 import dev.junction.model.Frontend;
 
 /**
- * How traffic for a frontend's virtual address reaches this host so a listener can take it. Called from
- * the control thread around opening and closing listeners; {@link #close} after the control thread stopped.
+ * How traffic for a frontend's virtual address reaches this host so a listener can take it. Called in
+ * the control context around opening and closing listeners; {@link #close} after the control plane closed.
  */
 public interface Capture extends AutoCloseable {
 
@@ -15,7 +15,7 @@ public interface Capture extends AutoCloseable {
     void release(Frontend frontend);
 
     /**
-     * Applies the claims and releases since the last flush to the host at once. The control thread calls it
+     * Applies the claims and releases since the last flush to the host at once. The control plane calls it
      * after every applied batch (also when the batch changed nothing: the first call reconciles).
      */
     default void flush() {

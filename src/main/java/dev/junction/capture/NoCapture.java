@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code --capture none}: binds only addresses this host already has (all of 127.0.0.0/8 and ::1 count),
- * so tests and the demo run without privileges. Runs on the control thread.
+ * so tests and the demo run without privileges. Runs in the control context.
  */
 final class NoCapture implements Capture {
 

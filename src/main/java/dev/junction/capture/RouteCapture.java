@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * takes them: no NAT, no conntrack. Listeners bind with IP_FREEBIND, so they may bind before the route
  * exists; claims and releases are counted per address and applied in one iproute2 batch per
  * {@link #flush}. The first flush reconciles: Junction routes ({@code proto 74}) left by an earlier run
- * that no Service needs any more are removed. Runs on the control thread; {@link #close} after it.
+ * that no Service needs any more are removed. Runs in the control context; {@link #close} after it.
  */
 public final class RouteCapture implements Capture {
 

@@ -9,29 +9,20 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import dev.junction.observe.LiveRoutes;
-import dev.junction.observe.ServiceHealthChecks;
+import dev.junction.observe.ServiceHealthServer;
 import dev.junction.observe.SyncHealth;
 import dev.junction.source.ObjectSink;
 import io.kubernetes.client.common.KubernetesObject;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.kubernetes.client.openapi.models.V1EndpointSlice;
-import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
-import io.kubernetes.client.openapi.models.V1Taint;
 import java.net.InetAddress;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -39,80 +30,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control plane. Sources queue objects from any thread and then {@link #flush} them: the flushing
- * thread takes everything queued and applies it as one batch, holding a lock, so one thread at a time
- * touches the state below the queue. When another thread holds it, the flush returns at once and that
- * thread applies the queued objects next (it looks at the queue again after letting go), so changes
- * arriving from several sources while a batch is applied form the next batch. A batch records what
- * changed (trackers drop no-ops) and, once the sources have synced, rebuilds the routes of every
- * Service it touched and programs them. There is no fixed sync delay.
+ * The control plane: sources queue objects from any thread into the {@link ControlContext} and then
+ * {@link #flush} them, which applies everything queued as one batch on the flushing thread (or, when another
+ * thread is in the context, leaves it to that thread, next). A batch records what changed
+ * ({@link ChangeTracker}; no-ops are dropped) and, once the sources have synced, rebuilds the routes of
+ * every Service it touched ({@link RouteBuilder}), programs them ({@link Programmer}), binds the new
+ * frontends and installs their routes ({@link Capture}), then reports metrics and health. There is no fixed
+ * sync delay.
  *
- * <p>Why the source's own thread applies: it is running when the change arrives, while a control
- * thread would first have to be woken and scheduled. On a busy two-core node that wake-up alone took
- * 1-8 ms for about one change in a hundred at 1,000 changes per second (bench {@code KubeScaleBench}),
- * many times the work of applying the change. The {@code junction-control} thread only expires
- * ClientIP affinity entries and re-reads the node's NodePort addresses.
+ * <p>Why the source's own thread applies: it is running when the change arrives, while a thread of the
+ * control plane's own would first have to be woken and scheduled. On a busy two-core node that wake-up alone
+ * took 1-8 ms for about one change in a hundred at 1,000 changes per second (bench {@code KubeScaleBench}),
+ * many times the work of applying the change. The {@code junction-control} maintenance thread only expires
+ * ClientIP affinity entries and re-reads the node's NodePort addresses, in the control context.
  */
 public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final long AFFINITY_SWEEP_MILLIS = 10_000;
 
-    /** Set by the cluster autoscaler on a node it is about to remove; kube-proxy then fails /healthz. */
-    static final String TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler";
-
-    /**
-     * A change from a source, the end of its initial state (no object), or this node's NodePort addresses
-     * as newly read (only {@code nodePortAddresses}); stamped when received.
-     */
-    private record Event(KubernetesObject object, boolean deleted, List<InetAddress> nodePortAddresses,
-            long receivedNanos) {
-        boolean isSynced() {
-            return object == null && nodePortAddresses == null;
-        }
-    }
-
-    /** Batches up to this many Services reuse the dirty set; larger ones leave a fresh one behind. */
-    private static final int SMALL_BATCH = 64;
-
-    private final ConcurrentLinkedQueue<Event> queue = new ConcurrentLinkedQueue<>();
-    /** Held while a batch is applied or affinity is swept: what confines the state below to one thread at a time. */
-    private final ReentrantLock applying = new ReentrantLock();
-    private final List<Event> batch = new ArrayList<>();
-    private final ServiceTracker services = new ServiceTracker();
-    private final EndpointSliceCache slices = new EndpointSliceCache();
+    private final ControlContext<Event> context = new ControlContext<>(this::applyBatch);
+    private final NodeState node;
+    private final ChangeTracker changes;
     private final Programmer programmer;
     private final Capture capture;
-    private final String nodeName;
-    /** Where NodePorts listen; replaced when a re-read finds them changed. */
-    private List<InetAddress> nodePortAddresses;
-    /** Re-reads the NodePort addresses (see {@link #followNodePortAddresses}); null: they never change. */
-    private Supplier<List<InetAddress>> nodePortAddressSource;
-    /** What the last read found. */
-    private volatile List<InetAddress> lastReadAddresses;
-    private final LbPolicy defaultPolicy;
-    private final Thread thread;
-    // Not final: after a batch that touched many Services (the first sync) it is replaced, because
-    // iterating and clearing a HashSet costs its capacity, not its size, and that would tax every later
-    // single-change batch (seen in JFR as HashIterator.<init> on the control thread).
-    // In arrival order, so in a burst the earliest changes go live first.
-    private Set<ServiceKey> dirty = new LinkedHashSet<>();
-    private final List<V1EndpointSlice> changedSlices = new ArrayList<>();
-    /** What the current rebuild (or the batch's binds) found wrong; see {@link #reportNew}. */
-    private final List<String> found = new ArrayList<>();
-    private final Consumer<String> finding = found::add;
-    /** The problems last reported per Service that has any. */
-    private final Map<ServiceKey, Set<String>> reported = new HashMap<>();
+    private final ProblemLog problems = new ProblemLog(log);
     private final ControlPlaneMetrics metrics;
+    private final LbPolicy defaultPolicy;
+    private final String nodeName;
+    private final Thread thread;
     private SyncHealth health = SyncHealth.NONE;
-    private HealthCheckPorts healthChecks;
-    private String zone;
+    private ServiceHealthTracker serviceHealth;
     private boolean synced;
     private volatile boolean running = true;
     private volatile long appliedBatches;
-    // Unlike appliedBatches it counts events handled before sync too, so a test can tell that the control
-    // plane has seen them and still programmed nothing. Written only under the lock.
-    private volatile long handledEvents;
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
             Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers) {
@@ -125,14 +76,14 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             MeterRegistry meters) {
         this.metrics = new ControlPlaneMetrics(meters);
         this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
-        this.nodePortAddresses = List.copyOf(nodePortAddresses);
-        this.lastReadAddresses = this.nodePortAddresses;
+        this.node = new NodeState(context, nodeName, nodePortAddresses);
+        this.changes = new ChangeTracker(context, node, metrics);
         this.defaultPolicy = defaultPolicy;
         this.capture = capture;
-        this.programmer = new Programmer(planes, capture, balancers, finding);
+        this.programmer = new Programmer(context, planes, capture, balancers);
         this.thread = new Thread(this::run, "junction-control");
         this.thread.setDaemon(true);
-        this.healthChecks = new HealthCheckPorts(ServiceHealthChecks.NONE, this.nodeName);
+        this.serviceHealth = new ServiceHealthTracker(context, ServiceHealthServer.NONE, nodeName);
     }
 
     public ControlPlane(String nodeName, LbPolicy defaultPolicy, Map<Protocol, DataPlane> planes, Capture capture) {
@@ -140,20 +91,21 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     /**
-     * Starts the thread that expires ClientIP affinity entries and re-reads NodePort addresses; changes are
-     * applied by {@link #flush}.
+     * Starts the {@code junction-control} maintenance thread, which expires ClientIP affinity entries and
+     * re-reads NodePort addresses; changes are applied by {@link #flush}.
      */
     public void start() {
         thread.start();
     }
 
     /**
-     * Reports queue and node health to {@code health} and health-check ports to {@code checks}; call before
-     * {@link #start}.
+     * Reports queue and node health to {@code health} and service health checks (each eTP Local LoadBalancer
+     * Service's health-check node port and local endpoints) to {@code serviceHealth}; call before {@link #start}.
      */
-    public void observe(SyncHealth health, ServiceHealthChecks checks) {
+    public void observe(SyncHealth health, ServiceHealthServer serviceHealth) {
         this.health = Objects.requireNonNull(health, "health");
-        this.healthChecks = new HealthCheckPorts(checks, nodeName);
+        this.node.reportTo(health);
+        this.serviceHealth = new ServiceHealthTracker(context, serviceHealth, nodeName);
     }
 
     /**
@@ -162,32 +114,19 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      * before {@link #start}.
      */
     public void followNodePortAddresses(Supplier<List<InetAddress>> addresses) {
-        this.nodePortAddressSource = Objects.requireNonNull(addresses, "addresses");
+        node.follow(addresses);
     }
 
     /**
      * Reads the NodePort addresses now and, if they changed, applies the change (rebinding every Service's
-     * NodePorts) before returning, unless another thread is applying: then that thread does, next.
+     * NodePorts) before returning, unless another thread is in the control context: then that thread does, next.
      */
     void refreshNodePortAddresses() {
-        if (nodePortAddressSource == null) {
-            return;
+        List<InetAddress> changed = node.readAddresses();
+        if (changed != null) {
+            enqueue(new Event.NodePortAddresses(changed, System.nanoTime()));
+            flush();
         }
-        List<InetAddress> now;
-        try {
-            now = List.copyOf(nodePortAddressSource.get());
-        } catch (RuntimeException e) {
-            log.warn("cannot read this node's addresses, NodePorts stay where they are: {}", e.getMessage());
-            return;
-        }
-        // As sets: the order interfaces are listed in is no change.
-        if (Set.copyOf(now).equals(Set.copyOf(lastReadAddresses))) {
-            return;
-        }
-        lastReadAddresses = now;
-        queue.add(new Event(null, false, now, System.nanoTime()));
-        health.queued();
-        flush();
     }
 
     /** What is programmed now, for the admin server and metrics; callable from any thread. */
@@ -197,55 +136,32 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     @Override
     public void upsert(KubernetesObject object) {
-        queue.add(new Event(Objects.requireNonNull(object, "object"), false, null, System.nanoTime()));
-        health.queued();
+        enqueue(new Event.Upsert(Objects.requireNonNull(object, "object"), System.nanoTime()));
     }
 
     @Override
     public void delete(KubernetesObject object) {
-        queue.add(new Event(Objects.requireNonNull(object, "object"), true, null, System.nanoTime()));
-        health.queued();
+        enqueue(new Event.Delete(Objects.requireNonNull(object, "object"), System.nanoTime()));
     }
 
     @Override
     public void synced() {
-        queue.add(new Event(null, false, null, System.nanoTime()));
+        enqueue(new Event.Synced(System.nanoTime()));
+    }
+
+    private void enqueue(Event e) {
+        context.enqueue(e);
         health.queued();
     }
 
     /**
-     * Applies everything queued as one batch on the calling thread, unless another thread is applying:
-     * then that thread applies it once it is done, and this returns at once. After {@link #close}
+     * Applies everything queued as one batch on the calling thread, unless another thread is in the control
+     * context: then that thread applies it once it is done, and this returns at once. After {@link #close}
      * queued objects are dropped.
      */
     @Override
     public void flush() {
-        // Checked again after each unlock: what was queued while the lock was held, by a flush that
-        // found it taken and returned, is this thread's to apply.
-        while (!queue.isEmpty() && applying.tryLock()) {
-            try {
-                applyQueued();
-            } finally {
-                applying.unlock();
-            }
-        }
-    }
-
-    private void applyQueued() {
-        for (Event e = queue.poll(); e != null; e = queue.poll()) {
-            batch.add(e);
-        }
-        try {
-            if (running && !batch.isEmpty()) {
-                applyBatch(batch);
-            }
-        } catch (RuntimeException e) {
-            // A bug in one batch must not stop the proxy from serving what it already serves, nor the source.
-            log.error("control plane: failed to apply a batch of {} changes", batch.size(), e);
-        } finally {
-            handledEvents += batch.size();
-            batch.clear();
-        }
+        context.drain();
     }
 
     /** Batches applied since start; lets tests and health checks see that the queue drained. */
@@ -253,14 +169,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         return appliedBatches;
     }
 
-    /** Events taken off the queue and handled, before sync as well as after; for tests. */
-    long handledEvents() {
-        return handledEvents;
-    }
-
     /**
-     * The {@code junction-control} thread: expires idle ClientIP affinity entries and re-reads the NodePort
-     * addresses, every 10 s until closed.
+     * The {@code junction-control} maintenance thread: expires idle ClientIP affinity entries and re-reads the
+     * NodePort addresses, every 10 s until closed.
      */
     private void run() {
         while (running) {
@@ -269,223 +180,90 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            applying.lock();
-            try {
+            context.execute(() -> {
                 if (running) {
                     programmer.expireAffinity();
                 }
-            } catch (RuntimeException e) {
-                log.error("control plane: failed to expire affinity entries", e);
-            } finally {
-                applying.unlock();
-            }
-            // A source that flushed during the sweep left its changes to this thread.
-            flush();
+            });
             refreshNodePortAddresses();
         }
     }
 
+    /** Runs in the control context. */
     private void applyBatch(List<Event> batch) {
-        long start = System.nanoTime();
+        if (!running) {
+            return;
+        }
         boolean justSynced = false;
-        // The Services each event changed, in batch order: an event is live once all of them are.
-        List<Set<ServiceKey>> changedBy = new ArrayList<>(batch.size());
+        BatchTiming timing = new BatchTiming(batch.size());
         for (Event e : batch) {
-            if (e.isSynced()) {
+            if (e instanceof Event.Synced) {
                 justSynced |= !synced;
                 synced = true;
-                changedBy.add(Set.of());
+                timing.recorded(Set.of());
             } else {
-                changedBy.add(record(e));
+                timing.recorded(changes.record(e));
             }
         }
         if (!synced) {
-            changedSlices.clear();
             return;
         }
         if (justSynced) {
-            dirty.addAll(services.keys());
+            changes.rebuildAll();
         }
-        int changes = 0;
         // Shared by every Service of the batch rather than made again for each.
-        NodeInfo node = node();
-        // When each Service's new tables were swapped in; absent when it opened or closed a frontend,
-        // which is live only after the flush below.
-        Map<ServiceKey, Long> swappedAt = justSynced ? Map.of() : new HashMap<>();
-        for (ServiceKey key : dirty) {
-            changes += applyService(key, node, justSynced ? null : swappedAt);
+        NodeInfo nodeInfo = node.info();
+        // The first sync's changes waited for the other lists, not for the control plane: not timed.
+        BatchTiming swaps = justSynced ? null : timing;
+        int frontendChanges = 0;
+        for (ServiceKey key : changes.dirty()) {
+            frontendChanges += applyService(key, nodeInfo, swaps);
         }
         // A frontend one Service released may be wanted by another that was refused it: theirs now.
         for (Set<ServiceKey> again = programmer.takeUnblocked(); !again.isEmpty(); again = programmer.takeUnblocked()) {
             for (ServiceKey key : again) {
-                changes += applyService(key, node, justSynced ? null : swappedAt);
+                frontendChanges += applyService(key, nodeInfo, swaps);
             }
         }
-        programmer.flush();
-        // Binds that failed: reported as they happen, they belong to no one rebuild.
-        found.forEach(log::warn);
-        found.clear();
+        problems.happened(programmer.flush());
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
         capture.flush();
         if (justSynced) {
-            log.info("sources synced: {} services, {} frontends listening", services.keys().size(),
+            log.info("sources synced: {} services, {} frontends listening", changes.serviceCount(),
                     programmer.listening());
         }
-        long live = System.nanoTime();
-        metrics.syncDuration.record(live - start, TimeUnit.NANOSECONDS);
-        // Changes queued before the first sync waited for the other lists, not for the control plane.
-        if (!justSynced) {
-            for (int i = 0; i < batch.size(); i++) {
-                Event e = batch.get(i);
-                metrics.eventToLive.record(liveAt(changedBy.get(i), swappedAt, live) - e.receivedNanos(),
-                        TimeUnit.NANOSECONDS);
-            }
-            // Microseconds, not the millisecond clock: the trigger time is RFC 3339 with nanoseconds, and
-            // most changes go live in well under a millisecond.
-            Instant liveAt = Instant.now();
-            for (V1EndpointSlice slice : changedSlices) {
-                metrics.programmed(slice, liveAt);
-            }
-        }
-        log.debug("applied {} events for {} services: {} frontend changes", batch.size(), dirty.size(), changes);
-        if (dirty.size() > SMALL_BATCH) {
-            dirty = new LinkedHashSet<>();
-        } else {
-            dirty.clear();
-        }
-        changedSlices.clear();
+        timing.live(batch, justSynced, metrics);
+        log.debug("applied {} events for {} services: {} frontend changes", batch.size(), changes.dirty().size(),
+                frontendChanges);
+        changes.rebuilt();
         appliedBatches++;
         health.applied();
-        if (!queue.isEmpty()) {
+        if (context.hasQueued()) {
             // Queued while this batch was applied: pending, and this thread's to apply next.
             health.queued();
         }
     }
 
     /**
-     * Rebuilds and programs one Service; records in {@code swappedAt} (when given) the moment its tables
-     * were swapped in, if that was all it took. Returns how many frontends changed.
+     * Rebuilds and programs one Service; tells {@code timing} (when given) if its new tables were live at once.
+     * Returns how many frontends changed.
      */
-    private int applyService(ServiceKey key, NodeInfo node, Map<ServiceKey, Long> swappedAt) {
-        // Left over only when a rebuild threw; that one was reported with the exception.
-        found.clear();
-        long openedOrClosed = programmer.openedOrClosed();
-        V1Service svc = services.get(key);
-        Collection<CachedSlice> serviceSlices = svc == null ? List.of() : slices.slices(key);
+    private int applyService(ServiceKey key, NodeInfo nodeInfo, BatchTiming timing) {
+        V1Service svc = changes.service(key);
+        Collection<CachedSlice> serviceSlices = svc == null ? List.of() : changes.slices(key);
+        // What this rebuild finds wrong: route building's problems, then a frontend another Service holds.
+        List<String> rebuildProblems = new ArrayList<>();
+        Consumer<String> report = rebuildProblems::add;
         Map<Frontend, ServiceRoute> built = svc == null
                 ? Map.of()
-                : RouteBuilder.build(svc, serviceSlices, node, defaultPolicy, finding);
-        int changes = programmer.apply(key, built);
-        reportNew(key);
-        if (swappedAt != null && programmer.openedOrClosed() == openedOrClosed) {
-            swappedAt.put(key, System.nanoTime());
+                : RouteBuilder.build(svc, serviceSlices, nodeInfo, defaultPolicy, report);
+        Programmer.Applied applied = programmer.apply(key, built, report);
+        problems.rebuilt(key, rebuildProblems);
+        if (timing != null && applied.swapsOnly()) {
+            timing.swapped(key);
         }
-        healthChecks.update(key, svc, serviceSlices);
-        return changes;
-    }
-
-    /**
-     * Logs the problems the last rebuild of {@code key} found (route building, or programming: a frontend
-     * another Service holds) that its previous rebuild did not: a Service with an SCTP port or a slice with
-     * a bad address would otherwise log the same line on every change to its endpoints. A problem that goes
-     * away and comes back is reported again.
-     */
-    private void reportNew(ServiceKey key) {
-        if (found.isEmpty()) {
-            if (!reported.isEmpty()) {
-                reported.remove(key);
-            }
-            return;
-        }
-        Set<String> before = reported.getOrDefault(key, Set.of());
-        for (String problem : found) {
-            if (!before.contains(problem)) {
-                log.warn(problem);
-            }
-        }
-        reported.put(key, Set.copyOf(found));
-        found.clear();
-    }
-
-    /**
-     * When an event was live: when the last Service it changed had its tables swapped in, or {@code flushed}
-     * when one of them opened or closed a frontend, or when the event changed no Service on its own (a Node
-     * change that re-rendered every Service, a no-op re-delivery).
-     */
-    private static long liveAt(Set<ServiceKey> changed, Map<ServiceKey, Long> swappedAt, long flushed) {
-        if (changed.isEmpty()) {
-            return flushed;
-        }
-        long live = Long.MIN_VALUE;
-        for (ServiceKey key : changed) {
-            Long at = swappedAt.get(key);
-            if (at == null) {
-                return flushed;
-            }
-            live = Math.max(live, at);
-        }
-        return live;
-    }
-
-    /** Records one event; returns the Services whose routes it changed (empty for a Node). */
-    private Set<ServiceKey> record(Event e) {
-        KubernetesObject o = e.object();
-        if (o instanceof V1Service svc) {
-            ServiceKey key = ServiceKey.of(svc.getMetadata());
-            if (e.deleted() ? services.delete(key) : services.upsert(svc)) {
-                dirty.add(key);
-                metrics.serviceChanges.increment();
-                return Set.of(key);
-            }
-        } else if (o instanceof V1EndpointSlice slice) {
-            Set<ServiceKey> touched = e.deleted() ? slices.delete(slice) : slices.upsert(slice);
-            if (!touched.isEmpty()) {
-                dirty.addAll(touched);
-                metrics.endpointChanges.increment();
-                if (!e.deleted()) {
-                    changedSlices.add(slice);
-                }
-            }
-            return touched;
-        } else if (o instanceof V1Node node) {
-            recordNode(node, e.deleted());
-        } else if (e.nodePortAddresses() != null
-                && !Set.copyOf(e.nodePortAddresses()).equals(Set.copyOf(nodePortAddresses))) {
-            log.info("NodePort addresses now {} (were {})", names(e.nodePortAddresses()), names(nodePortAddresses));
-            nodePortAddresses = e.nodePortAddresses();
-            dirty.addAll(services.keys());
-        }
-        return Set.of();
-    }
-
-    /** Only this node matters: its zone decides PreferSameZone hints for every Service. */
-    private void recordNode(V1Node node, boolean deleted) {
-        if (node.getMetadata() == null || !nodeName.equals(node.getMetadata().getName())) {
-            return;
-        }
-        health.nodeEligible(!deleted && eligible(node));
-        String newZone = NodeInfo.of(nodeName, deleted ? null : node, nodePortAddresses).zone();
-        if (!Objects.equals(zone, newZone)) {
-            zone = newZone;
-            dirty.addAll(services.keys());
-        }
-    }
-
-    /** kube-proxy's node eligibility: not being deleted, not tainted for removal by the autoscaler. */
-    static boolean eligible(V1Node node) {
-        if (node.getMetadata().getDeletionTimestamp() != null) {
-            return false;
-        }
-        List<V1Taint> taints = node.getSpec() == null ? null : node.getSpec().getTaints();
-        return taints == null || taints.stream().noneMatch(t -> TO_BE_DELETED_TAINT.equals(t.getKey()));
-    }
-
-    private static List<String> names(List<InetAddress> addresses) {
-        return addresses.stream().map(InetAddress::getHostAddress).toList();
-    }
-
-    private NodeInfo node() {
-        return new NodeInfo(nodeName, zone, nodePortAddresses);
+        serviceHealth.update(key, svc, serviceSlices);
+        return applied.changes();
     }
 
     /**
@@ -495,13 +273,10 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     @Override
     public void close() {
         thread.interrupt();
-        applying.lock();
-        try {
+        context.execute(() -> {
             running = false;
             programmer.closeAll();
-        } finally {
-            applying.unlock();
-        }
+        });
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

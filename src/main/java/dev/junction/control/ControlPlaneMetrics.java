@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The control plane's meters, named as kube-proxy's so dashboards carry over (the Prometheus registry
  * turns {@code kubeproxy.sync.proxy.rules.duration} into {@code kubeproxy_sync_proxy_rules_duration_seconds}),
- * plus Junction's own event-received → live latency. Recorded on the control thread.
+ * plus Junction's own event-received → live latency. Recorded in the control context.
  */
 final class ControlPlaneMetrics {
 

@@ -9,7 +9,7 @@ import java.util.function.Predicate;
 /**
  * kube-proxy's CategorizeEndpoints: from the merged endpoints of one Service port, the endpoints usable
  * for cluster traffic and for local traffic (internal/externalTrafficPolicy {@code Local}). Stateless;
- * called on the control thread.
+ * called in the control context.
  */
 final class EndpointFilter {
 

@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * {@code kubernetes.io/service-name} label, whoever manages them. Slices without that label belong to no
  * Service and are ignored. A slice is held as a {@link CachedSlice}, not as the client-java object: at
  * 1,000 changes a second each held slice lives until its next change, long enough to be promoted, so
- * what it keeps decides how much the old generation fills. Runs on the control thread.
+ * what it keeps decides how much the old generation fills. Runs in the control context.
  */
 final class EndpointSliceCache {
 
@@ -56,10 +56,6 @@ final class EndpointSliceCache {
     /** Removes by namespace and name; the label of a deleted object may be stale, so it is not read. */
     Set<ServiceKey> delete(V1EndpointSlice slice) {
         return delete(SliceId.of(slice.getMetadata()));
-    }
-
-    Set<ServiceKey> delete(String namespace, String name) {
-        return delete(new SliceId(Objects.requireNonNullElse(namespace, ""), Objects.requireNonNullElse(name, "")));
     }
 
     /** The slices of {@code service}, in slice-name order; empty when it has none. */

@@ -29,32 +29,31 @@ import java.util.function.Function;
 /**
  * Turns one Service's desired routes into listeners: opens frontends that are new (all of a batch at once,
  * in {@link #flush}), swaps the table of those whose route changed (one volatile write each), closes those
- * that went away, and leaves identical ones alone. Owns the long-lived {@link ServiceBalancer} of every service port. Runs on the control thread.
+ * that went away, and leaves identical ones alone. Owns the long-lived {@link ServiceBalancer} of every service port.
+ * Called only in the control context, except {@link #liveRoutes}, read from any thread.
  */
 final class Programmer {
 
+    private final ControlContext<?> context;
     private final Map<Protocol, DataPlane> planes;
     private final Capture capture;
     private final Function<ServicePortName, ServiceBalancer> newBalancer;
-    private final Consumer<String> problems;
 
     private final Map<ServiceKey, Map<Frontend, ServiceRoute>> desired = new HashMap<>();
-    // Concurrent only so the admin server can read what is live; every write stays on the control thread.
+    // Concurrent only so the admin server can read what is live; every write stays in the control context.
     private final Map<Frontend, Programmed> programmed = new ConcurrentHashMap<>();
     private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
     private final List<PendingOpen> pending = new ArrayList<>();
     /** Services refused a frontend because another Service held it, by frontend; retried when it is released. */
     private final Map<Frontend, Set<ServiceKey>> refused = new HashMap<>();
     private final Set<ServiceKey> unblocked = new LinkedHashSet<>();
-    /** Frontends queued to open or closed so far; their change is live only after flush and capture. */
-    private long openedOrClosed;
 
-    Programmer(Map<Protocol, DataPlane> planes, Capture capture,
-            Function<ServicePortName, ServiceBalancer> newBalancer, Consumer<String> problems) {
+    Programmer(ControlContext<?> context, Map<Protocol, DataPlane> planes, Capture capture,
+            Function<ServicePortName, ServiceBalancer> newBalancer) {
+        this.context = context;
         this.planes = Map.copyOf(planes);
         this.capture = capture;
         this.newBalancer = newBalancer;
-        this.problems = problems;
     }
 
     /**
@@ -69,21 +68,48 @@ final class Programmer {
     }
 
     /**
-     * Programs {@code service}'s routes (empty: the Service is gone or skipped). Returns how many frontends
-     * were opened, updated or closed.
+     * What one {@link #apply} did to a Service's frontends: queued to open (bound by {@link #flush}), given a
+     * new table, closed.
      */
-    int apply(ServiceKey service, Map<Frontend, ServiceRoute> routes) {
+    record Applied(int opened, int updated, int closed) {
+
+        int changes() {
+            return opened + updated + closed;
+        }
+
+        /**
+         * Whether all it did was swap tables into listeners already bound, which is live at once; an open or
+         * a close is live only after {@link #flush} and the capture's routes.
+         */
+        boolean swapsOnly() {
+            return opened == 0 && closed == 0;
+        }
+    }
+
+    /** Counts one apply's frontend changes. */
+    private static final class Tally {
+        int opened;
+        int updated;
+        int closed;
+    }
+
+    /**
+     * Programs {@code service}'s routes (empty: the Service is gone or skipped); a frontend another Service
+     * holds is refused and told to {@code problems}.
+     */
+    Applied apply(ServiceKey service, Map<Frontend, ServiceRoute> routes, Consumer<String> problems) {
+        context.throwIfNotInThisContext();
         Map<Frontend, ServiceRoute> before = desired.getOrDefault(service, Map.of());
         if (routes.isEmpty()) {
             desired.remove(service);
         } else {
             desired.put(service, routes);
         }
-        int changes = 0;
+        Tally tally = new Tally();
         for (Frontend f : before.keySet()) {
             if (!routes.containsKey(f) && owns(service, f)) {
                 close(f);
-                changes++;
+                tally.closed++;
             }
         }
         Map<ServicePortName, List<Map.Entry<Frontend, ServiceRoute>>> byPort = new LinkedHashMap<>();
@@ -101,12 +127,13 @@ final class Programmer {
             }
         }
         for (Map.Entry<ServicePortName, List<Map.Entry<Frontend, ServiceRoute>>> e : byPort.entrySet()) {
-            changes += program(service, e.getKey(), e.getValue());
+            program(service, e.getKey(), e.getValue(), tally, problems);
         }
-        return changes;
+        return new Applied(tally.opened, tally.updated, tally.closed);
     }
 
-    private int program(ServiceKey service, ServicePortName port, List<Map.Entry<Frontend, ServiceRoute>> routes) {
+    private void program(ServiceKey service, ServicePortName port, List<Map.Entry<Frontend, ServiceRoute>> routes,
+            Tally tally, Consumer<String> problems) {
         List<ServiceRoute> all = new ArrayList<>(routes.size());
         boolean changed = false;
         for (Map.Entry<Frontend, ServiceRoute> e : routes) {
@@ -115,11 +142,10 @@ final class Programmer {
             changed |= p == null || p.handle == null || !p.route.equals(e.getValue());
         }
         if (!changed) {
-            return 0;
+            return;
         }
         // The balancer sees every route of the port at once, so it retires only endpoints none of them uses.
         List<EndpointTable> tables = balancers.computeIfAbsent(port, newBalancer).tables(all);
-        int changes = 0;
         for (int i = 0; i < routes.size(); i++) {
             Frontend f = routes.get(i).getKey();
             ServiceRoute route = routes.get(i).getValue();
@@ -133,7 +159,7 @@ final class Programmer {
                 if (!p.route.equals(route)) {
                     p.handle.update(tables.get(i));
                     programmed.put(f, new Programmed(service, route, p.handle));
-                    changes++;
+                    tally.updated++;
                 }
                 continue;
             }
@@ -141,21 +167,22 @@ final class Programmer {
             Programmed placeholder = new Programmed(service, route, null);
             programmed.put(f, placeholder);
             pending.add(new PendingOpen(f, tables.get(i), placeholder));
-            openedOrClosed++;
-            changes++;
+            tally.opened++;
         }
-        return changes;
     }
 
     /**
      * Opens the frontends that {@link #apply} calls since the last flush added, all binds of a protocol
      * at once (the first sync of 10,000 Services would otherwise wait for 10,000 binds in turn). The
-     * control plane calls it once after applying a batch; until then a new frontend has no listener.
+     * control plane calls it once after applying a batch; until then a new frontend has no listener. Returns
+     * the frontends that could not be opened, as problems to log.
      */
-    void flush() {
+    List<String> flush() {
+        context.throwIfNotInThisContext();
         if (pending.isEmpty()) {
-            return;
+            return List.of();
         }
+        List<String> problems = new ArrayList<>();
         Map<Protocol, List<PendingOpen>> byProtocol = new LinkedHashMap<>();
         for (PendingOpen o : pending) {
             Frontend f = o.frontend();
@@ -163,7 +190,7 @@ final class Programmer {
                 continue;
             }
             if (!planes.containsKey(f.protocol())) {
-                problems.accept(o.placeholder().owner() + ": " + f + ": " + f.protocol()
+                problems.add(o.placeholder().owner() + ": " + f + ": " + f.protocol()
                         + " is not served by this data plane");
             } else if (capture.claim(f)) {
                 byProtocol.computeIfAbsent(f.protocol(), k -> new ArrayList<>()).add(o);
@@ -183,14 +210,14 @@ final class Programmer {
                             result.handle()));
                 } else {
                     capture.release(o.frontend());
-                    problems.accept(o.placeholder().owner() + ": " + result.failure().getMessage());
+                    problems.add(o.placeholder().owner() + ": " + result.failure().getMessage());
                 }
             }
         }
+        return problems;
     }
 
     private void close(Frontend f) {
-        openedOrClosed++;
         Set<ServiceKey> waiting = refused.remove(f);
         if (waiting != null) {
             unblocked.addAll(waiting);
@@ -220,15 +247,6 @@ final class Programmer {
         return taken;
     }
 
-    /**
-     * Frontends opened or closed by {@link #apply} so far. An apply that leaves it unchanged only swapped
-     * tables into listeners already bound, which is live at once; anything else waits for {@link #flush}
-     * and the capture's routes.
-     */
-    long openedOrClosed() {
-        return openedOrClosed;
-    }
-
     /** Frontends with a bound listener, for logs and tests. */
     int listening() {
         return (int) programmed.values().stream().filter(p -> p.handle != null).count();
@@ -236,6 +254,7 @@ final class Programmer {
 
     /** Expires idle ClientIP affinity entries of every service port. */
     void expireAffinity() {
+        context.throwIfNotInThisContext();
         for (Map<Frontend, ServiceRoute> routes : desired.values()) {
             for (ServiceRoute r : routes.values()) {
                 if (r.affinity()) {
@@ -294,6 +313,7 @@ final class Programmer {
 
     /** Closes every listener; established connections carry on. */
     void closeAll() {
+        context.throwIfNotInThisContext();
         for (Frontend f : new ArrayList<>(programmed.keySet())) {
             close(f);
         }

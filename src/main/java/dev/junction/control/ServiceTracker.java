@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * Holds the current {@link V1Service} per {@link ServiceKey} and tells which deliveries change anything
- * routing depends on, so a relist that re-delivers every object costs no rebuild. Runs on the control thread.
+ * routing depends on, so a relist that re-delivers every object costs no rebuild. Runs in the control context.
  */
 final class ServiceTracker {
 

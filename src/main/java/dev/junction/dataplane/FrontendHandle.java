@@ -6,7 +6,7 @@ import java.net.InetSocketAddress;
 
 /**
  * A bound listener for one frontend. {@link #update} is one volatile write: connections already open
- * keep their endpoint, new ones read the new table. Called from the control thread.
+ * keep their endpoint, new ones read the new table. Called in the control context.
  */
 public interface FrontendHandle {
 

@@ -6,7 +6,7 @@ import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
 
 /**
- * A bound frontend and its slot: the volatile table that traffic reads. The control thread writes the
+ * A bound frontend and its slot: the volatile table that traffic reads. The control context writes the
  * slot (one volatile write per change); event loops read it. What closing means beyond the bound
  * channel is up to the protocol.
  * TCP binds this class as it is: accepted connections are channels of their own and outlive the close.

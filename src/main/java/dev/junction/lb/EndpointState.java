@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Long-lived state of one endpoint of one service port: live connection count and passive health.
  * Survives table swaps because it is keyed by endpoint identity in {@link ServiceBalancer}, never
- * stored only in a snapshot. Thread-safe: event loops count and report, the control thread retires it.
+ * stored only in a snapshot. Thread-safe: event loops count and report, the control context retires it.
  */
 public final class EndpointState {
 

@@ -5,7 +5,7 @@ import java.net.InetAddress;
 
 /**
  * The immutable thing a listener slot holds: a route's endpoints resolved to their long-lived states,
- * plus the selector to pick with. Built on the control thread by {@link ServiceBalancer#tables}, read
+ * plus the selector to pick with. Built in the control context by {@link ServiceBalancer#tables}, read
  * by any event loop. Picking allocates nothing unless affinity pins a new client.
  */
 public final class EndpointTable {

@@ -19,7 +19,7 @@ import java.util.random.RandomGenerator;
 /**
  * Long-lived balancing state of one service port: endpoint states, the selector (with its cursor) and
  * the ClientIP affinity entries. Every frontend of the port shares it, so counts and cursors are per
- * service port whatever the number of addresses. {@link #tables} runs on the control thread only;
+ * service port whatever the number of addresses. {@link #tables} runs in the control context only;
  * picks through the tables it returns are thread-safe.
  */
 public final class ServiceBalancer {
@@ -63,7 +63,7 @@ public final class ServiceBalancer {
     /**
      * Builds the tables for the given routes of this service port (one per frontend kind in use),
      * reusing the state of endpoints that stay and retiring the state of endpoints no route uses any more.
-     * Runs on the control thread.
+     * Runs in the control context.
      */
     public List<EndpointTable> tables(List<ServiceRoute> routes) {
         for (ServiceRoute r : routes) {
@@ -104,14 +104,14 @@ public final class ServiceBalancer {
         return tables;
     }
 
-    /** Retires every endpoint: the service port is gone. Runs on the control thread. */
+    /** Retires every endpoint: the service port is gone. Runs in the control context. */
     public void close() {
         states.values().forEach(EndpointState::retire);
         states.clear();
         affinity.clear();
     }
 
-    /** Drops affinity entries idle longer than their timeout; call periodically from the control thread. */
+    /** Drops affinity entries idle longer than their timeout; call periodically, in the control context. */
     public void expireAffinity(long timeoutNanos) {
         long now = nanoClock.getAsLong();
         affinity.values().removeIf(a -> now - a.lastUsedNanos >= timeoutNanos);

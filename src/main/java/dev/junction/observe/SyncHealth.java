@@ -3,7 +3,7 @@ package dev.junction.observe;
 /**
  * What the control plane tells the health server: an update was queued, a batch was applied, and whether
  * this node may serve (not being deleted or drained by the cluster autoscaler). Called from source threads
- * ({@link #queued}) and the control thread (the rest); implementations are thread-safe.
+ * ({@link #queued}) and in the control context (the rest); implementations are thread-safe.
  */
 public interface SyncHealth {
 

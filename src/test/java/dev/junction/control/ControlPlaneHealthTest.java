@@ -15,7 +15,7 @@ import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
-import dev.junction.observe.HealthCheckNodePorts;
+import dev.junction.observe.HttpServiceHealthServer;
 import dev.junction.observe.HealthServer;
 import dev.junction.observe.HttpServers;
 import dev.junction.observe.ProxyHealth;
@@ -45,7 +45,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * kube-proxy's health semantics through the real control thread and HTTP: the queue decides {@code /livez}
+ * kube-proxy's health semantics through the real control context and HTTP: the queue decides {@code /livez}
  * and {@code /healthz}, this node's state decides {@code /healthz} too, and health-check node ports follow
  * the local endpoints. The clock is injected.
  */
@@ -82,7 +82,7 @@ class ControlPlaneHealthTest {
     private HttpServers http;
     private ProxyHealth health;
     private HealthServer server;
-    private HealthCheckNodePorts checks;
+    private HttpServiceHealthServer serviceHealth;
     private ControlPlane control;
 
     @BeforeEach
@@ -93,15 +93,15 @@ class ControlPlaneHealthTest {
         http = new HttpServers();
         health = new ProxyHealth(clock, LIMIT);
         server = new HealthServer(http, new InetSocketAddress("127.0.0.1", 0), health);
-        checks = new HealthCheckNodePorts(http, InetAddress.getLoopbackAddress(), health);
-        control.observe(health, checks);
+        serviceHealth = new HttpServiceHealthServer(http, InetAddress.getLoopbackAddress(), health);
+        control.observe(health, serviceHealth);
         control.start();
     }
 
     @AfterEach
     void tearDown() {
         control.close();
-        checks.close();
+        serviceHealth.close();
         server.close();
         http.close();
         transport.close();
@@ -143,7 +143,7 @@ class ControlPlaneHealthTest {
         Conditions.await("synced", () -> control.appliedBatches() > 0);
         V1Node node = new V1Node().metadata(new V1ObjectMeta().name("node-a"))
                 .spec(new V1NodeSpec().addTaintsItem(
-                        new V1Taint().key(ControlPlane.TO_BE_DELETED_TAINT).effect("NoSchedule")));
+                        new V1Taint().key(NodeState.TO_BE_DELETED_TAINT).effect("NoSchedule")));
         control.upsert(node);
         control.flush();
         Conditions.await("/healthz fails for the autoscaler's taint", () -> status("/healthz") == 503);
@@ -213,7 +213,7 @@ class ControlPlaneHealthTest {
         cluster.getSpec().type("LoadBalancer").externalTrafficPolicy("Cluster").healthCheckNodePort(hcPort);
         control.upsert(cluster);
         control.flush();
-        Conditions.await("the health check port is closed", () -> checks.serving() == 0);
+        Conditions.await("the health check port is closed", () -> serviceHealth.serving() == 0);
     }
 
     private static String weight(InetSocketAddress hc) {

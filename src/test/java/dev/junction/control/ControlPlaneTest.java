@@ -26,6 +26,7 @@ import dev.junction.testing.TestBackend;
 import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,10 +38,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +46,7 @@ import org.junit.jupiter.api.Test;
 class ControlPlaneTest {
 
     private Transport transport;
+    private SimpleMeterRegistry meters;
     private ControlPlane control;
     private TcpDataPlane tcp;
     private TestBackend a;
@@ -59,7 +57,7 @@ class ControlPlaneTest {
     void setUp() throws IOException {
         transport = Transport.create(Transport.Kind.AUTO, 1);
         tcp = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
-        control = new ControlPlane("node-a", LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, tcp), Capture.none());
+        control = controlPlane(tcp);
         control.start();
         a = TestBackend.start("a");
         b = TestBackend.start("b");
@@ -75,6 +73,19 @@ class ControlPlaneTest {
         transport.close();
         a.close();
         b.close();
+    }
+
+    /** A control plane on node-a whose metrics {@link #recorded} reads. */
+    private ControlPlane controlPlane(DataPlane plane) {
+        meters = new SimpleMeterRegistry();
+        return new ControlPlane("node-a", List.of(), LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, plane), Capture.none(),
+                ServiceBalancer::create, meters);
+    }
+
+    /** Service and EndpointSlice changes the control plane has recorded, before sync as well as after. */
+    private double recorded() {
+        return meters.get("kubeproxy.sync.proxy.rules.service.changes").counter().count()
+                + meters.get("kubeproxy.sync.proxy.rules.endpoint.changes").counter().count();
     }
 
     private V1Service web() {
@@ -113,8 +124,8 @@ class ControlPlaneTest {
         control.upsert(web());
         control.upsert(webSlice(a));
         control.flush();
-        // Once the control plane has handled both, no listener may exist yet (and no batch counts as applied).
-        Conditions.awaitEquals("both events handled", 2L, control::handledEvents);
+        // Once the control plane has recorded both, no listener may exist yet (and no batch counts as applied).
+        Conditions.awaitEquals("both changes recorded", 2.0, this::recorded);
         assertEquals(0, control.appliedBatches());
         assertFalse(reachable(), "listening before sync");
 
@@ -129,10 +140,10 @@ class ControlPlaneTest {
         control.upsert(web());
         control.upsert(webSlice(a));
         control.synced();
-        assertEquals(0, control.handledEvents(), "queued, not applied, until flushed");
+        assertEquals(0, recorded(), "queued, not applied, until flushed");
 
         control.flush();
-        assertEquals(3, control.handledEvents());
+        assertEquals(2, recorded());
         assertEquals(1, control.appliedBatches(), "the three deliveries are one batch");
         assertTrue(reachable(), "listening when flush returns");
         assertEquals("a", backendName(vip));
@@ -155,7 +166,7 @@ class ControlPlaneTest {
             }
         };
         control.close();
-        control = new ControlPlane("node-a", LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, held), Capture.none());
+        control = controlPlane(held);
         Thread source = new Thread(() -> {
             control.upsert(web());
             control.upsert(webSlice(a));
@@ -167,44 +178,18 @@ class ControlPlaneTest {
 
         control.upsert(webSlice(b));
         assertTimeoutPreemptively(Duration.ofSeconds(5), control::flush, "a flush does not wait for another's batch");
-        assertEquals(0, control.handledEvents(), "nothing applied by the second flush");
+        assertEquals(2, recorded(), "nothing applied by the second flush");
 
         bind.countDown();
         source.join(10_000);
-        assertEquals(4, control.handledEvents(), "the first source applied the second one's change after its own");
+        assertEquals(3, recorded(), "the first source applied the second one's change after its own");
         assertEquals(2, control.appliedBatches());
         assertEquals("b", backendName(vip));
     }
 
-    /** The control plane's WARNING lines while open. */
-    private static final class Warnings extends Handler implements AutoCloseable {
-        final List<String> lines = new CopyOnWriteArrayList<>();
-        private final Logger logger = Logger.getLogger(ControlPlane.class.getName());
-
-        Warnings() {
-            logger.addHandler(this);
-        }
-
-        @Override
-        public void publish(LogRecord record) {
-            if (record.getLevel() == Level.WARNING) {
-                lines.add(record.getMessage());
-            }
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-        }
-    }
-
     @Test
     void aPersistentProblemIsLoggedWhenItAppearsNotOnEveryChange() {
-        try (Warnings log = new Warnings()) {
+        try (Warnings log = new Warnings(ControlPlane.class)) {
             List<String> warnings = log.lines;
             V1Service withSctp = web();
             withSctp.getSpec().addPortsItem(port("signal", 3868).protocol("SCTP"));
@@ -235,7 +220,7 @@ class ControlPlaneTest {
     void aServiceRefusedAFrontendIsToldOnceNotOnEveryChange() {
         syncWebOnA();
         V1Service api = apiOnWebsFrontend();
-        try (Warnings log = new Warnings()) {
+        try (Warnings log = new Warnings(ControlPlane.class)) {
             control.upsert(api);
             control.flush();
             for (TestBackend backend : List.of(a, b, a)) {
@@ -310,7 +295,7 @@ class ControlPlaneTest {
         control.upsert(slice("api-1", "api", slicePort("http", b.port()))
                 .addEndpointsItem(new V1Endpoint().addAddressesItem(b.address().getHostAddress())));
         control.flush();
-        Conditions.awaitEquals("both handled", 5L, control::handledEvents);
+        Conditions.awaitEquals("both recorded", 4.0, this::recorded);
         assertEquals("a", backendName(vip));
 
         control.delete(web());

@@ -13,6 +13,7 @@ import io.kubernetes.client.openapi.models.V1EndpointHints;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1ForZone;
 import io.kubernetes.client.openapi.models.V1ManagedFieldsEntry;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -167,7 +168,7 @@ class EndpointSliceCacheTest {
     }
 
     @Test
-    void deleteByObjectOrNameAffectsTheHeldService() {
+    void deleteGoesByNamespaceAndNameNotByTheDeletedObjectsLabel() {
         EndpointSliceCache cache = new EndpointSliceCache();
         cache.upsert(webSlice("web-1", "10.1.0.1"));
         cache.upsert(webSlice("web-2", "10.1.0.2"));
@@ -175,7 +176,8 @@ class EndpointSliceCacheTest {
         staleLabel.getMetadata().putLabelsItem(EndpointSliceCache.SERVICE_NAME_LABEL, "api");
         assertEquals(Set.of(WEB), cache.delete(staleLabel));
         assertEquals(Set.of(), cache.delete(staleLabel));
-        assertEquals(Set.of(WEB), cache.delete("ns", "web-2"));
+        V1EndpointSlice nameOnly = new V1EndpointSlice().metadata(new V1ObjectMeta().namespace("ns").name("web-2"));
+        assertEquals(Set.of(WEB), cache.delete(nameOnly));
         assertTrue(cache.slices(WEB).isEmpty());
     }
 }

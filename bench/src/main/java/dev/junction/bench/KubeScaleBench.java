@@ -71,7 +71,7 @@ public final class KubeScaleBench {
 
     /**
      * The bound of the first bucket holding the {@code p} quantile: the quantile is at most this. Read from
-     * the production histogram, so measuring adds nothing to the control thread's work.
+     * the production histogram, so measuring adds nothing to the work done in the control context.
      */
     private static double atMostMillis(HistogramSnapshot snapshot, double p) {
         double rank = Math.ceil(p * snapshot.count());
@@ -95,7 +95,7 @@ public final class KubeScaleBench {
             @Override
             public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
                 // The production histogram's buckets plus one at the target; no client-side percentiles,
-                // whose HdrHistogram would be work on the control thread that production does not do.
+                // whose HdrHistogram would be work in the control context that production does not do.
                 return DistributionStatisticConfig.builder().serviceLevelObjectives(OVER_NANOS)
                         .expiry(java.time.Duration.ofMinutes(10)).bufferLength(1).build().merge(config);
             }

@@ -38,13 +38,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * Service's slice (cycling through all of them; one endpoint's readiness alternates, so every op is a real
  * change) and flushes it, as a source does, so the benchmark thread applies it: the op ends when the
  * Service's new table is swapped in and the batch is done, the per-change control cost. (When the
- * affinity sweep holds the lock, the sweeping thread applies the change and the op waits for it.)
+ * affinity sweep is in the control context, the maintenance thread applies the change and the op spins
+ * until the event-to-live timer has counted it.)
  *
  * <p>After each iteration the control plane's own meters are printed: {@code junction.event.to.live}
  * (received → table swapped) and {@code kubeproxy.sync.proxy.rules.duration} (the batch), averaged over
  * the iteration. The slice objects are built in setup, so
  * {@code -prof gc} counts what the control plane allocates per change (plus the queue's event and node),
- * not the client-java decoding that precedes it. In this package to reach {@code handledEvents()}.
+ * not the client-java decoding that precedes it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -118,14 +119,15 @@ public class ControlPlaneChangeBenchmark {
         long round = changes / services;
         V1EndpointSlice slice = versions[(int) (round & 1) ^ 1][(int) (changes % services)];
         changes++;
-        long handled = control.handledEvents();
+        long live = eventToLive.count();
         control.upsert(slice);
         control.flush();
-        // Applied by now, unless the affinity sweep held the lock: then the sweeping thread applies it next.
-        while (control.handledEvents() == handled) {
+        // Live by now, unless the affinity sweep was in the control context: then the maintenance thread
+        // applies it next.
+        while (eventToLive.count() == live) {
             Thread.onSpinWait();
         }
-        return handled;
+        return live;
     }
 
     @Setup(Level.Iteration)

@@ -10,14 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * kube-proxy's service health servers: one HTTP server per {@code healthCheckNodePort}, answering 200 with
+ * The service health server over HTTP, as kube-proxy's: one server per {@code healthCheckNodePort}, answering 200 with
  * {@code X-Load-Balancing-Endpoint-Weight: <local endpoints>} while the Service has a Ready endpoint on this
  * node and the proxy is healthy, else 503; body {@code {"service":{...},"localEndpoints":n,
- * "serviceProxyHealthy":b}}. Updates come from the control thread; answers from the HTTP loop.
+ * "serviceProxyHealthy":b}}. Updates come from the control context; answers from the HTTP loop.
  */
-public final class HealthCheckNodePorts implements ServiceHealthChecks, AutoCloseable {
+public final class HttpServiceHealthServer implements ServiceHealthServer, AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(HealthCheckNodePorts.class);
+    private static final Logger log = LoggerFactory.getLogger(HttpServiceHealthServer.class);
 
     private final HttpServers http;
     private final InetAddress bindAddress;
@@ -25,7 +25,7 @@ public final class HealthCheckNodePorts implements ServiceHealthChecks, AutoClos
     private final Map<String, Check> checks = new HashMap<>();
 
     /** Servers bind {@code bindAddress} (the wildcard on a node) at each Service's port. */
-    public HealthCheckNodePorts(HttpServers http, InetAddress bindAddress, ProxyHealth health) {
+    public HttpServiceHealthServer(HttpServers http, InetAddress bindAddress, ProxyHealth health) {
         this.http = http;
         this.bindAddress = bindAddress;
         this.health = health;
@@ -104,7 +104,7 @@ public final class HealthCheckNodePorts implements ServiceHealthChecks, AutoClos
 
     @Override
     public synchronized void close() {
-        checks.values().forEach(HealthCheckNodePorts::stop);
+        checks.values().forEach(HttpServiceHealthServer::stop);
         checks.clear();
     }
 }

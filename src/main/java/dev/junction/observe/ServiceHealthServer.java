@@ -1,13 +1,13 @@
 package dev.junction.observe;
 
 /**
- * Where the control plane publishes {@code healthCheckNodePort}s: for every externalTrafficPolicy Local
- * LoadBalancer Service with one, the port and how many Ready endpoints it has on this node. Called on the
- * control thread.
+ * kube-proxy's service health server: where the control plane publishes the service health checks, for
+ * every externalTrafficPolicy Local LoadBalancer Service with a {@code healthCheckNodePort}, that port and
+ * how many Ready endpoints the Service has on this node. Called in the control context.
  */
-public interface ServiceHealthChecks {
+public interface ServiceHealthServer {
 
-    ServiceHealthChecks NONE = new ServiceHealthChecks() {
+    ServiceHealthServer NONE = new ServiceHealthServer() {
         @Override
         public void update(String namespace, String name, int port, int localEndpoints) {
         }

@@ -1,6 +1,6 @@
 package dev.junction.control;
 
-import dev.junction.observe.ServiceHealthChecks;
+import dev.junction.observe.ServiceHealthServer;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceSpec;
 import java.net.InetAddress;
@@ -13,36 +13,39 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Which Services need a {@code healthCheckNodePort} server and how many Ready endpoints each has on this
- * node, published to {@link ServiceHealthChecks} when it changes: LoadBalancer Services with
- * {@code externalTrafficPolicy: Local} and a health-check port, as kube-proxy serves them. Runs on the
- * control thread.
+ * Tracks the service health checks: which Services need a health-check node port served and how many
+ * Ready endpoints each has on this node, published to the {@link ServiceHealthServer} when it changes:
+ * LoadBalancer Services with {@code externalTrafficPolicy: Local} and a {@code healthCheckNodePort}, as
+ * kube-proxy serves them. Called only in the control context.
  */
-final class HealthCheckPorts {
+final class ServiceHealthTracker {
 
     private record Check(int port, int localEndpoints) {
     }
 
-    private final ServiceHealthChecks checks;
+    private final ControlContext<?> context;
+    private final ServiceHealthServer server;
     private final String nodeName;
     private final Map<ServiceKey, Check> published = new HashMap<>();
 
-    HealthCheckPorts(ServiceHealthChecks checks, String nodeName) {
-        this.checks = checks;
+    ServiceHealthTracker(ControlContext<?> context, ServiceHealthServer server, String nodeName) {
+        this.context = context;
+        this.server = server;
         this.nodeName = nodeName;
     }
 
     /** Recomputes {@code key}'s check; {@code svc} null means the Service is gone. */
     void update(ServiceKey key, V1Service svc, Collection<CachedSlice> slices) {
+        context.throwIfNotInThisContext();
         Check now = svc == null ? null : check(svc, slices, nodeName);
         Check before = now == null ? published.remove(key) : published.put(key, now);
         if (Objects.equals(before, now)) {
             return;
         }
         if (now == null) {
-            checks.remove(key.namespace(), key.name());
+            server.remove(key.namespace(), key.name());
         } else {
-            checks.update(key.namespace(), key.name(), now.port, now.localEndpoints);
+            server.update(key.namespace(), key.name(), now.port, now.localEndpoints);
         }
     }
 

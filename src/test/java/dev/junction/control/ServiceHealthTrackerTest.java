@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-class HealthCheckPortsTest {
+class ServiceHealthTrackerTest {
 
     @Test
     void countsEachLocalReadyAddressOfThePrimaryFamilyOnce() {
@@ -28,6 +28,6 @@ class HealthCheckPortsTest {
                         .addEndpointsItem(ep("fd02::2").nodeName(THIS_NODE)))
                 .map(CachedSlice::of).toList();
 
-        assertEquals(2, HealthCheckPorts.localReady(spec, slices, THIS_NODE));
+        assertEquals(2, ServiceHealthTracker.localReady(spec, slices, THIS_NODE));
     }
 }

@@ -1,0 +1,37 @@
+package dev.junction.control;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/** The WARNING lines one logger writes while this is open. */
+final class Warnings extends Handler implements AutoCloseable {
+
+    final List<String> lines = new CopyOnWriteArrayList<>();
+    private final Logger logger;
+
+    /** Captures what {@code source}'s logger warns. */
+    Warnings(Class<?> source) {
+        logger = Logger.getLogger(source.getName());
+        logger.addHandler(this);
+    }
+
+    @Override
+    public void publish(LogRecord record) {
+        if (record.getLevel() == Level.WARNING) {
+            lines.add(record.getMessage());
+        }
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+        logger.removeHandler(this);
+    }
+}
