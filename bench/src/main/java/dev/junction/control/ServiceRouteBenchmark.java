@@ -101,14 +101,12 @@ public class ServiceRouteBenchmark {
         Map.Entry<Frontend, ServiceRoute> initial = only(RouteBuilder.build(service, converted[0], NODE,
                 LbPolicy.ROUND_ROBIN, PROBLEMS));
         balancer = ServiceBalancer.create(initial.getValue().service());
-        listener = new Listener(initial.getKey(), balancer.tables(List.of(initial.getValue())).get(0)) {
-        };
+        listener = new Listener(initial.getKey(), balancer.tables(List.of(initial.getValue())).get(0));
 
         // The same Service through the cache and the programmer, as the control plane holds it after sync.
         cache = new EndpointSliceCache();
         cache.upsert(versions[0]);
-        DataPlane unbound = (frontend, table) -> new Listener(frontend, table) {
-        };
+        DataPlane unbound = (frontend, table) -> new Listener(frontend, table);
         programmer = new Programmer(context, Map.of(Protocol.TCP, unbound), Capture.none(), ServiceBalancer::create);
         context.execute(() -> {
             programmer.apply(key, RouteBuilder.build(service, cache.slices(key), NODE, LbPolicy.ROUND_ROBIN, PROBLEMS),
