@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.capture.Capture;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.dataplane.FrontendBindException;
-import dev.junction.dataplane.Listener;
+import dev.junction.dataplane.FrontendHandle;
+import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Frontend;
 import dev.junction.model.LbPolicy;
@@ -21,6 +22,7 @@ import dev.junction.model.ServiceRoute;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +42,42 @@ class ProgrammerTest {
     }
 
     /** Over listeners that are never bound: only their slot matters here. */
-    private final Programmer programmer = programmer(in, (frontend, table) -> new Listener(frontend, table) {
+    private final Programmer programmer = programmer(in, Unbound::new);
+
+    /** A frontend handle with its slot and nothing bound: only the slot matters here. */
+    private static final class Unbound implements FrontendHandle {
+        private final Frontend frontend;
+        private volatile EndpointTable table;
+
+        Unbound(Frontend frontend, EndpointTable table) {
+            this.frontend = frontend;
+            this.table = table;
+        }
+
+        @Override
+        public Frontend frontend() {
+            return frontend;
+        }
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return new InetSocketAddress(frontend.address(), frontend.port());
+        }
+
+        @Override
+        public void update(EndpointTable table) {
+            this.table = table;
+        }
+
+        @Override
+        public EndpointTable table() {
+            return table;
+        }
+
         @Override
         public void close() {
         }
-    });
+    }
 
     /** {@code service}'s routes: ClusterIP 127.0.0.1 port 80 to the given endpoints on 8080. */
     private static Map<Frontend, ServiceRoute> routes(String service, String... endpoints) {
