@@ -32,6 +32,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,6 +183,53 @@ public final class Junction implements AutoCloseable {
         if (left > 0) {
             log.warn("shutdown grace period over: closing {} connections", left);
         }
+    }
+
+    /**
+     * Serves until SIGTERM/SIGINT, then shuts down gracefully ({@link #shutdown} with the configured grace
+     * period, then {@link #close}); the process then exits 0.
+     */
+    public int serveUntilSignal() throws Exception {
+        Duration grace = operations.shutdownGracePeriod();
+        return untilSignal(grace, () -> {
+            try {
+                shutdown(grace);
+            } finally {
+                close();
+            }
+        });
+    }
+
+    /** What to do once SIGTERM/SIGINT arrives. */
+    public interface OnSignal {
+        void stop() throws Exception;
+    }
+
+    /**
+     * Blocks until SIGTERM/SIGINT, runs {@code onSignal} on this thread, and then ends the process with
+     * exit code 0: the shutdown hook waits for {@code onSignal} (up to {@code grace} plus 15 s) and halts,
+     * because a signal-initiated exit would report 128+signal although the shutdown was clean.
+     */
+    public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
+        CountDownLatch signalled = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            signalled.countDown();
+            try {
+                if (done.await(grace.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
+                    Runtime.getRuntime().halt(0);
+                }
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "junction-shutdown"));
+        try {
+            signalled.await();
+            onSignal.stop();
+        } finally {
+            done.countDown();
+        }
+        return 0;
     }
 
     /** The health server's address, or null when not served. */

@@ -17,8 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -82,46 +80,7 @@ public final class Main implements Callable<Integer> {
         if (config.source() instanceof ProxyConfig.Manifests m && !Files.isDirectory(m.dir())) {
             throw new IllegalArgumentException("--manifests: " + m.dir() + " is not a directory");
         }
-        Junction junction = new Junction(config, operations).start();
-        return untilSignal(operations.shutdownGracePeriod(), () -> {
-            try {
-                junction.shutdown(operations.shutdownGracePeriod());
-            } finally {
-                junction.close();
-            }
-        });
-    }
-
-    /** What to do once SIGTERM/SIGINT arrives. */
-    public interface OnSignal {
-        void stop() throws Exception;
-    }
-
-    /**
-     * Blocks until SIGTERM/SIGINT, runs {@code onSignal} on this thread, and then ends the process with
-     * exit code 0: the shutdown hook waits for {@code onSignal} (up to {@code grace} plus 15 s) and halts,
-     * because a signal-initiated exit would report 128+signal although the shutdown was clean.
-     */
-    public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
-        CountDownLatch signalled = new CountDownLatch(1);
-        CountDownLatch done = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            signalled.countDown();
-            try {
-                if (done.await(grace.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
-                    Runtime.getRuntime().halt(0);
-                }
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "junction-shutdown"));
-        try {
-            signalled.await();
-            onSignal.stop();
-        } finally {
-            done.countDown();
-        }
-        return 0;
+        return new Junction(config, operations).start().serveUntilSignal();
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,

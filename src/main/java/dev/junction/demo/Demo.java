@@ -50,7 +50,7 @@ public final class Demo implements AutoCloseable {
         }
         System.out.println("Manifests (edit them live): " + demo.manifests.resolve("demo.yaml"));
         System.out.println("Ctrl-C to stop.");
-        return Main.untilSignal(Duration.ZERO, demo::close);
+        return Junction.untilSignal(Duration.ZERO, demo::close);
     }
 
     /** Starts backends and proxy; the Services listen on {@code servicePort}. */
