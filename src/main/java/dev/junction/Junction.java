@@ -13,7 +13,6 @@ import dev.junction.dataplane.udp.UdpDataPlane;
 import dev.junction.dataplane.udp.UdpOptions;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Cidr;
-import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.observe.AdminServer;
 import dev.junction.observe.HealthCheckNodePorts;
@@ -64,14 +63,10 @@ public final class Junction implements AutoCloseable {
     private HealthCheckNodePorts healthChecks;
     private TcpDataPlane tcp;
 
+    /** A proxy; health and metrics servers whose address is null are not started. */
     public Junction(ProxyConfig config) {
-        this(config, OperationsConfig.NONE);
-    }
-
-    /** A proxy with health, metrics and shutdown settings; servers whose address is null are not started. */
-    public Junction(ProxyConfig config, OperationsConfig operations) {
         this.config = config;
-        this.operations = operations;
+        this.operations = config.operations();
     }
 
     /**
@@ -87,7 +82,7 @@ public final class Junction implements AutoCloseable {
                     Path.of(System.getProperty("user.home")));
         }
         boolean route = config.capture() == ProxyConfig.CaptureMode.ROUTE;
-        List<Cidr> nodePortCidrs = config.nodePortAddresses().stream().map(Cidr::parse).toList();
+        List<Cidr> nodePortCidrs = config.nodePortAddresses();
         // Standalone mode serves NodePorts only when asked; on a node they are part of the job.
         List<InetAddress> nodePortAddresses = route || !nodePortCidrs.isEmpty()
                 ? NodeAddresses.nodePortAddresses(nodePortCidrs)
@@ -107,7 +102,7 @@ public final class Junction implements AutoCloseable {
                 UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
         metrics = new ProxyMetrics(operations.metricsMaxServices(), operations.metricsPerEndpoint());
         health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit());
-        control = new ControlPlane(config.nodeName(), nodePortAddresses, LbPolicy.parse(config.loadBalancing()),
+        control = new ControlPlane(config.nodeName(), nodePortAddresses, config.loadBalancing(),
                 Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, metrics.registry());
         if (route || !nodePortCidrs.isEmpty()) {
             control.followNodePortAddresses(() -> NodeAddresses.nodePortAddresses(nodePortCidrs));
