@@ -33,7 +33,7 @@ public final class Main implements Callable<Integer> {
     }
 
     static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = ProxyOptions.withConverters(new CommandLine(new Main()));
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler(Main::usageError);

@@ -141,7 +141,7 @@ final class ConfigFile {
         T value;
         try {
             value = parse.apply(text);
-        } catch (RuntimeException e) {
+        } catch (IllegalArgumentException e) {
             throw bad(path, e.getMessage());
         }
         set(b -> setter.accept(b, value));
@@ -155,10 +155,10 @@ final class ConfigFile {
             Path dir = Path.of(string("junction.manifests", j.get("manifests")));
             set(b -> b.manifests(dir));
         }
-        parsed(j, "capture", new ProxyOptions.CaptureConverter()::convert, ProxyConfig.Builder::capture);
+        parsed(j, "capture", ProxyConfig.CaptureMode::parse, ProxyConfig.Builder::capture);
         bool("junction.keepRoutes", j, ProxyConfig.Builder::keepRoutes);
         integer("junction.workers", j, 1, 1024, ProxyConfig.Builder::workers);
-        parsed(j, "transport", new ProxyOptions.TransportConverter()::convert, ProxyConfig.Builder::transport);
+        parsed(j, "transport", ProxyConfig.TransportMode::parse, ProxyConfig.Builder::transport);
         parsed(j, "lb", LbPolicy::parse, ProxyConfig.Builder::loadBalancing);
         duration("junction.connectTimeout", j.get("connectTimeout"), true, ProxyConfig.Builder::connectTimeout);
         duration("junction.idleTimeout", j.get("idleTimeout"), false, ProxyConfig.Builder::idleTimeout);
@@ -205,13 +205,9 @@ final class ConfigFile {
     }
 
     private void integer(String field, Map<String, Object> m, int min, int max, BiConsumer<ProxyConfig.Builder, Integer> setter) {
-        String key = field.substring(field.lastIndexOf('.') + 1);
-        if (!m.containsKey(key)) {
+        Integer i = typed(field, m, Integer.class, "an integer");
+        if (i == null) {
             return;
-        }
-        Object v = m.get(key);
-        if (!(v instanceof Integer i)) {
-            throw bad(field, "expected an integer, got " + describe(v));
         }
         if (i < min || i > max) {
             throw bad(field, i + " is out of range " + min + "-" + max);
@@ -220,15 +216,23 @@ final class ConfigFile {
     }
 
     private void bool(String field, Map<String, Object> m, BiConsumer<ProxyConfig.Builder, Boolean> setter) {
+        Boolean flag = typed(field, m, Boolean.class, "true or false");
+        if (flag != null) {
+            set(b -> setter.accept(b, flag));
+        }
+    }
+
+    /** The value of {@code field}'s last segment in {@code m} as a {@code type}, or null when absent. */
+    private <T> T typed(String field, Map<String, Object> m, Class<T> type, String expected) {
         String key = field.substring(field.lastIndexOf('.') + 1);
         if (!m.containsKey(key)) {
-            return;
+            return null;
         }
         Object v = m.get(key);
-        if (!(v instanceof Boolean flag)) {
-            throw bad(field, "expected true or false, got " + describe(v));
+        if (!type.isInstance(v)) {
+            throw bad(field, "expected " + expected + ", got " + describe(v));
         }
-        set(b -> setter.accept(b, flag));
+        return type.cast(v);
     }
 
     private String string(String field, Object v) {

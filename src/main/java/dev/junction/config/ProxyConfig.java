@@ -8,6 +8,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -63,16 +64,36 @@ public record ProxyConfig(
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
+
+        /** @throws IllegalArgumentException naming the text and the labels */
+        public static CaptureMode parse(String text) {
+            return byLabel("capture mode", text, ROUTE, NONE);
+        }
     }
 
     /** The event loops' I/O mechanism: {@link #AUTO} takes the first of io_uring, epoll and NIO that works. */
     public enum TransportMode {
         AUTO, IO_URING, EPOLL, NIO;
 
-        /** The flag's spelling. */
-        public String label() {
-            return name().toLowerCase(Locale.ROOT);
+        /** @throws IllegalArgumentException naming the text and the labels */
+        public static TransportMode parse(String text) {
+            return byLabel("transport", text, values());
         }
+    }
+
+    /** The constant whose label (its lower-case name) is {@code text}; anything else lists the labels. */
+    @SafeVarargs
+    private static <E extends Enum<E>> E byLabel(String what, String text, E... values) {
+        List<String> labels = new ArrayList<>();
+        for (E e : values) {
+            String label = e.name().toLowerCase(Locale.ROOT);
+            if (label.equals(text)) {
+                return e;
+            }
+            labels.add(label);
+        }
+        String expected = String.join(", ", labels.subList(0, labels.size() - 1)) + " or " + labels.get(labels.size() - 1);
+        throw new IllegalArgumentException("unknown " + what + " \"" + text + "\" (expected: " + expected + ")");
     }
 
     /** The source of Services, EndpointSlices and the Node: the two are alternatives. */
@@ -163,7 +184,7 @@ public record ProxyConfig(
         private int udpMaxSessions = DEFAULT_UDP_MAX_SESSIONS;
         private List<Cidr> nodePortAddresses = List.of();
         private boolean keepRoutes;
-        private TransportMode transport = TransportMode.valueOf(DEFAULT_TRANSPORT.toUpperCase(Locale.ROOT));
+        private TransportMode transport = TransportMode.parse(DEFAULT_TRANSPORT);
         private String healthzBindAddress = OperationsConfig.DEFAULT_HEALTHZ;
         private String metricsBindAddress = OperationsConfig.DEFAULT_METRICS;
         private Duration syncPeriod = Durations.parse(OperationsConfig.DEFAULT_SYNC_PERIOD);

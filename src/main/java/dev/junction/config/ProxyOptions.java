@@ -4,7 +4,6 @@ import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -12,9 +11,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * The flags every command shares (a picocli mixin). A flag not given on the command line stays null, so
- * {@link #settings} can let the flags given win over the {@code --config} file, and the file over the
- * defaults. Filled by picocli, read once; not thread-safe.
+ * The flags every command shares (a picocli mixin; its types' converters come with {@link #withConverters}).
+ * A flag not given on the command line stays null, so {@link #settings} can let the flags given win over the
+ * {@code --config} file, and the file over the defaults. Filled by picocli, read once; not thread-safe.
  */
 public final class ProxyOptions {
 
@@ -33,13 +32,13 @@ public final class ProxyOptions {
                     + "own address, never the kubernetes Service ClusterIP).")
     String master;
 
-    @Option(names = "--capture", paramLabel = "MODE", converter = CaptureConverter.class,
+    @Option(names = "--capture", paramLabel = "MODE",
             description = "How Service traffic reaches Junction: route (a local route per virtual IP, "
                     + "needs root and io_uring or epoll) or none (bind only addresses already local). "
                     + "Default: route when running as root on Linux, else none.")
     ProxyConfig.CaptureMode capture;
 
-    @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",", converter = CidrConverter.class,
+    @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
             description = "NodePorts listen on this node's addresses inside these prefixes "
                     + "(default with route capture: every non-loopback address; with none: no NodePorts).")
     List<Cidr> nodePortAddresses;
@@ -57,27 +56,27 @@ public final class ProxyOptions {
             description = "Event loops (default: the CPU count).")
     Integer workers;
 
-    @Option(names = "--transport", paramLabel = "KIND", converter = TransportConverter.class,
+    @Option(names = "--transport", paramLabel = "KIND",
             description = "Event loops' I/O: auto (the first of io_uring, epoll and nio that works here), "
                     + "io_uring, epoll or nio. Default: " + ProxyConfig.DEFAULT_TRANSPORT + ".")
     ProxyConfig.TransportMode transport;
 
-    @Option(names = "--lb", paramLabel = "POLICY", converter = PolicyConverter.class,
+    @Option(names = "--lb", paramLabel = "POLICY",
             description = "Default load balancing for Services without the junction.dev/lb annotation: "
                     + "round-robin or least-connections. Default: " + ProxyConfig.DEFAULT_LB + ".")
     LbPolicy lb;
 
-    @Option(names = "--connect-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--connect-timeout", paramLabel = "DURATION",
             description = "Timeout of each connect attempt to an endpoint. Default: "
                     + ProxyConfig.DEFAULT_CONNECT_TIMEOUT + ".")
     Duration connectTimeout;
 
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--idle-timeout", paramLabel = "DURATION",
             description = "Close a TCP connection idle this long in both directions (checked every "
                     + "eighth of it, so within 1/8 more); 0 disables. Default: " + ProxyConfig.DEFAULT_IDLE_TIMEOUT + ".")
     Duration idleTimeout;
 
-    @Option(names = "--udp-idle-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--udp-idle-timeout", paramLabel = "DURATION",
             description = "Close a UDP session idle this long in both directions (kube-proxy's conntrack "
                     + "UDP timeout). Default: " + ProxyConfig.DEFAULT_UDP_IDLE_TIMEOUT + ".")
     Duration udpIdleTimeout;
@@ -103,12 +102,12 @@ public final class ProxyOptions {
                     + "Default: " + OperationsConfig.DEFAULT_METRICS + ".")
     String metricsBindAddress;
 
-    @Option(names = "--sync-period", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--sync-period", paramLabel = "DURATION",
             description = "/healthz and /livez fail when a queued update stays unapplied for twice this. "
                     + "Default: " + OperationsConfig.DEFAULT_SYNC_PERIOD + ".")
     Duration syncPeriod;
 
-    @Option(names = "--shutdown-grace-period", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(names = "--shutdown-grace-period", paramLabel = "DURATION",
             description = "On SIGTERM: /healthz fails, listeners stop accepting, and open connections get this "
                     + "long to finish before they are closed. Default: " + OperationsConfig.DEFAULT_SHUTDOWN_GRACE_PERIOD + ".")
     Duration shutdownGracePeriod;
@@ -122,11 +121,11 @@ public final class ProxyOptions {
             description = "Also export per-endpoint series (connections, active, ejected).")
     Boolean metricsPerEndpoint;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", converter = LogLevelConverter.class,
+    @Option(names = "--log-level", paramLabel = "LEVEL",
             description = "error, warn, info or debug. Default: " + ProxyConfig.DEFAULT_LOG_LEVEL + ".")
     LogLevel logLevel;
 
-    @Option(names = "--log-format", paramLabel = "FORMAT", converter = LogFormatConverter.class,
+    @Option(names = "--log-format", paramLabel = "FORMAT",
             description = "text, or json (one JSON object per line, for log shippers). Default: "
                     + ProxyConfig.DEFAULT_LOG_FORMAT + ".")
     LogFormat logFormat;
@@ -179,92 +178,27 @@ public final class ProxyOptions {
         }
     }
 
-    /** Wraps a parser's message as picocli's conversion error, so a bad value is a usage error naming the flag. */
-    abstract static class ParsingConverter<T> implements CommandLine.ITypeConverter<T> {
-        private final Function<String, T> parse;
+    /**
+     * Registers the converters of the flags' types on {@code cli} and the subcommands it has: a bad value is
+     * a usage error naming the flag and the parser's reason.
+     */
+    public static CommandLine withConverters(CommandLine cli) {
+        return cli.registerConverter(Duration.class, parsing(Durations::parse))
+                .registerConverter(LbPolicy.class, parsing(LbPolicy::parse))
+                .registerConverter(Cidr.class, parsing(Cidr::parse))
+                .registerConverter(LogLevel.class, parsing(LogLevel::parse))
+                .registerConverter(LogFormat.class, parsing(LogFormat::parse))
+                .registerConverter(ProxyConfig.CaptureMode.class, parsing(ProxyConfig.CaptureMode::parse))
+                .registerConverter(ProxyConfig.TransportMode.class, parsing(ProxyConfig.TransportMode::parse));
+    }
 
-        ParsingConverter(Function<String, T> parse) {
-            this.parse = parse;
-        }
-
-        @Override
-        public T convert(String value) {
+    private static <T> CommandLine.ITypeConverter<T> parsing(Function<String, T> parse) {
+        return text -> {
             try {
-                return parse.apply(value);
+                return parse.apply(text);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }
-        }
-    }
-
-    static final class DurationConverter extends ParsingConverter<Duration> {
-        DurationConverter() {
-            super(Durations::parse);
-        }
-    }
-
-    static final class LogLevelConverter extends ParsingConverter<LogLevel> {
-        LogLevelConverter() {
-            super(LogLevel::parse);
-        }
-    }
-
-    static final class LogFormatConverter extends ParsingConverter<LogFormat> {
-        LogFormatConverter() {
-            super(LogFormat::parse);
-        }
-    }
-
-    static final class PolicyConverter extends ParsingConverter<LbPolicy> {
-        PolicyConverter() {
-            super(LbPolicy::parse);
-        }
-    }
-
-    /** Parses a prefix once, here, so a bad one is a usage error naming the flag. */
-    static final class CidrConverter extends ParsingConverter<Cidr> {
-        CidrConverter() {
-            super(Cidr::parse);
-        }
-    }
-
-    /** A flag value naming one constant of an enum by its label; anything else lists the labels. */
-    abstract static class LabelConverter<E extends Enum<E>> implements CommandLine.ITypeConverter<E> {
-        private final String what;
-        private final E[] values;
-        private final Function<E, String> label;
-
-        LabelConverter(String what, E[] values, Function<E, String> label) {
-            this.what = what;
-            this.values = values;
-            this.label = label;
-        }
-
-        @Override
-        public E convert(String value) {
-            List<String> labels = new ArrayList<>();
-            for (E e : values) {
-                if (label.apply(e).equals(value)) {
-                    return e;
-                }
-                labels.add(label.apply(e));
-            }
-            String expected = String.join(", ", labels.subList(0, labels.size() - 1)) + " or " + labels.get(labels.size() - 1);
-            throw new CommandLine.TypeConversionException(
-                    "unknown " + what + " \"" + value + "\" (expected: " + expected + ")");
-        }
-    }
-
-    static final class CaptureConverter extends LabelConverter<ProxyConfig.CaptureMode> {
-        CaptureConverter() {
-            super("capture mode", new ProxyConfig.CaptureMode[] {ProxyConfig.CaptureMode.ROUTE, ProxyConfig.CaptureMode.NONE},
-                    ProxyConfig.CaptureMode::label);
-        }
-    }
-
-    static final class TransportConverter extends LabelConverter<ProxyConfig.TransportMode> {
-        TransportConverter() {
-            super("transport", ProxyConfig.TransportMode.values(), ProxyConfig.TransportMode::label);
-        }
+        };
     }
 }

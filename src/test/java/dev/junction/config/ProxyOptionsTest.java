@@ -86,6 +86,8 @@ class ProxyOptionsTest {
     }
 
     private static ProxyOptions parse(String... args) {
-        return CommandLine.populateCommand(new ProxyOptions(), args);
+        ProxyOptions options = new ProxyOptions();
+        ProxyOptions.withConverters(new CommandLine(options)).parseArgs(args);
+        return options;
     }
 }
