@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One running proxy: wires transport, data plane, control plane and source, and starts and stops them in
  * order (data plane first and last, so nothing is programmed into a plane that is not there; the capture
- * closes after the control plane, so its routes go once no listener is left to program). Not
- * thread-safe; start and close from one thread.
+ * closes after the control plane, so its routes go once no listener is left to program), and, as a
+ * process, serves until SIGTERM/SIGINT ({@link #serveUntilSignal}). Not thread-safe; start and close from
+ * one thread.
  */
 public final class Junction implements AutoCloseable {
 

@@ -16,7 +16,7 @@ import java.util.Objects;
 /**
  * Everything Junction is configured with, immutable and validated on construction: a bad value fails
  * with one message naming the setting and the reason. {@link #builder} starts from the defaults the flags
- * document; flags ({@link ProxyOptions}) and the {@code --config} file ({@link ConfigFile}) set what they give.
+ * document; flags ({@link ProxyOptions}) and the {@code --config} file ({@code ConfigFile}) set what they give.
  *
  * @param source          where the desired state comes from: a manifest directory or the Kubernetes API
  * @param capture         how Service traffic reaches the listeners
