@@ -13,7 +13,6 @@ import dev.junction.dataplane.udp.UdpDataPlane;
 import dev.junction.dataplane.udp.UdpOptions;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Cidr;
-import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.observe.AdminServer;
 import dev.junction.observe.HttpServiceHealthServer;
@@ -33,14 +32,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One running proxy: wires transport, data plane, control plane and source, and starts and stops them in
  * order (data plane first and last, so nothing is programmed into a plane that is not there; the capture
- * closes after the control plane, so its routes go once no listener is left to program). Not
- * thread-safe; start and close from one thread.
+ * closes after the control plane, so its routes go once no listener is left to program), and, as a
+ * process, serves until SIGTERM/SIGINT ({@link #serveUntilSignal}). Not thread-safe; start and close from
+ * one thread.
  */
 public final class Junction implements AutoCloseable {
 
@@ -63,14 +65,10 @@ public final class Junction implements AutoCloseable {
     private HttpServiceHealthServer serviceHealth;
     private TcpDataPlane tcp;
 
+    /** A proxy; health and metrics servers whose address is null are not started. */
     public Junction(ProxyConfig config) {
-        this(config, OperationsConfig.NONE);
-    }
-
-    /** A proxy with health, metrics and shutdown settings; servers whose address is null are not started. */
-    public Junction(ProxyConfig config, OperationsConfig operations) {
         this.config = config;
-        this.operations = operations;
+        this.operations = config.operations();
     }
 
     /**
@@ -86,7 +84,7 @@ public final class Junction implements AutoCloseable {
                     Path.of(System.getProperty("user.home")));
         }
         boolean route = config.capture() == ProxyConfig.CaptureMode.ROUTE;
-        List<Cidr> nodePortCidrs = config.nodePortAddresses().stream().map(Cidr::parse).toList();
+        List<Cidr> nodePortCidrs = config.nodePortAddresses();
         // Standalone mode serves NodePorts only when asked; on a node they are part of the job.
         List<InetAddress> nodePortAddresses = route || !nodePortCidrs.isEmpty()
                 ? NodeAddresses.nodePortAddresses(nodePortCidrs)
@@ -106,7 +104,7 @@ public final class Junction implements AutoCloseable {
                 UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
         metrics = new ProxyMetrics(operations.metricsMaxServices(), operations.metricsPerEndpoint());
         health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit());
-        control = new ControlPlane(config.nodeName(), nodePortAddresses, LbPolicy.parse(config.loadBalancing()),
+        control = new ControlPlane(config.nodeName(), nodePortAddresses, config.loadBalancing(),
                 Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, metrics.registry());
         if (route || !nodePortCidrs.isEmpty()) {
             control.followNodePortAddresses(() -> NodeAddresses.nodePortAddresses(nodePortCidrs));
@@ -184,6 +182,53 @@ public final class Junction implements AutoCloseable {
         if (left > 0) {
             log.warn("shutdown grace period over: closing {} connections", left);
         }
+    }
+
+    /**
+     * Serves until SIGTERM/SIGINT, then shuts down gracefully ({@link #shutdown} with the configured grace
+     * period, then {@link #close}); the process then exits 0.
+     */
+    public int serveUntilSignal() throws Exception {
+        Duration grace = operations.shutdownGracePeriod();
+        return untilSignal(grace, () -> {
+            try {
+                shutdown(grace);
+            } finally {
+                close();
+            }
+        });
+    }
+
+    /** What to do once SIGTERM/SIGINT arrives. */
+    public interface OnSignal {
+        void stop() throws Exception;
+    }
+
+    /**
+     * Blocks until SIGTERM/SIGINT, runs {@code onSignal} on this thread, and then ends the process with
+     * exit code 0: the shutdown hook waits for {@code onSignal} (up to {@code grace} plus 15 s) and halts,
+     * because a signal-initiated exit would report 128+signal although the shutdown was clean.
+     */
+    public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
+        CountDownLatch signalled = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            signalled.countDown();
+            try {
+                if (done.await(grace.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
+                    Runtime.getRuntime().halt(0);
+                }
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "junction-shutdown"));
+        try {
+            signalled.await();
+            onSignal.stop();
+        } finally {
+            done.countDown();
+        }
+        return 0;
     }
 
     /** The health server's address, or null when not served. */

@@ -1,5 +1,7 @@
 package dev.junction;
 
+import dev.junction.config.LogFormat;
+import dev.junction.config.LogLevel;
 import dev.junction.observe.Json;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -37,40 +39,6 @@ public final class Logging {
         System.setProperty("java.util.logging.manager", Manager.class.getName());
     }
 
-    /** The {@code --log-level} values. */
-    enum LogLevel {
-        ERROR(Level.SEVERE), WARN(Level.WARNING), INFO(Level.INFO), DEBUG(Level.FINE);
-
-        final Level jul;
-
-        LogLevel(Level jul) {
-            this.jul = jul;
-        }
-
-        static LogLevel parse(String text) {
-            for (LogLevel l : values()) {
-                if (l.name().equalsIgnoreCase(text)) {
-                    return l;
-                }
-            }
-            throw new IllegalArgumentException("unknown log level \"" + text + "\" (expected: error, warn, info or debug)");
-        }
-    }
-
-    /** The {@code --log-format} values. */
-    enum LogFormat {
-        TEXT, JSON;
-
-        static LogFormat parse(String text) {
-            for (LogFormat f : values()) {
-                if (f.name().equalsIgnoreCase(text)) {
-                    return f;
-                }
-            }
-            throw new IllegalArgumentException("unknown log format \"" + text + "\" (expected: text or json)");
-        }
-    }
-
     private static final String[] LIBRARIES = {"io.netty", "okhttp3", "io.kubernetes", "io.micrometer"};
 
     private Logging() {
@@ -85,8 +53,14 @@ public final class Logging {
         out.setLevel(Level.ALL);
         out.setFormatter(format == LogFormat.JSON ? new JsonLines() : new Text());
         root.addHandler(out);
-        root.setLevel(level.jul);
-        Level libraries = level == LogLevel.DEBUG ? Level.INFO : level.jul;
+        Level jul = switch (level) {
+            case ERROR -> Level.SEVERE;
+            case WARN -> Level.WARNING;
+            case INFO -> Level.INFO;
+            case DEBUG -> Level.FINE;
+        };
+        root.setLevel(jul);
+        Level libraries = level == LogLevel.DEBUG ? Level.INFO : jul;
         for (String lib : LIBRARIES) {
             Logger.getLogger(lib).setLevel(libraries);
         }

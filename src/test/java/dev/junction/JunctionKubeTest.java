@@ -46,8 +46,9 @@ class JunctionKubeTest {
                     contexts: [{name: fake, context: {cluster: fake, user: proxy}}]
                     current-context: fake
                     """.formatted(api.url()));
-            ProxyConfig config = new ProxyConfig(new ProxyConfig.KubeApi(kubeconfig, null),
-                    ProxyConfig.CaptureMode.NONE, "node-a", 1, "round-robin", Duration.ofSeconds(1), Duration.ZERO);
+            ProxyConfig config = ProxyConfig.builder().kubeconfig(kubeconfig).capture(ProxyConfig.CaptureMode.NONE)
+                    .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO)
+                    .healthzBindAddress("").metricsBindAddress("").build();
             try (Junction junction = new Junction(config).start()) {
                 Conditions.await("the service to listen", () -> reachable(vip));
                 Conditions.awaitEquals("traffic to the backend", "b1", () -> backendName(vip));

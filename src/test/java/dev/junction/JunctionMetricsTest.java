@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.junction.config.OperationsConfig;
 import dev.junction.config.ProxyConfig;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
@@ -76,11 +75,11 @@ class JunctionMetricsTest {
                   - {addresses: ["%s"], conditions: {ready: true}}
                 """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), backend.port(),
                 dead.getHostAddress(), backend.address().getHostAddress()));
-        ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE, "node-a", 2, "round-robin",
-                Duration.ofSeconds(1), Duration.ZERO);
-        OperationsConfig ops = new OperationsConfig(null, new InetSocketAddress("127.0.0.1", 0),
-                Duration.ofSeconds(30), Duration.ofSeconds(5), 100, true);
-        Junction junction = new Junction(config, ops).start();
+        ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
+                .nodeName("node-a").workers(2).idleTimeout(Duration.ZERO).healthzBindAddress("")
+                .metricsBindAddress("127.0.0.1:0").shutdownGracePeriod(Duration.ofSeconds(5))
+                .metricsMaxServices(100).metricsPerEndpoint(true).build();
+        Junction junction = new Junction(config).start();
         closeables.add(junction);
         InetSocketAddress metrics = junction.metricsAddress();
         Conditions.await("the frontend listens", () -> canConnect(vip));
@@ -180,11 +179,11 @@ class JunctionMetricsTest {
                     """.formatted(i, vip.getAddress().getHostAddress(), vip.getPort(), i, i, backend.port(),
                     backend.address().getHostAddress()));
         }
-        ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE, "node-a", 1, "round-robin",
-                Duration.ofSeconds(1), Duration.ZERO);
-        OperationsConfig ops = new OperationsConfig(null, new InetSocketAddress("127.0.0.1", 0),
-                Duration.ofSeconds(30), Duration.ofSeconds(5), 1, false);
-        Junction junction = new Junction(config, ops).start();
+        ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
+                .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).healthzBindAddress("")
+                .metricsBindAddress("127.0.0.1:0").shutdownGracePeriod(Duration.ofSeconds(5))
+                .metricsMaxServices(1).metricsPerEndpoint(false).build();
+        Junction junction = new Junction(config).start();
         closeables.add(junction);
         for (InetSocketAddress vip : vips) {
             Conditions.await("the frontend listens", () -> canConnect(vip));

@@ -57,9 +57,9 @@ class JunctionTest {
     }
 
     private Junction start() {
-        ProxyConfig config = new ProxyConfig(new ProxyConfig.Manifests(manifests), ProxyConfig.CaptureMode.NONE,
-                "node-a", 2, "round-robin", Duration.ofSeconds(1), Duration.ZERO, Duration.ofSeconds(30), 1024,
-                List.of(), false, ProxyConfig.TransportMode.EPOLL);
+        ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
+                .nodeName("node-a").workers(2).idleTimeout(Duration.ZERO).udpMaxSessions(1024)
+                .transport(ProxyConfig.TransportMode.EPOLL).healthzBindAddress("").metricsBindAddress("").build();
         Junction j = new Junction(config).start();
         closeables.add(j);
         // The configured transport, not the automatic choice (io_uring here).

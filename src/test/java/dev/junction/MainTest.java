@@ -3,6 +3,7 @@ package dev.junction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -77,5 +78,14 @@ class MainTest {
         String message = err.toString().strip();
         assertEquals(1, message.lines().count(), "one line: " + message);
         assertTrue(message.contains(named), "names " + named + ": " + message);
+    }
+
+    @Test
+    void aBadConfigFileFailsTheCommandWithUsageExitCode() throws IOException {
+        Path file = Files.writeString(dir.resolve("bad.yaml"), "junction: {lb: random}\n");
+        assertEquals(Main.USAGE, run("run", "--config", file.toString(), "--manifests", dir.toString()));
+        String message = err.toString().strip();
+        assertEquals(1, message.lines().count(), "one line: " + message);
+        assertTrue(message.contains("--config " + file + ": junction.lb:"), message);
     }
 }

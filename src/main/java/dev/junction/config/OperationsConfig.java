@@ -21,15 +21,12 @@ import java.util.Objects;
 public record OperationsConfig(InetSocketAddress healthzBindAddress, InetSocketAddress metricsBindAddress,
         Duration syncPeriod, Duration shutdownGracePeriod, int metricsMaxServices, boolean metricsPerEndpoint) {
 
+    // The defaults as the flags spell them: the help text shows these very constants.
     public static final String DEFAULT_HEALTHZ = "0.0.0.0:10256";
     public static final String DEFAULT_METRICS = "127.0.0.1:10249";
-    public static final Duration DEFAULT_SYNC_PERIOD = Duration.ofSeconds(30);
-    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(30);
-    public static final int DEFAULT_MAX_SERVICES = 1000;
-
-    /** No servers, defaults otherwise: embedded use and tests. */
-    public static final OperationsConfig NONE = new OperationsConfig(null, null, DEFAULT_SYNC_PERIOD, DEFAULT_GRACE,
-            DEFAULT_MAX_SERVICES, false);
+    public static final String DEFAULT_SYNC_PERIOD = "30s";
+    public static final String DEFAULT_SHUTDOWN_GRACE_PERIOD = "30s";
+    public static final int DEFAULT_METRICS_MAX_SERVICES = 1000;
 
     public OperationsConfig {
         Objects.requireNonNull(syncPeriod, "syncPeriod");

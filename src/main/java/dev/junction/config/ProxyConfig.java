@@ -1,34 +1,57 @@
 package dev.junction.config;
 
+import dev.junction.model.Cidr;
+import dev.junction.model.LbPolicy;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
  * Everything Junction is configured with, immutable and validated on construction: a bad value fails
- * with one message naming the setting and the reason.
+ * with one message naming the setting and the reason. {@link #builder} starts from the defaults the flags
+ * document; flags ({@link ProxyOptions}) and the {@code --config} file ({@code ConfigFile}) set what they give.
  *
  * @param source          where the desired state comes from: a manifest directory or the Kubernetes API
  * @param capture         how Service traffic reaches the listeners
  * @param nodeName        this node's name, for Local traffic policies and topology hints
  * @param workers         event loops
- * @param loadBalancing   default policy label for Services without the annotation
+ * @param loadBalancing   default policy for Services without the annotation
  * @param connectTimeout  per connect attempt to an endpoint
  * @param idleTimeout     a TCP connection idle this long in both directions is closed; zero disables
  * @param udpIdleTimeout  a UDP session idle this long in both directions is closed (kube-proxy's
  *                        conntrack UDP timeout)
  * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
- * @param nodePortAddresses CIDRs selecting the node addresses NodePorts listen on; empty: route capture uses
- *                        every non-loopback address, none capture serves no NodePorts
+ * @param nodePortAddresses prefixes selecting the node addresses NodePorts listen on; empty: route capture
+ *                        uses every non-loopback address, none capture serves no NodePorts
  * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
  * @param transport       the event loops' I/O mechanism
+ * @param operations      health and metrics servers, sync and shutdown grace periods
+ * @param logLevel        the root logger's level
+ * @param logFormat       text or JSON lines
  */
 public record ProxyConfig(
-        Source source, CaptureMode capture, String nodeName, int workers, String loadBalancing,
+        Source source, CaptureMode capture, String nodeName, int workers, LbPolicy loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
-        List<String> nodePortAddresses, boolean keepRoutes, TransportMode transport) {
+        List<Cidr> nodePortAddresses, boolean keepRoutes, TransportMode transport, OperationsConfig operations,
+        LogLevel logLevel, LogFormat logFormat) {
+
+    // The defaults as the flags spell them: the help text shows these very constants.
+    public static final String DEFAULT_TRANSPORT = "auto";
+    public static final String DEFAULT_LB = "round-robin";
+    public static final String DEFAULT_CONNECT_TIMEOUT = "1s";
+    public static final String DEFAULT_IDLE_TIMEOUT = "1h";
+    /** kube-proxy's conntrack UDP timeout. */
+    public static final String DEFAULT_UDP_IDLE_TIMEOUT = "30s";
+    public static final int DEFAULT_UDP_MAX_SESSIONS = 65536;
+    public static final String DEFAULT_LOG_LEVEL = "info";
+    public static final String DEFAULT_LOG_FORMAT = "text";
 
     /** How traffic for virtual addresses reaches Junction. */
     public enum CaptureMode {
@@ -41,34 +64,53 @@ public record ProxyConfig(
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
+
+        /** @throws IllegalArgumentException naming the text and the labels */
+        public static CaptureMode parse(String text) {
+            return byLabel("capture mode", text, ROUTE, NONE);
+        }
     }
 
     /** The event loops' I/O mechanism: {@link #AUTO} takes the first of io_uring, epoll and NIO that works. */
     public enum TransportMode {
         AUTO, IO_URING, EPOLL, NIO;
 
-        /** The flag's spelling. */
-        public String label() {
-            return name().toLowerCase(Locale.ROOT);
+        /** @throws IllegalArgumentException naming the text and the labels */
+        public static TransportMode parse(String text) {
+            return byLabel("transport", text, values());
         }
     }
 
-    /** kube-proxy's conntrack UDP timeout, the default UDP session idle timeout. */
-    public static final Duration DEFAULT_UDP_IDLE_TIMEOUT = Duration.ofSeconds(30);
-    public static final int DEFAULT_UDP_MAX_SESSIONS = 65536;
-
-    /**
-     * A configuration with default UDP settings, without NodePort address selection, that removes its
-     * routes on shutdown and picks its transport.
-     */
-    public ProxyConfig(Source source, CaptureMode capture, String nodeName, int workers, String loadBalancing,
-            Duration connectTimeout, Duration idleTimeout) {
-        this(source, capture, nodeName, workers, loadBalancing, connectTimeout, idleTimeout,
-                DEFAULT_UDP_IDLE_TIMEOUT, DEFAULT_UDP_MAX_SESSIONS, List.of(), false, TransportMode.AUTO);
+    /** The constant whose label (its lower-case name) is {@code text}; anything else lists the labels. */
+    @SafeVarargs
+    private static <E extends Enum<E>> E byLabel(String what, String text, E... values) {
+        List<String> labels = new ArrayList<>();
+        for (E e : values) {
+            String label = e.name().toLowerCase(Locale.ROOT);
+            if (label.equals(text)) {
+                return e;
+            }
+            labels.add(label);
+        }
+        String expected = String.join(", ", labels.subList(0, labels.size() - 1)) + " or " + labels.get(labels.size() - 1);
+        throw new IllegalArgumentException("unknown " + what + " \"" + text + "\" (expected: " + expected + ")");
     }
 
     /** The source of Services, EndpointSlices and the Node: the two are alternatives. */
     public sealed interface Source permits Manifests, KubeApi {
+
+        /**
+         * The manifest directory when given, else the Kubernetes API.
+         *
+         * @throws IllegalArgumentException when a directory and an API setting are both given
+         */
+        static Source of(Path manifests, Path kubeconfig, String master) {
+            if (manifests != null && (kubeconfig != null || master != null)) {
+                throw new IllegalArgumentException("--manifests and " + (kubeconfig != null ? "--kubeconfig" : "--master")
+                        + " are alternative sources: give one");
+            }
+            return manifests != null ? new Manifests(manifests) : new KubeApi(kubeconfig, master);
+        }
     }
 
     /** The file source: a directory of manifests, reloaded when it changes. */
@@ -114,5 +156,206 @@ public record ProxyConfig(
         }
         nodePortAddresses = List.copyOf(nodePortAddresses);
         Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(operations, "operations");
+        Objects.requireNonNull(logLevel, "logLevel");
+        Objects.requireNonNull(logFormat, "logFormat");
+    }
+
+    /** A builder holding the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Collects typed settings over the defaults; {@link #build} validates the whole. A setting set twice
+     * keeps the last value, which is how flags override the file. Not thread-safe.
+     */
+    public static final class Builder {
+        private Path manifests;
+        private Path kubeconfig;
+        private String master;
+        private CaptureMode capture;
+        private String nodeName;
+        private int workers = Runtime.getRuntime().availableProcessors();
+        private LbPolicy loadBalancing = LbPolicy.parse(DEFAULT_LB);
+        private Duration connectTimeout = Durations.parse(DEFAULT_CONNECT_TIMEOUT);
+        private Duration idleTimeout = Durations.parse(DEFAULT_IDLE_TIMEOUT);
+        private Duration udpIdleTimeout = Durations.parse(DEFAULT_UDP_IDLE_TIMEOUT);
+        private int udpMaxSessions = DEFAULT_UDP_MAX_SESSIONS;
+        private List<Cidr> nodePortAddresses = List.of();
+        private boolean keepRoutes;
+        private TransportMode transport = TransportMode.parse(DEFAULT_TRANSPORT);
+        private String healthzBindAddress = OperationsConfig.DEFAULT_HEALTHZ;
+        private String metricsBindAddress = OperationsConfig.DEFAULT_METRICS;
+        private Duration syncPeriod = Durations.parse(OperationsConfig.DEFAULT_SYNC_PERIOD);
+        private Duration shutdownGracePeriod = Durations.parse(OperationsConfig.DEFAULT_SHUTDOWN_GRACE_PERIOD);
+        private int metricsMaxServices = OperationsConfig.DEFAULT_METRICS_MAX_SERVICES;
+        private boolean metricsPerEndpoint;
+        private LogLevel logLevel = LogLevel.parse(DEFAULT_LOG_LEVEL);
+        private LogFormat logFormat = LogFormat.parse(DEFAULT_LOG_FORMAT);
+
+        private Builder() {
+        }
+
+        public Builder manifests(Path dir) {
+            this.manifests = dir;
+            return this;
+        }
+
+        public Builder kubeconfig(Path file) {
+            this.kubeconfig = file;
+            return this;
+        }
+
+        public Builder master(String url) {
+            this.master = url;
+            return this;
+        }
+
+        /** Default: route capture when running as root on Linux, else none. */
+        public Builder capture(CaptureMode mode) {
+            this.capture = mode;
+            return this;
+        }
+
+        /** Default: the host name. */
+        public Builder nodeName(String name) {
+            this.nodeName = name;
+            return this;
+        }
+
+        /** Default: the CPU count. */
+        public Builder workers(int n) {
+            this.workers = n;
+            return this;
+        }
+
+        public Builder loadBalancing(LbPolicy policy) {
+            this.loadBalancing = policy;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = timeout;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        public Builder udpIdleTimeout(Duration timeout) {
+            this.udpIdleTimeout = timeout;
+            return this;
+        }
+
+        public Builder udpMaxSessions(int n) {
+            this.udpMaxSessions = n;
+            return this;
+        }
+
+        public Builder nodePortAddresses(List<Cidr> prefixes) {
+            this.nodePortAddresses = prefixes;
+            return this;
+        }
+
+        public Builder keepRoutes(boolean keep) {
+            this.keepRoutes = keep;
+            return this;
+        }
+
+        public Builder transport(TransportMode mode) {
+            this.transport = mode;
+            return this;
+        }
+
+        /**
+         * {@code IP:port}, empty: not served. Kept as text until {@link #build}, so a setting that the last
+         * word (the demo's) disables is never judged.
+         */
+        public Builder healthzBindAddress(String ipPort) {
+            this.healthzBindAddress = ipPort;
+            return this;
+        }
+
+        /** {@code IP:port}, empty: not served; kept as text until {@link #build}. */
+        public Builder metricsBindAddress(String ipPort) {
+            this.metricsBindAddress = ipPort;
+            return this;
+        }
+
+        public Builder syncPeriod(Duration period) {
+            this.syncPeriod = period;
+            return this;
+        }
+
+        public Builder shutdownGracePeriod(Duration period) {
+            this.shutdownGracePeriod = period;
+            return this;
+        }
+
+        public Builder metricsMaxServices(int n) {
+            this.metricsMaxServices = n;
+            return this;
+        }
+
+        public Builder metricsPerEndpoint(boolean perEndpoint) {
+            this.metricsPerEndpoint = perEndpoint;
+            return this;
+        }
+
+        public Builder logLevel(LogLevel level) {
+            this.logLevel = level;
+            return this;
+        }
+
+        public Builder logFormat(LogFormat format) {
+            this.logFormat = format;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first bad setting and the reason */
+        public ProxyConfig build() {
+            Source source = Source.of(manifests, kubeconfig, master);
+            return new ProxyConfig(source, capture != null ? capture : defaultCapture(),
+                    nodeName != null ? nodeName : hostName(), workers, loadBalancing, connectTimeout, idleTimeout,
+                    udpIdleTimeout, udpMaxSessions, nodePortAddresses, keepRoutes, transport,
+                    new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
+                            OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),
+                            syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint),
+                    logLevel, logFormat);
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return System.getenv().getOrDefault("HOSTNAME", "localhost");
+        }
+    }
+
+    /** Route capture when it can work: root on Linux. Anything else gets the unprivileged mode. */
+    private static CaptureMode defaultCapture() {
+        return isLinuxRoot() ? CaptureMode.ROUTE : CaptureMode.NONE;
+    }
+
+    private static boolean isLinuxRoot() {
+        if (!System.getProperty("os.name", "").startsWith("Linux")) {
+            return false;
+        }
+        try {
+            // "Uid:\treal\teffective\tsaved\tfs": the effective uid decides what we may do.
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    String[] ids = line.substring(4).trim().split("\\s+");
+                    return ids.length > 1 && ids[1].equals("0");
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
     }
 }

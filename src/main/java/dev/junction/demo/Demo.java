@@ -2,7 +2,6 @@ package dev.junction.demo;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.junction.Junction;
-import dev.junction.Main;
 import dev.junction.config.ProxyConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 
 /**
  * {@code junction demo}: three HTTP backends on 127.0.0.1-3 (one port, as pods share a targetPort), the
@@ -35,11 +35,14 @@ public final class Demo implements AutoCloseable {
     private Junction junction;
     private int servicePort;
 
-    /** Runs until Ctrl-C. */
-    public static int run(Main.ProxyOptions options) throws Exception {
+    /**
+     * Runs until Ctrl-C. {@code beforeStart} gets the demo's configuration before the proxy starts (the
+     * command line sets up logging from it).
+     */
+    public static int run(ProxyConfig.Builder settings, Consumer<ProxyConfig> beforeStart) throws Exception {
         Demo demo = new Demo();
         try {
-            demo.start(options, DEFAULT_SERVICE_PORT);
+            demo.start(settings, DEFAULT_SERVICE_PORT, beforeStart);
         } catch (Exception | Error e) {
             demo.close();
             throw e;
@@ -50,21 +53,32 @@ public final class Demo implements AutoCloseable {
         }
         System.out.println("Manifests (edit them live): " + demo.manifests.resolve("demo.yaml"));
         System.out.println("Ctrl-C to stop.");
-        return Main.untilSignal(Duration.ZERO, demo::close);
+        return Junction.untilSignal(Duration.ZERO, demo::close);
     }
 
-    /** Starts backends and proxy; the Services listen on {@code servicePort}. */
-    public Demo start(Main.ProxyOptions options, int servicePort) throws IOException {
+    /**
+     * Starts backends and proxy; the Services listen on {@code servicePort}. {@code settings} are completed
+     * with the demo's own (its manifest directory, which exists only now; no capture; no health or metrics
+     * server) and then judged as a whole, so a source flag conflicts as it would with {@code --manifests}.
+     */
+    public Demo start(ProxyConfig.Builder settings, int servicePort) throws IOException {
+        return start(settings, servicePort, config -> { });
+    }
+
+    private Demo start(ProxyConfig.Builder settings, int servicePort, Consumer<ProxyConfig> beforeStart)
+            throws IOException {
         this.servicePort = servicePort;
         int backendPort = startBackends();
         manifests = Files.createTempDirectory("junction-demo");
         // The demo serves loopback addresses only: it never installs routes, even as root.
-        ProxyConfig config = options.config(manifests, ProxyConfig.CaptureMode.NONE);
+        ProxyConfig config = settings.manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
+                .healthzBindAddress("").metricsBindAddress("").build();
         String yaml = template()
                 .replace("${SERVICE_PORT}", Integer.toString(servicePort))
                 .replace("${BACKEND_PORT}", Integer.toString(backendPort))
                 .replace("${NODE}", config.nodeName());
         Files.writeString(manifests.resolve("demo.yaml"), yaml);
+        beforeStart.accept(config);
         junction = new Junction(config).start();
         return this;
     }

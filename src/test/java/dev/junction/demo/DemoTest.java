@@ -1,9 +1,10 @@
 package dev.junction.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.junction.Main;
+import dev.junction.config.ProxyConfig;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import java.io.IOException;
@@ -16,15 +17,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** The demo end to end: real HTTP through both demo Services reaches all three backends. */
 class DemoTest {
 
     @Test
     void everyServiceSpreadsHeldConnectionsOverAllThreeBackends() throws Exception {
-        Main.ProxyOptions options = CommandLine.populateCommand(new Main.ProxyOptions(), "--workers", "1");
-        try (Demo demo = new Demo().start(options, Demo.freeServicePort())) {
+        try (Demo demo = new Demo().start(ProxyConfig.builder().workers(1), Demo.freeServicePort())) {
             // No probe connections: they would skew least-connections. The first applied batch holds the
             // whole initial state, so every listener is bound once it is done.
             Conditions.await("the manifests to be applied", () -> demo.junction().control().appliedBatches() > 0);
@@ -49,6 +48,16 @@ class DemoTest {
                 }
                 assertEquals(Set.of("backend-1", "backend-2", "backend-3"), backends, "served by " + vip);
             }
+        }
+    }
+
+    @Test
+    void servesNoHealthOrMetricsServerWhateverTheSettingsSay() throws Exception {
+        ProxyConfig.Builder settings = ProxyConfig.builder().workers(1)
+                .healthzBindAddress("127.0.0.1:0").metricsBindAddress("127.0.0.1:0");
+        try (Demo demo = new Demo().start(settings, Demo.freeServicePort())) {
+            assertNull(demo.junction().healthAddress());
+            assertNull(demo.junction().metricsAddress());
         }
     }
 

@@ -99,7 +99,7 @@ class DeployManifestTest {
         Path config = Files.createTempFile("junction-config", ".yaml");
         try {
             Files.writeString(config, map.getData().get("config.yaml"));
-            var load = Class.forName("dev.junction.ConfigFile").getDeclaredMethod("load", Path.class);
+            var load = Class.forName("dev.junction.config.ConfigFile").getDeclaredMethod("load", Path.class);
             load.setAccessible(true);
             load.invoke(null, config);
         } finally {

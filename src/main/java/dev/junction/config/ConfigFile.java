@@ -1,7 +1,5 @@
-package dev.junction;
+package dev.junction.config;
 
-import dev.junction.config.Durations;
-import dev.junction.config.OperationsConfig;
 import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.io.IOException;
@@ -9,10 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -20,9 +20,9 @@ import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * The {@code --config} file: a KubeProxyConfiguration with the fields that apply to Junction, plus a
- * {@code junction:} section for Junction's own settings. Every value is checked here and stored under the
- * flag it stands for, so flags given on the command line override it one by one. An unknown field or a bad
- * value fails with the file and the field's path ({@code conntrack.udpTimeout: ...}).
+ * {@code junction:} section for Junction's own settings. Every value is checked and typed as the file loads;
+ * {@link #applyTo} then sets them on a builder. An unknown field or a bad value fails with the file and the
+ * field's path ({@code conntrack.udpTimeout: ...}). Not modified once loaded.
  */
 final class ConfigFile {
 
@@ -30,19 +30,20 @@ final class ConfigFile {
     static final String KIND = "KubeProxyConfiguration";
 
     private final Path path;
-    private final Map<String, Object> byFlag = new HashMap<>();
+    private final List<Consumer<ProxyConfig.Builder>> settings = new ArrayList<>();
 
     private ConfigFile(Path path) {
         this.path = path;
     }
 
-    /** The value for {@code flag} ({@code "--lb"}), typed as the flag is, or null when the file has none. */
-    Object get(String flag) {
-        return byFlag.get(flag);
+    /** Sets what the file gives on {@code builder}; a setting the file lacks keeps its value there. */
+    ProxyConfig.Builder applyTo(ProxyConfig.Builder builder) {
+        settings.forEach(s -> s.accept(builder));
+        return builder;
     }
 
-    Path path() {
-        return path;
+    private void set(Consumer<ProxyConfig.Builder> setting) {
+        settings.add(setting);
     }
 
     /** @throws IllegalArgumentException {@code --config FILE: field.path: reason} */
@@ -85,16 +86,16 @@ final class ConfigFile {
                 throw bad("bindAddress", "\"" + ip + "\" is not an IP address");
             }
         }
-        address("healthzBindAddress", m, "--healthz-bind-address");
-        address("metricsBindAddress", m, "--metrics-bind-address");
+        address("healthzBindAddress", m, ProxyConfig.Builder::healthzBindAddress);
+        address("metricsBindAddress", m, ProxyConfig.Builder::metricsBindAddress);
         if (m.containsKey("hostnameOverride")) {
             String name = string("hostnameOverride", m.get("hostnameOverride"));
             if (!name.isBlank()) {
-                byFlag.put("--hostname-override", name);
+                set(b -> b.nodeName(name));
             }
         }
         if (m.containsKey("nodePortAddresses")) {
-            List<String> cidrs = new ArrayList<>();
+            List<Cidr> cidrs = new ArrayList<>();
             Object v = m.get("nodePortAddresses");
             if (!(v instanceof List<?> list)) {
                 throw bad("nodePortAddresses", "expected a list of CIDRs");
@@ -102,12 +103,12 @@ final class ConfigFile {
             for (int i = 0; i < list.size(); i++) {
                 String at = "nodePortAddresses[" + i + "]";
                 try {
-                    cidrs.add(Cidr.parse(string(at, list.get(i))).toString());
+                    cidrs.add(Cidr.parse(string(at, list.get(i))));
                 } catch (IllegalArgumentException e) {
                     throw bad(at, e.getMessage());
                 }
             }
-            byFlag.put("--nodeport-addresses", cidrs);
+            set(b -> b.nodePortAddresses(cidrs));
         }
         if (m.containsKey("clientConnection")) {
             Map<String, Object> client = map(this, "clientConnection", m.get("clientConnection"));
@@ -115,32 +116,35 @@ final class ConfigFile {
             if (client.containsKey("kubeconfig")) {
                 String kubeconfig = string("clientConnection.kubeconfig", client.get("kubeconfig"));
                 if (!kubeconfig.isBlank()) {
-                    byFlag.put("--kubeconfig", Path.of(kubeconfig));
+                    set(b -> b.kubeconfig(Path.of(kubeconfig)));
                 }
             }
         }
         if (m.containsKey("conntrack")) {
             Map<String, Object> conntrack = map(this, "conntrack", m.get("conntrack"));
             known("conntrack.", conntrack, Set.of("udpTimeout"));
-            duration("conntrack.udpTimeout", conntrack.get("udpTimeout"), "--udp-idle-timeout", true);
+            duration("conntrack.udpTimeout", conntrack.get("udpTimeout"), true, ProxyConfig.Builder::udpIdleTimeout);
         }
         if (m.containsKey("junction")) {
             junction(map(this, "junction", m.get("junction")));
         }
     }
 
-    /** A field of {@code j} naming an enum constant by its flag spelling, when present. */
-    private void label(Map<String, Object> j, String key, String flag, Main.LabelConverter<?> converter) {
+    /** A string field of {@code j} that {@code parse} turns into a value, when present. */
+    private <T> void parsed(Map<String, Object> j, String key, Function<String, T> parse,
+            BiConsumer<ProxyConfig.Builder, T> setter) {
         if (!j.containsKey(key)) {
             return;
         }
         String path = "junction." + key;
         String text = string(path, j.get(key));
+        T value;
         try {
-            byFlag.put(flag, converter.convert(text));
-        } catch (RuntimeException e) {
+            value = parse.apply(text);
+        } catch (IllegalArgumentException e) {
             throw bad(path, e.getMessage());
         }
+        set(b -> setter.accept(b, value));
     }
 
     private void junction(Map<String, Object> j) {
@@ -148,47 +152,31 @@ final class ConfigFile {
                 "idleTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "metrics", "logLevel",
                 "logFormat"));
         if (j.containsKey("manifests")) {
-            byFlag.put("--manifests", Path.of(string("junction.manifests", j.get("manifests"))));
+            Path dir = Path.of(string("junction.manifests", j.get("manifests")));
+            set(b -> b.manifests(dir));
         }
-        label(j, "capture", "--capture", new Main.CaptureConverter());
-        bool("junction.keepRoutes", j, "--keep-routes");
-        integer("junction.workers", j, "--workers", 1, 1024);
-        label(j, "transport", "--transport", new Main.TransportConverter());
-        if (j.containsKey("lb")) {
-            try {
-                byFlag.put("--lb", LbPolicy.parse(string("junction.lb", j.get("lb"))));
-            } catch (IllegalArgumentException e) {
-                throw bad("junction.lb", e.getMessage());
-            }
-        }
-        duration("junction.connectTimeout", j.get("connectTimeout"), "--connect-timeout", true);
-        duration("junction.idleTimeout", j.get("idleTimeout"), "--idle-timeout", false);
-        integer("junction.udpMaxSessions", j, "--udp-max-sessions", 1, Integer.MAX_VALUE);
-        duration("junction.syncPeriod", j.get("syncPeriod"), "--sync-period", true);
-        duration("junction.shutdownGracePeriod", j.get("shutdownGracePeriod"), "--shutdown-grace-period", false);
+        parsed(j, "capture", ProxyConfig.CaptureMode::parse, ProxyConfig.Builder::capture);
+        bool("junction.keepRoutes", j, ProxyConfig.Builder::keepRoutes);
+        integer("junction.workers", j, 1, 1024, ProxyConfig.Builder::workers);
+        parsed(j, "transport", ProxyConfig.TransportMode::parse, ProxyConfig.Builder::transport);
+        parsed(j, "lb", LbPolicy::parse, ProxyConfig.Builder::loadBalancing);
+        duration("junction.connectTimeout", j.get("connectTimeout"), true, ProxyConfig.Builder::connectTimeout);
+        duration("junction.idleTimeout", j.get("idleTimeout"), false, ProxyConfig.Builder::idleTimeout);
+        integer("junction.udpMaxSessions", j, 1, Integer.MAX_VALUE, ProxyConfig.Builder::udpMaxSessions);
+        duration("junction.syncPeriod", j.get("syncPeriod"), true, ProxyConfig.Builder::syncPeriod);
+        duration("junction.shutdownGracePeriod", j.get("shutdownGracePeriod"), false,
+                ProxyConfig.Builder::shutdownGracePeriod);
         if (j.containsKey("metrics")) {
             Map<String, Object> metrics = map(this, "junction.metrics", j.get("metrics"));
             known("junction.metrics.", metrics, Set.of("maxServices", "perEndpoint"));
-            integer("junction.metrics.maxServices", metrics, "--metrics-max-services", 0, Integer.MAX_VALUE);
-            bool("junction.metrics.perEndpoint", metrics, "--metrics-per-endpoint");
+            integer("junction.metrics.maxServices", metrics, 0, Integer.MAX_VALUE, ProxyConfig.Builder::metricsMaxServices);
+            bool("junction.metrics.perEndpoint", metrics, ProxyConfig.Builder::metricsPerEndpoint);
         }
-        if (j.containsKey("logLevel")) {
-            try {
-                byFlag.put("--log-level", Logging.LogLevel.parse(string("junction.logLevel", j.get("logLevel"))));
-            } catch (IllegalArgumentException e) {
-                throw bad("junction.logLevel", e.getMessage());
-            }
-        }
-        if (j.containsKey("logFormat")) {
-            try {
-                byFlag.put("--log-format", Logging.LogFormat.parse(string("junction.logFormat", j.get("logFormat"))));
-            } catch (IllegalArgumentException e) {
-                throw bad("junction.logFormat", e.getMessage());
-            }
-        }
+        parsed(j, "logLevel", LogLevel::parse, ProxyConfig.Builder::logLevel);
+        parsed(j, "logFormat", LogFormat::parse, ProxyConfig.Builder::logFormat);
     }
 
-    private void address(String field, Map<String, Object> m, String flag) {
+    private void address(String field, Map<String, Object> m, BiConsumer<ProxyConfig.Builder, String> setter) {
         if (m.containsKey(field)) {
             String text = string(field, m.get(field));
             try {
@@ -196,11 +184,11 @@ final class ConfigFile {
             } catch (IllegalArgumentException e) {
                 throw bad(field, e.getMessage().substring(field.length() + 2));
             }
-            byFlag.put(flag, text);
+            set(b -> setter.accept(b, text));
         }
     }
 
-    private void duration(String field, Object value, String flag, boolean positive) {
+    private void duration(String field, Object value, boolean positive, BiConsumer<ProxyConfig.Builder, Duration> setter) {
         if (value == null) {
             return;
         }
@@ -213,34 +201,38 @@ final class ConfigFile {
         if (positive && d.isZero()) {
             throw bad(field, "must be positive");
         }
-        byFlag.put(flag, d);
+        set(b -> setter.accept(b, d));
     }
 
-    private void integer(String field, Map<String, Object> m, String flag, int min, int max) {
-        String key = field.substring(field.lastIndexOf('.') + 1);
-        if (!m.containsKey(key)) {
+    private void integer(String field, Map<String, Object> m, int min, int max, BiConsumer<ProxyConfig.Builder, Integer> setter) {
+        Integer i = typed(field, m, Integer.class, "an integer");
+        if (i == null) {
             return;
-        }
-        Object v = m.get(key);
-        if (!(v instanceof Integer i)) {
-            throw bad(field, "expected an integer, got " + describe(v));
         }
         if (i < min || i > max) {
             throw bad(field, i + " is out of range " + min + "-" + max);
         }
-        byFlag.put(flag, i);
+        set(b -> setter.accept(b, i));
     }
 
-    private void bool(String field, Map<String, Object> m, String flag) {
+    private void bool(String field, Map<String, Object> m, BiConsumer<ProxyConfig.Builder, Boolean> setter) {
+        Boolean flag = typed(field, m, Boolean.class, "true or false");
+        if (flag != null) {
+            set(b -> setter.accept(b, flag));
+        }
+    }
+
+    /** The value of {@code field}'s last segment in {@code m} as a {@code type}, or null when absent. */
+    private <T> T typed(String field, Map<String, Object> m, Class<T> type, String expected) {
         String key = field.substring(field.lastIndexOf('.') + 1);
         if (!m.containsKey(key)) {
-            return;
+            return null;
         }
         Object v = m.get(key);
-        if (!(v instanceof Boolean b)) {
-            throw bad(field, "expected true or false, got " + describe(v));
+        if (!type.isInstance(v)) {
+            throw bad(field, "expected " + expected + ", got " + describe(v));
         }
-        byFlag.put(flag, b);
+        return type.cast(v);
     }
 
     private String string(String field, Object v) {

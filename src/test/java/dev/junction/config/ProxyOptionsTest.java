@@ -1,0 +1,93 @@
+package dev.junction.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.junction.model.Cidr;
+import dev.junction.model.LbPolicy;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The flags merged with the file and the defaults: a flag given wins over the file, the file over the default. */
+class ProxyOptionsTest {
+
+    private static final Path SAMPLE = Path.of("deploy/config.sample.yaml");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void flagsGivenOnTheCommandLineOverrideTheFile() throws IOException {
+        Path manifests = Files.createDirectory(dir.resolve("manifests"));
+        ProxyConfig config = parse("--config", SAMPLE.toString(), "--manifests", manifests.toString(),
+                "--lb", "round-robin", "--workers", "2", "--metrics-bind-address", "127.0.0.1:0",
+                "--capture", "none", "--transport", "nio").config();
+        assertEquals(LbPolicy.ROUND_ROBIN, config.loadBalancing(), "flag wins");
+        assertEquals(2, config.workers(), "flag wins");
+        assertEquals(ProxyConfig.CaptureMode.NONE, config.capture(), "flag wins");
+        assertEquals(ProxyConfig.TransportMode.NIO, config.transport(), "flag wins");
+        assertEquals("node-1", config.nodeName(), "from the file");
+        assertEquals(Duration.ofMillis(500), config.connectTimeout(), "from the file");
+        assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("fd00::/8")), config.nodePortAddresses(), "from the file");
+        assertEquals(LogFormat.JSON, config.logFormat(), "from the file");
+        OperationsConfig ops = config.operations();
+        assertEquals(new InetSocketAddress("127.0.0.1", 0), ops.metricsBindAddress(), "flag wins");
+        assertEquals(new InetSocketAddress("0.0.0.0", 10256), ops.healthzBindAddress(), "from the file");
+        assertEquals(Duration.ofSeconds(45), ops.shutdownGracePeriod(), "from the file");
+        assertEquals(2000, ops.metricsMaxServices(), "from the file");
+        assertFalse(ops.metricsPerEndpoint());
+    }
+
+    @Test
+    void withoutAFileTheDefaultsAreKubeProxys() throws IOException {
+        Path manifests = Files.createDirectory(dir.resolve("manifests"));
+        ProxyConfig config = parse("--manifests", manifests.toString()).config();
+        OperationsConfig ops = config.operations();
+        assertEquals(new InetSocketAddress("0.0.0.0", 10256), ops.healthzBindAddress());
+        assertEquals(new InetSocketAddress("127.0.0.1", 10249), ops.metricsBindAddress());
+        assertEquals(Duration.ofSeconds(60), ops.healthLimit());
+        assertEquals(Duration.ofSeconds(30), config.udpIdleTimeout());
+        assertNull(parse("--manifests", manifests.toString(), "--metrics-bind-address", "")
+                .config().operations().metricsBindAddress(), "empty disables");
+    }
+
+    @Test
+    void withoutFlagsTheDefaultsAreTheOnesTheHelpShows() {
+        ProxyConfig config = parse().config();
+        assertEquals(new ProxyConfig.KubeApi(null, null), config.source());
+        assertEquals(LbPolicy.ROUND_ROBIN, config.loadBalancing());
+        assertEquals(ProxyConfig.TransportMode.AUTO, config.transport());
+        assertEquals(Duration.ofSeconds(1), config.connectTimeout());
+        assertEquals(Duration.ofHours(1), config.idleTimeout());
+        assertEquals(65536, config.udpMaxSessions());
+        assertEquals(List.of(), config.nodePortAddresses());
+        assertFalse(config.keepRoutes());
+        assertEquals(Runtime.getRuntime().availableProcessors(), config.workers());
+        assertEquals(Duration.ofSeconds(30), config.operations().shutdownGracePeriod());
+        assertEquals(1000, config.operations().metricsMaxServices());
+        assertEquals(LogLevel.INFO, config.logLevel());
+        assertEquals(LogFormat.TEXT, config.logFormat());
+    }
+
+    @Test
+    void aGivenFlagOverridesTheFileEvenWhenItSaysWhatTheDefaultSays() throws IOException {
+        Path file = Files.writeString(dir.resolve("c.yaml"), "junction: {lb: least-connections, keepRoutes: true}\n");
+        ProxyConfig config = parse("--config", file.toString(), "--lb", "round-robin").config();
+        assertEquals(LbPolicy.ROUND_ROBIN, config.loadBalancing(), "flag wins");
+        assertEquals(true, config.keepRoutes(), "from the file");
+    }
+
+    private static ProxyOptions parse(String... args) {
+        ProxyOptions options = new ProxyOptions();
+        ProxyOptions.withConverters(new CommandLine(options)).parseArgs(args);
+        return options;
+    }
+}
