@@ -35,17 +35,6 @@ record CachedSlice(String namespace, String name, String addressType, List<Port>
 
     /** A port of the slice. */
     record Port(String name, Protocol protocol, int port) {
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Port other && port == other.port && protocol == other.protocol
-                    && name.equals(other.name);
-        }
-
-        @Override
-        public int hashCode() {
-            return (31 * name.hashCode() + protocol.hashCode()) * 31 + port;
-        }
     }
 
     CachedSlice {
@@ -53,19 +42,6 @@ record CachedSlice(String namespace, String name, String addressType, List<Port>
         Objects.requireNonNull(name, "name");
         ports = List.copyOf(ports);
         endpoints = List.copyOf(endpoints);
-    }
-
-    // Written out for the change path's warm-up: see ServiceKey.
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof CachedSlice other && name.equals(other.name) && namespace.equals(other.namespace)
-                && Objects.equals(addressType, other.addressType) && ports.equals(other.ports)
-                && endpoints.equals(other.endpoints);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(namespace, name, addressType, ports, endpoints);
     }
 
     static CachedSlice of(V1EndpointSlice slice) {

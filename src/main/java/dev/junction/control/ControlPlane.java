@@ -74,6 +74,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
             Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers,
             MeterRegistry meters) {
+        ChangePathWarmUp.run();
         this.metrics = new ControlPlaneMetrics(meters);
         this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
         this.node = new NodeState(context, nodeName, nodePortAddresses);

@@ -38,9 +38,6 @@ final class ControlPlaneMetrics {
                 .description("EndpointSlice changes that changed a Service's endpoints").register(registry);
         serviceChanges = Counter.builder("kubeproxy.sync.proxy.rules.service.changes")
                 .description("Service changes recorded").register(registry);
-        // java.time's parser loads and links its classes on first use (about 20 ms in a fresh JVM): here,
-        // not on the first change after sync.
-        Instant.parse("2000-01-01T00:00:00.000000001Z");
     }
 
     private static Timer histogram(MeterRegistry registry, String name, String description, Duration min,

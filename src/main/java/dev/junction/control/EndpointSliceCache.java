@@ -93,17 +93,6 @@ final class EndpointSliceCache {
 
     private record SliceId(String namespace, String name) {
 
-        // Written out for the change path's warm-up: see ServiceKey.
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof SliceId other && name.equals(other.name) && namespace.equals(other.namespace);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * namespace.hashCode() + name.hashCode();
-        }
-
         static SliceId of(V1ObjectMeta meta) {
             ServiceKey key = ServiceKey.of(meta);
             return new SliceId(key.namespace(), key.name());

@@ -11,19 +11,6 @@ public record ServiceKey(String namespace, String name) {
         Objects.requireNonNull(name, "name");
     }
 
-    // Written out, not generated: a record's generated equals and hashCode link through invokedynamic on
-    // their first call, which cost the first change after sync tens of milliseconds (KubeScaleBench), and run
-    // as method-handle chains until compiled. ValueEqualityTest checks that no component is left out.
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof ServiceKey other && name.equals(other.name) && namespace.equals(other.namespace);
-    }
-
-    @Override
-    public int hashCode() {
-        return 31 * namespace.hashCode() + name.hashCode();
-    }
-
     /** Never throws: a missing namespace or name becomes empty, so a malformed object still has a key. */
     public static ServiceKey of(V1ObjectMeta meta) {
         if (meta == null) {

@@ -23,21 +23,6 @@ record SliceEndpoint(
         zoneHints = Set.copyOf(zoneHints);
     }
 
-    // Written out for the change path's warm-up: see ServiceKey.
-    @Override
-    public boolean equals(Object o) {
-        // The address numbers stand for the address, but only within one family.
-        return o instanceof SliceEndpoint other && addressLow == other.addressLow && addressHigh == other.addressHigh
-                && ready == other.ready && serving == other.serving && terminating == other.terminating
-                && address.equals(other.address) && Objects.equals(nodeName, other.nodeName)
-                && nodeHints.equals(other.nodeHints) && zoneHints.equals(other.zoneHints);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(address, nodeName, ready, serving, terminating, nodeHints, zoneHints);
-    }
-
     static SliceEndpoint of(InetAddress address, String nodeName, boolean ready, boolean serving, boolean terminating,
             Set<String> nodeHints, Set<String> zoneHints) {
         byte[] bytes = address.getAddress();

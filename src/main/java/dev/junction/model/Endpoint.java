@@ -18,17 +18,6 @@ public record Endpoint(InetAddress address, int port) {
         return new Endpoint(Addresses.parse(ip), port);
     }
 
-    // Written out for the control plane change path's warm-up: see control.ServiceKey.
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Endpoint other && port == other.port && address.equals(other.address);
-    }
-
-    @Override
-    public int hashCode() {
-        return 31 * address.hashCode() + port;
-    }
-
     public InetSocketAddress socketAddress() {
         return new InetSocketAddress(address, port);
     }

@@ -22,18 +22,6 @@ public record Frontend(InetAddress address, int port, Protocol protocol) {
         return new InetSocketAddress(address, port);
     }
 
-    // Written out for the control plane change path's warm-up: see control.ServiceKey.
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Frontend other && port == other.port && protocol == other.protocol
-                && address.equals(other.address);
-    }
-
-    @Override
-    public int hashCode() {
-        return (31 * address.hashCode() + port) * 31 + protocol.hashCode();
-    }
-
     @Override
     public String toString() {
         return Addresses.format(address, port) + '/' + protocol;

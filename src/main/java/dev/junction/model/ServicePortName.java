@@ -15,18 +15,6 @@ public record ServicePortName(String namespace, String name, String port, Protoc
         Objects.requireNonNull(protocol, "protocol");
     }
 
-    // Written out for the control plane change path's warm-up: see control.ServiceKey.
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof ServicePortName other && protocol == other.protocol && name.equals(other.name)
-                && port.equals(other.port) && namespace.equals(other.namespace);
-    }
-
-    @Override
-    public int hashCode() {
-        return ((31 * namespace.hashCode() + name.hashCode()) * 31 + port.hashCode()) * 31 + protocol.hashCode();
-    }
-
     @Override
     public String toString() {
         return namespace + '/' + name + (port.isEmpty() ? "" : ":" + port) + '/' + protocol;

@@ -27,20 +27,6 @@ public record ServiceRoute(
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 
-    // Written out for the control plane change path's warm-up: see control.ServiceKey.
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof ServiceRoute other && kind == other.kind && policy == other.policy
-                && proxyProtocol == other.proxyProtocol && service.equals(other.service)
-                && endpoints.equals(other.endpoints) && affinityTimeout.equals(other.affinityTimeout)
-                && sourceRanges.equals(other.sourceRanges);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(service, kind, endpoints, policy, affinityTimeout, sourceRanges, proxyProtocol);
-    }
-
     /** A route open to every client, without PROXY protocol. */
     public ServiceRoute(ServicePortName service, FrontendKind kind, List<Endpoint> endpoints, LbPolicy policy,
             Duration affinityTimeout) {
