@@ -34,14 +34,9 @@ import java.util.function.Consumer;
 /**
  * Turns one Service and its EndpointSlices into the route of every frontend it exposes, with kube-proxy's
  * semantics: skipped Services, per-family frontends, slice merge and de-duplication, traffic policies,
-<<<<<<< HEAD
  * session affinity. Its input passed {@code source.ObjectValidator}, so it reads fields as valid and only
  * decides what kube-proxy decides. Pure: equal inputs give equal maps, which lets the caller skip
- * republishing. Stateless; called on the control thread.
-=======
- * session affinity. Pure: equal inputs give equal maps, which lets the caller skip republishing.
- * Stateless; called in the control context.
->>>>>>> h-control
+ * republishing. Stateless; called in the control context.
  */
 final class RouteBuilder {
 
