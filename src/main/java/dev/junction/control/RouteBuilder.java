@@ -100,7 +100,7 @@ final class RouteBuilder {
         Duration affinity = affinityTimeout();
         boolean internalLocal = "Local".equals(spec.getInternalTrafficPolicy());
         boolean externalLocal = "Local".equals(spec.getExternalTrafficPolicy());
-        List<Cidr> sourceRanges = lbIps.isEmpty() ? List.of() : sourceRanges();
+        Map<String, List<Cidr>> lbSourceRanges = lbSourceRanges(lbIps);
         ProxyProtocol proxyProtocol = proxyProtocol();
 
         Map<Frontend, ServiceRoute> routes = new LinkedHashMap<>();
@@ -127,7 +127,8 @@ final class RouteBuilder {
                 boolean local = target.kind.external() ? externalLocal : internalLocal;
                 Frontend frontend = new Frontend(target.address, target.port, spn.protocol());
                 // kube-proxy applies loadBalancerSourceRanges to LoadBalancer IPs only.
-                List<Cidr> allowed = target.kind == FrontendKind.LOAD_BALANCER ? sourceRanges : List.of();
+                List<Cidr> allowed = target.kind == FrontendKind.LOAD_BALANCER
+                        ? lbSourceRanges.getOrDefault(family(target.address), List.of()) : List.of();
                 ServiceRoute route = new ServiceRoute(spn, target.kind, local ? usable.local() : usable.cluster(),
                         policy, affinity, allowed, proxyProtocol);
                 if (routes.putIfAbsent(frontend, route) != null) {
@@ -205,13 +206,45 @@ final class RouteBuilder {
         }
     }
 
-    private List<Cidr> sourceRanges() {
-        List<Cidr> out = new ArrayList<>();
-        for (String text : spec.getLoadBalancerSourceRanges() == null
-                ? List.<String>of() : spec.getLoadBalancerSourceRanges()) {
-            out.add(Cidr.parse(text));
+    /**
+     * kube-proxy's firewall on the LoadBalancer IPs, by family (no entry: no filter): the
+     * loadBalancerSourceRanges of that family, as kube-proxy ignores the others; plus the family's
+     * LoadBalancer IPs themselves when a range holds one of this node's addresses (kube-proxy's allowFromNode:
+     * a process on the node calling a VIP that is local to the node arrives with the VIP as its source). This
+     * node's addresses are the ones the control plane knows, those its NodePorts listen on.
+     */
+    private Map<String, List<Cidr>> lbSourceRanges(List<InetAddress> lbIps) {
+        List<String> texts = spec.getLoadBalancerSourceRanges();
+        if (lbIps.isEmpty() || texts == null || texts.isEmpty()) {
+            return Map.of();
         }
-        return out;
+        List<Cidr> ranges = texts.stream().map(Cidr::parse).toList();
+        Map<String, List<Cidr>> byFamily = new HashMap<>();
+        for (InetAddress lbIp : lbIps) {
+            byFamily.computeIfAbsent(family(lbIp), family -> firewall(family,
+                    ranges.stream().filter(range -> range.sameFamily(lbIp)).toList(),
+                    lbIps.stream().filter(ip -> family(ip).equals(family)).toList()));
+        }
+        return byFamily;
+    }
+
+    /** The sources admitted to {@code vips}, the LoadBalancer IPs of {@code family}, given its {@code ranges}. */
+    private List<Cidr> firewall(String family, List<Cidr> ranges, List<InetAddress> vips) {
+        if (ranges.isEmpty()) {
+            problems.add("service " + id + ": loadBalancerSourceRanges has no " + family + " range, so its "
+                    + family + " load balancer IPs admit every client, as with kube-proxy");
+            return List.of();
+        }
+        // A /0 admits everyone: kube-proxy then sets no filter at all.
+        if (ranges.stream().anyMatch(range -> range.prefixLength() == 0)) {
+            return List.of();
+        }
+        if (node.nodePortAddresses().stream().noneMatch(a -> ranges.stream().anyMatch(range -> range.contains(a)))) {
+            return ranges;
+        }
+        List<Cidr> allowed = new ArrayList<>(ranges);
+        vips.forEach(vip -> allowed.add(Cidr.host(vip)));
+        return allowed;
     }
 
     private ProxyProtocol proxyProtocol() {

@@ -49,6 +49,17 @@ public final class Cidr {
         return new Cidr(mask(bytes, length), length);
     }
 
+    /** The prefix holding {@code address} alone. */
+    public static Cidr host(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        return new Cidr(bytes, bytes.length * 8);
+    }
+
+    /** True when {@code address} is of this prefix's family (IPv4 or IPv6), whether inside it or not. */
+    public boolean sameFamily(InetAddress address) {
+        return address.getAddress().length == network.length;
+    }
+
     /** True when {@code address} is of this prefix's family and inside it. */
     public boolean contains(InetAddress address) {
         byte[] a = address.getAddress();

@@ -85,7 +85,8 @@ public final class ProxyMetrics implements AutoCloseable {
         counter("junction.udp.sessions.evicted", evictedSessions, "UDP sessions evicted at the per-frontend cap");
         counter("junction.udp.sessions.expired", expiredSessions, "UDP sessions closed after the idle timeout");
         counter("junction.udp.datagrams.dropped", droppedDatagrams,
-                "UDP datagrams dropped: no usable endpoint, or a full queue towards a slow socket");
+                "UDP datagrams dropped: a source outside loadBalancerSourceRanges, no usable endpoint, or a full queue"
+                        + " towards a slow socket");
     }
 
     /** kube-proxy's last-sync gauge, from the health state's last applied batch. */

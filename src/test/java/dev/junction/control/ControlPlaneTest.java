@@ -21,11 +21,15 @@ import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Frontend;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.TestBackend;
 import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
+import io.kubernetes.client.openapi.models.V1LoadBalancerStatus;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceStatus;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -263,6 +267,37 @@ class ControlPlaneTest {
         assertEquals("a", backendName(new InetSocketAddress(second, nodePort)), "the new address serves the NodePort");
         assertFalse(reachable(new InetSocketAddress(first, nodePort)), "the old address no longer listens");
         assertEquals("a", backendName(vip), "the ClusterIP is untouched");
+    }
+
+    /**
+     * TestLoadBalancer "same node to LB, SNATted to LB (implicitly allowed)", from objects to sockets: ranges that
+     * hold this node's address admit a client whose source is the LoadBalancer IP (a process on the node calling
+     * a VIP local to it), and still refuse a source outside them.
+     */
+    @Test
+    void rangesHoldingThisNodeAdmitAClientWhoseSourceIsTheLoadBalancerIp() throws IOException {
+        InetAddress nodeIp = InetAddress.getByAddress(new byte[] {127, 0, 9, 3});
+        InetAddress lbIp = InetAddress.getByAddress(new byte[] {127, 0, 7, 2});
+        control.close();
+        control = new ControlPlane("node-a", List.of(nodeIp), LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, tcp),
+                Capture.none(), ServiceBalancer::create);
+        V1Service svc = web();
+        svc.getSpec().type("LoadBalancer").loadBalancerSourceRanges(List.of("127.0.9.0/24"));
+        svc.status(new V1ServiceStatus().loadBalancer(new V1LoadBalancerStatus()
+                .addIngressItem(new V1LoadBalancerIngress().ip(lbIp.getHostAddress()))));
+        control.upsert(svc);
+        control.upsert(webSlice(a));
+        control.synced();
+        control.flush();
+        InetSocketAddress lb = new InetSocketAddress(lbIp, vip.getPort());
+
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(lbIp, 0));
+            s.setSoTimeout(10_000);
+            s.connect(lb, 1_000);
+            assertEquals("a", Clients.readLine(s.getInputStream()));
+        }
+        Clients.assertReset(lb);
     }
 
     @Test

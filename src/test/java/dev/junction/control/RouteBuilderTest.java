@@ -11,6 +11,7 @@ import static dev.junction.control.Fixtures.servingTerminating;
 import static dev.junction.control.Fixtures.slice;
 import static dev.junction.control.Fixtures.slicePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Addresses;
@@ -312,6 +313,96 @@ class RouteBuilderTest {
             assertEquals(List.of(), routes.get(f).sourceRanges(), f.toString());
         }
         assertEquals(List.of(), problems);
+    }
+
+    /**
+     * kube-proxy's ServiceChangeTracker keeps only the ranges of each proxier's family (MapCIDRsByIPFamily), so
+     * each family's LoadBalancer IPs are filtered by that family's ranges alone.
+     */
+    @Test
+    void eachFamilysLoadBalancerIpsAreFilteredByThatFamilysRangesOnly() {
+        V1Service svc = exposed("Cluster");
+        svc.getSpec().clusterIPs(List.of("10.96.0.1", "fd00::1"))
+                .loadBalancerSourceRanges(List.of("2001:db8::/32", "203.0.113.0/25"));
+        svc.getStatus().getLoadBalancer().addIngressItem(new V1LoadBalancerIngress().ip("2001:db8:1::1"));
+
+        Map<Frontend, ServiceRoute> routes = build(svc);
+
+        assertEquals(List.of(Cidr.parse("203.0.113.0/25")), routes.get(tcp("198.51.100.1", 80)).sourceRanges());
+        assertEquals(List.of(Cidr.parse("2001:db8::/32")), routes.get(tcp("2001:db8:1::1", 80)).sourceRanges());
+        assertEquals(List.of(), problems);
+    }
+
+    /**
+     * An IPv4 LoadBalancer whose ranges are all IPv6: kube-proxy's IPv4 proxier has no range left and sets no
+     * filter, so every client gets through; the surprise is told once.
+     */
+    @Test
+    void anIpv4LoadBalancerWhoseRangesAreAllIpv6AdmitsEveryClient() {
+        V1Service svc = exposed("Cluster");
+        svc.getSpec().loadBalancerSourceRanges(List.of("2001:db8::/32"));
+
+        ServiceRoute lb = build(svc).get(tcp("198.51.100.1", 80));
+
+        assertEquals(List.of(), lb.sourceRanges());
+        assertTrue(lb.allows(Addresses.parse("203.0.113.130")));
+        assertEquals(List.of("service ns/web: loadBalancerSourceRanges has no IPv4 range, so its IPv4 load balancer"
+                + " IPs admit every client, as with kube-proxy"), problems);
+    }
+
+    /** kube-proxy's ServiceChangeTracker: a zero-masked range means "allow any", the same as no ranges. */
+    @Test
+    void aZeroLengthRangeMeansNoFilter() {
+        V1Service svc = exposed("Cluster");
+        svc.getSpec().loadBalancerSourceRanges(List.of("203.0.113.0/25", "0.0.0.0/0"));
+        NodeInfo node = new NodeInfo(Fixtures.THIS_NODE, null, List.of(Addresses.parse("172.16.0.5")));
+
+        assertEquals(List.of(), build(svc, node).get(tcp("198.51.100.1", 80)).sourceRanges());
+        assertEquals(List.of(), problems);
+    }
+
+    /**
+     * kube-proxy's allowFromNode (nftables proxier, TestLoadBalancer "same node to LB, SNATted to LB (implicitly
+     * allowed)"): ranges that hold this node's address admit the Service's LoadBalancer IPs of that family too.
+     */
+    @Test
+    void rangesHoldingThisNodesAddressAlsoAdmitTheLoadBalancerIps() {
+        V1Service svc = exposed("Cluster");
+        svc.getSpec().clusterIPs(List.of("10.96.0.1", "fd00::1"))
+                .loadBalancerSourceRanges(List.of("203.0.113.0/25", "172.16.0.0/24", "2001:db8::/32"));
+        svc.getStatus().getLoadBalancer()
+                .addIngressItem(new V1LoadBalancerIngress().ip("198.51.100.2"))
+                .addIngressItem(new V1LoadBalancerIngress().ip("2001:db8:1::1"));
+        NodeInfo node = new NodeInfo(Fixtures.THIS_NODE, null,
+                List.of(Addresses.parse("172.16.0.5"), Addresses.parse("fd01::5")));
+
+        Map<Frontend, ServiceRoute> routes = build(svc, node);
+
+        List<Cidr> v4 = List.of(Cidr.parse("203.0.113.0/25"), Cidr.parse("172.16.0.0/24"),
+                Cidr.parse("198.51.100.1/32"), Cidr.parse("198.51.100.2/32"));
+        for (String lbIp : List.of("198.51.100.1", "198.51.100.2")) {
+            ServiceRoute lb = routes.get(tcp(lbIp, 80));
+            assertEquals(v4, lb.sourceRanges(), lbIp);
+            assertTrue(lb.allows(Addresses.parse(lbIp)), "same node to LB, SNATted to LB");
+            assertTrue(lb.allows(Addresses.parse("172.16.0.5")), "node to LB");
+            assertTrue(lb.allows(Addresses.parse("203.0.113.2")), "accepted external to LB");
+            assertFalse(lb.allows(Addresses.parse("203.0.113.130")), "blocked external to LB");
+        }
+        // The IPv6 ranges hold none of this node's IPv6 addresses: the IPv6 LoadBalancer IP is not admitted.
+        assertEquals(List.of(Cidr.parse("2001:db8::/32")), routes.get(tcp("2001:db8:1::1", 80)).sourceRanges());
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void rangesWithoutThisNodesAddressDoNotAdmitTheLoadBalancerIp() {
+        V1Service svc = exposed("Cluster");
+        svc.getSpec().loadBalancerSourceRanges(List.of("203.0.113.0/25"));
+        NodeInfo node = new NodeInfo(Fixtures.THIS_NODE, null, List.of(Addresses.parse("172.16.0.5")));
+
+        ServiceRoute lb = build(svc, node).get(tcp("198.51.100.1", 80));
+
+        assertEquals(List.of(Cidr.parse("203.0.113.0/25")), lb.sourceRanges());
+        assertFalse(lb.allows(Addresses.parse("198.51.100.1")));
     }
 
     static Stream<Arguments> proxyProtocol() {

@@ -44,4 +44,21 @@ class CidrTest {
         assertEquals(Cidr.parse(canonical), Cidr.parse(text));
         assertFalse(Cidr.parse(text).equals(Cidr.parse("10.0.0.0/9")));
     }
+
+    @ParameterizedTest
+    @CsvSource({"192.0.2.7, 192.0.2.7/32", "fd00::5, fd00:0:0:0:0:0:0:5/128"})
+    void aHostPrefixHoldsItsAddressAlone(String address, String canonical) {
+        assertEquals(Cidr.parse(canonical), Cidr.host(Addresses.parse(address)));
+    }
+
+    @ParameterizedTest(name = "{0} same family as {1}: {2}")
+    @CsvSource({
+        "10.0.0.0/8,  192.0.2.1, true",
+        "10.0.0.0/8,  fd00::1,   false",
+        "fd00::/64,   2001::1,   true",
+        "::/0,        10.0.0.1,  false",
+    })
+    void tellsAddressesOfItsFamilyWhetherInsideOrNot(String cidr, String address, boolean expected) {
+        assertEquals(expected, Cidr.parse(cidr).sameFamily(Addresses.parse(address)));
+    }
 }

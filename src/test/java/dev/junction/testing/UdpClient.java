@@ -25,8 +25,13 @@ public final class UdpClient implements AutoCloseable {
     private final DatagramSocket socket;
 
     public UdpClient(InetSocketAddress frontend) {
+        this(frontend, InetAddress.getLoopbackAddress());
+    }
+
+    /** A client sending from {@code source}, as a process on a node calling a VIP local to it does. */
+    public UdpClient(InetSocketAddress frontend, InetAddress source) {
         try {
-            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            socket = new DatagramSocket(new InetSocketAddress(source, 0));
             socket.setReceiveBufferSize(1 << 20);
             socket.connect(frontend);
         } catch (IOException e) {

@@ -86,7 +86,10 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         unflushed.clear();
     }
 
-    /** The client's session, moved or opened as needed; null when no endpoint is usable. */
+    /**
+     * The client's session, moved or opened as needed; null when the route does not admit the client (the
+     * source ranges, checked like kube-proxy's firewall for new flows only) or no endpoint is usable.
+     */
     private UdpSession sessionFor(InetSocketAddress client) {
         long now = clock.getAsLong();
         EndpointTable table = listener.table();
@@ -97,6 +100,9 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
                 return session;
             }
             close(session);
+        }
+        if (!table.route().allows(client.getAddress())) {
+            return null;
         }
         EndpointState endpoint = table.pick(client.getAddress(), null);
         if (endpoint == null) {

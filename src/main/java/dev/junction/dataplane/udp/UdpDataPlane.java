@@ -153,7 +153,7 @@ public final class UdpDataPlane implements DataPlane {
         return expired.sum();
     }
 
-    /** Datagrams dropped: no usable endpoint, or the peer's queue was full. */
+    /** Datagrams dropped: a source the route does not admit, no usable endpoint, or the peer's queue was full. */
     public long droppedDatagrams() {
         return dropped.sum();
     }

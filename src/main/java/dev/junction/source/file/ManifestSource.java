@@ -7,6 +7,7 @@ import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
 import dev.junction.source.ObjectSink;
 import dev.junction.source.ObjectValidator;
+import dev.junction.source.ServiceProxyLabels;
 import io.kubernetes.client.common.KubernetesObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * The {@code file} source: every {@code *.yaml}, {@code *.yml} and {@code *.json} file of one
  * directory (not recursive, dotfiles ignored) holds ordinary Kubernetes manifests — v1 Service,
  * discovery.k8s.io/v1 EndpointSlice, v1 Node. The directory is loaded once by {@link #start()} and
- * then watched; each change is delivered to the {@link ObjectSink} as upserts and deletes.
+ * then watched; each change is delivered to the {@link ObjectSink} as upserts and deletes. Services and
+ * EndpointSlices that kube-proxy's label selector leaves out ({@link ServiceProxyLabels}) are left out here
+ * too, as if the file did not define them: adding such a label deletes the object.
  *
  * <p>A file is all or nothing: while it is invalid (unreadable, bad YAML, unsupported kind, a
  * validation problem) one error line names it and its last good objects stay in force. Objects are
@@ -245,7 +248,9 @@ public final class ManifestSource implements AutoCloseable {
         }
         Map<ObjectKey, KubernetesObject> byKey = new LinkedHashMap<>();
         for (KubernetesObject object : objects) {
-            byKey.put(ObjectKey.of(object), object);
+            if (!ServiceProxyLabels.excludes(object)) {
+                byKey.put(ObjectKey.of(object), object);
+            }
         }
         replace(name, byKey);
     }

@@ -1,6 +1,7 @@
 package dev.junction.source.kube;
 
 import dev.junction.source.ObjectSink;
+import dev.junction.source.ServiceProxyLabels;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -22,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code kube} source: Services, EndpointSlices and this node's Node from the Kubernetes API,
  * each through its own list/watch loop ({@code ResourceWatcher}), delivered to the {@link ObjectSink}.
- * Services labelled {@code service.kubernetes.io/service-proxy-name} or
- * {@code service.kubernetes.io/headless} are filtered out by the API server, as kube-proxy does.
+ * Services and EndpointSlices labelled {@code service.kubernetes.io/service-proxy-name} or
+ * {@code service.kubernetes.io/headless} are filtered out by the API server, as kube-proxy's watches of
+ * both do ({@link ServiceProxyLabels#SELECTOR}).
  * {@link ObjectSink#synced()} is called once, after both the Service and the EndpointSlice lists have
  * been delivered; the Node does not hold it back. A watchdog restarts watches that go quiet.
  *
@@ -36,9 +38,6 @@ public final class KubeSource implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KubeSource.class);
 
-    /** kube-proxy's selector: another proxy's Services and headless ones are not ours. */
-    public static final String SERVICE_LABEL_SELECTOR =
-            "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
     /** Page size of lists, as client-go's reflector uses. */
     static final int PAGE_SIZE = 500;
 
@@ -69,14 +68,14 @@ public final class KubeSource implements AutoCloseable {
         ResourceWatcher.Calls services = new ResourceWatcher.Calls() {
             @Override
             public Call list(String continueToken) throws ApiException {
-                return core.listServiceForAllNamespaces().labelSelector(SERVICE_LABEL_SELECTOR).limit(PAGE_SIZE)
+                return core.listServiceForAllNamespaces().labelSelector(ServiceProxyLabels.SELECTOR).limit(PAGE_SIZE)
                         ._continue(continueToken).buildCall(null);
             }
 
             @Override
             public Call watch(String resourceVersion, int timeoutSeconds)
                     throws ApiException {
-                return core.listServiceForAllNamespaces().labelSelector(SERVICE_LABEL_SELECTOR).watch(true)
+                return core.listServiceForAllNamespaces().labelSelector(ServiceProxyLabels.SELECTOR).watch(true)
                         .allowWatchBookmarks(true).resourceVersion(resourceVersion).timeoutSeconds(timeoutSeconds)
                         .buildCall(null);
             }
@@ -84,15 +83,16 @@ public final class KubeSource implements AutoCloseable {
         ResourceWatcher.Calls slices = new ResourceWatcher.Calls() {
             @Override
             public Call list(String continueToken) throws ApiException {
-                return discovery.listEndpointSliceForAllNamespaces().limit(PAGE_SIZE)._continue(continueToken)
-                        .buildCall(null);
+                return discovery.listEndpointSliceForAllNamespaces().labelSelector(ServiceProxyLabels.SELECTOR)
+                        .limit(PAGE_SIZE)._continue(continueToken).buildCall(null);
             }
 
             @Override
             public Call watch(String resourceVersion, int timeoutSeconds)
                     throws ApiException {
-                return discovery.listEndpointSliceForAllNamespaces().watch(true).allowWatchBookmarks(true)
-                        .resourceVersion(resourceVersion).timeoutSeconds(timeoutSeconds).buildCall(null);
+                return discovery.listEndpointSliceForAllNamespaces().labelSelector(ServiceProxyLabels.SELECTOR)
+                        .watch(true).allowWatchBookmarks(true).resourceVersion(resourceVersion)
+                        .timeoutSeconds(timeoutSeconds).buildCall(null);
             }
         };
         String nodeSelector = "metadata.name=" + nodeName;

@@ -96,11 +96,14 @@ class TcpDataPlaneTest {
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, ServiceRoute route) throws Exception {
+        return proxy(kind, InetAddress.getLoopbackAddress(), route);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, InetAddress address, ServiceRoute route) throws Exception {
         transport = Transport.create(kind, 2);
         balancer = ServiceBalancer.create(WEB);
         TcpDataPlane plane = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
-        frontend = plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.TCP),
-                balancer.tables(List.of(route)).get(0));
+        frontend = plane.open(new Frontend(address, 0, Protocol.TCP), balancer.tables(List.of(route)).get(0));
         return frontend.localAddress();
     }
 
@@ -342,6 +345,30 @@ class TcpDataPlaneTest {
                 List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("127.0.0.0/8")), ProxyProtocol.NONE));
 
         assertEquals("b0", backendName(vip));
+    }
+
+    /**
+     * TestLoadBalancer "same node to LB, SNATted to LB (implicitly allowed)": the route RouteBuilder builds when
+     * the ranges hold this node's address also admits the LoadBalancer IP, the source a process on the node
+     * gets when it calls a VIP that is local to the node. Bound explicitly here, since 127.0.0.0/8 routes name
+     * 127.0.0.1 as their source.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void admitsAClientWhoseSourceIsTheLoadBalancerIpItself(Transport.Kind kind) throws Exception {
+        TestBackend backend = backends(1).get(0);
+        InetAddress lbIp = Clients.unusedLoopbackVip().getAddress();
+        InetSocketAddress vip = proxy(kind, lbIp, route(List.of(endpoint(backend)),
+                List.of(Cidr.parse("192.0.2.0/24"), Cidr.host(lbIp)), ProxyProtocol.NONE));
+
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(lbIp, 0));
+            s.setSoTimeout(10_000);
+            s.connect(vip, 5_000);
+            assertEquals("b0", readLine(s.getInputStream()));
+        }
+        Clients.assertReset(vip);
+        assertEquals(1, backend.accepted(), "the client from 127.0.0.1 reached no endpoint");
     }
 
     @ParameterizedTest

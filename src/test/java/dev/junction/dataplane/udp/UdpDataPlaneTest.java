@@ -10,13 +10,16 @@ import dev.junction.lb.Ejection;
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Cidr;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.UdpClient;
 import dev.junction.testing.UdpClient.Reply;
@@ -86,12 +89,8 @@ class UdpDataPlaneTest {
     }
 
     private EndpointTable table(List<Endpoint> endpoints) {
-        return table(endpoints, Duration.ZERO);
-    }
-
-    private EndpointTable table(List<Endpoint> endpoints, Duration affinity) {
         return balancer.tables(List.of(
-                new ServiceRoute(DNS, FrontendKind.CLUSTER_IP, endpoints, LbPolicy.ROUND_ROBIN, affinity))).get(0);
+                new ServiceRoute(DNS, FrontendKind.CLUSTER_IP, endpoints, LbPolicy.ROUND_ROBIN, Duration.ZERO))).get(0);
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, int maxSessions, List<Endpoint> endpoints) throws Exception {
@@ -100,16 +99,32 @@ class UdpDataPlaneTest {
 
     private InetSocketAddress proxy(Transport.Kind kind, int maxSessions, List<Endpoint> endpoints, Duration affinity)
             throws Exception {
+        return proxy(kind, maxSessions, InetAddress.getLoopbackAddress(),
+                new ServiceRoute(DNS, FrontendKind.CLUSTER_IP, endpoints, LbPolicy.ROUND_ROBIN, affinity));
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, int maxSessions, InetAddress address, ServiceRoute route)
+            throws Exception {
         transport = Transport.create(kind, 2);
         balancer = new ServiceBalancer(DNS, clock::get, ThreadLocalRandom::current, Ejection.DEFAULT);
         plane = new UdpDataPlane(transport, new UdpOptions(IDLE, maxSessions, Duration.ofMillis(10), clock::get, false));
-        frontend = (UdpListener) plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.UDP),
-                table(endpoints, affinity));
+        frontend = (UdpListener) plane.open(new Frontend(address, 0, Protocol.UDP), balancer.tables(List.of(route)).get(0));
         return frontend.localAddress();
     }
 
+    /** A LoadBalancer frontend on {@code address} before {@code backend} that admits only {@code sourceRanges}. */
+    private InetSocketAddress loadBalancer(Transport.Kind kind, InetAddress address, UdpEchoBackend backend,
+            Cidr... sourceRanges) throws Exception {
+        return proxy(kind, 1024, address, new ServiceRoute(DNS, FrontendKind.LOAD_BALANCER, endpoints(backend),
+                LbPolicy.ROUND_ROBIN, Duration.ZERO, List.of(sourceRanges), ProxyProtocol.NONE));
+    }
+
     private UdpClient client(InetSocketAddress vip) {
-        UdpClient c = new UdpClient(vip);
+        return client(vip, InetAddress.getLoopbackAddress());
+    }
+
+    private UdpClient client(InetSocketAddress vip, InetAddress source) {
+        UdpClient c = new UdpClient(vip, source);
         closeables.add(c);
         return c;
     }
@@ -248,6 +263,55 @@ class UdpDataPlaneTest {
         Reply after = c.ask("after");
         assertEquals("b0", after.backend(), "the same client socket reaches the endpoint again");
         assertEquals(2, b.get(0).received(), "nothing reached the backend while the Service had no endpoints");
+    }
+
+    /** kube-proxy's firewall matches every protocol: TestLoadBalancer "blocked external to LB", over UDP. */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void dropsDatagramsFromOutsideTheSourceRangesWithoutOpeningASession(Transport.Kind kind) throws Exception {
+        UdpEchoBackend backend = backends(1).get(0);
+        InetSocketAddress vip = loadBalancer(kind, InetAddress.getLoopbackAddress(), backend,
+                Cidr.parse("10.0.0.0/8"), Cidr.parse("192.0.2.0/24"));
+        UdpClient c = client(vip);
+
+        c.send("first".getBytes(StandardCharsets.US_ASCII));
+        Conditions.await("the first datagram to be dropped", () -> plane.droppedDatagrams() == 1);
+        c.send("second".getBytes(StandardCharsets.US_ASCII));
+        Conditions.await("the second datagram to be dropped", () -> plane.droppedDatagrams() == 2);
+
+        assertEquals(0, frontend.sessions(), "no session for a source outside the ranges");
+        assertEquals(0, backend.received(), "nothing reached the endpoint");
+    }
+
+    /** TestLoadBalancer "accepted external to LB", over UDP. */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void servesDatagramsFromInsideTheSourceRanges(Transport.Kind kind) throws Exception {
+        UdpEchoBackend backend = backends(1).get(0);
+        InetSocketAddress vip = loadBalancer(kind, InetAddress.getLoopbackAddress(), backend,
+                Cidr.parse("10.0.0.0/8"), Cidr.parse("127.0.0.0/8"));
+
+        assertEquals("b0", client(vip).ask("from inside").backend());
+        assertEquals(0, plane.droppedDatagrams());
+    }
+
+    /**
+     * TestLoadBalancer "same node to LB, SNATted to LB (implicitly allowed)": the route RouteBuilder builds when
+     * the ranges hold this node's address also admits the LoadBalancer IP, the source a process on the node
+     * gets when it calls a VIP that is local to the node. Bound explicitly here, since 127.0.0.0/8 routes name
+     * 127.0.0.1 as their source.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void admitsDatagramsWhoseSourceIsTheLoadBalancerIpItself(Transport.Kind kind) throws Exception {
+        UdpEchoBackend backend = backends(1).get(0);
+        InetAddress lbIp = Clients.unusedLoopbackVip().getAddress();
+        InetSocketAddress vip = loadBalancer(kind, lbIp, backend, Cidr.parse("192.0.2.0/24"), Cidr.host(lbIp));
+
+        assertEquals("b0", client(vip, lbIp).ask("from the node").backend());
+        client(vip).send("from elsewhere".getBytes(StandardCharsets.US_ASCII));
+        Conditions.await("the datagram from elsewhere to be dropped", () -> plane.droppedDatagrams() == 1);
+        assertEquals(1, frontend.sessions(), "only the VIP-sourced client has a session");
     }
 
     @ParameterizedTest

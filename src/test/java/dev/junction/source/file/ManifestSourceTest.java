@@ -69,6 +69,31 @@ class ManifestSourceTest {
         assertEquals(List.of(), errors);
     }
 
+    /**
+     * kube-proxy watches EndpointSlices with the label selector of its Service watch, so neither sees objects
+     * labelled for another proxy or as headless (cmd/kube-proxy/app/server.go); the kube source gets the same
+     * from the API server.
+     */
+    @Test
+    void servicesAndSlicesKubeProxyLeavesOutAreNotDeliveredAndGainingTheLabelDeletes() throws IOException {
+        write("web.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1") + "---\n"
+                + labelledSlice("web-other", "10.1.0.2", "service.kubernetes.io/service-proxy-name: other") + "---\n"
+                + labelledSlice("web-headless", "10.1.0.3", "service.kubernetes.io/headless: ''"));
+        write("other.yaml", service("other", 81).replace("metadata:\n",
+                "metadata:\n  labels: {service.kubernetes.io/service-proxy-name: other}\n"));
+        start();
+
+        assertEquals(List.of("upsert V1Service default/web", "upsert V1EndpointSlice default/web-1", "synced"),
+                sink.events());
+
+        write("web.yaml", service("web", 80) + "---\n"
+                + labelledSlice("web-1", "10.1.0.1", "service.kubernetes.io/service-proxy-name: other"));
+
+        sink.awaitAfterSync("the relabelled slice", events -> !events.isEmpty());
+        assertEquals(List.of("delete V1EndpointSlice default/web-1"), sink.eventsAfterSync());
+        assertEquals(List.of(), errors);
+    }
+
     @Test
     void editingAFileUpsertsTheChangedObjectAndDeletesTheRemovedOne() throws IOException {
         write("web.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1") + "---\n" + service("old", 81));
@@ -287,17 +312,22 @@ class ManifestSourceTest {
     }
 
     private static String slice(String name, String address) {
+        return labelledSlice(name, address, "");
+    }
+
+    /** A slice of web with {@code label} ({@code key: value}) besides the Service name, when not empty. */
+    private static String labelledSlice(String name, String address, String label) {
         return """
                 apiVersion: discovery.k8s.io/v1
                 kind: EndpointSlice
                 metadata:
                   name: %s
-                  labels: {kubernetes.io/service-name: web}
+                  labels: {kubernetes.io/service-name: web%s}
                 addressType: IPv4
                 endpoints:
                 - addresses: [%s]
                 ports:
                 - port: 8080
-                """.formatted(name, address);
+                """.formatted(name, label.isEmpty() ? "" : ", " + label, address);
     }
 }

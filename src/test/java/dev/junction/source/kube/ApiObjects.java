@@ -34,16 +34,22 @@ final class ApiObjects {
 
     /** A slice of Service {@code service} with one ready endpoint per address, all on {@code port}. */
     static String slice(String name, String service, int port, String... addresses) {
+        return labelledSlice(name, service, port, null, addresses);
+    }
+
+    /** {@link #slice}, also labelled {@code label} (with the value "x") when it is not null. */
+    static String labelledSlice(String name, String service, int port, String label, String... addresses) {
         String endpoints = Arrays.stream(addresses)
                 .map(a -> "{\"addresses\": [\"" + a + "\"], \"conditions\": {\"ready\": true}}")
                 .collect(Collectors.joining(", "));
+        String extraLabel = label == null ? "" : ", \"" + label + "\": \"x\"";
         return """
                 {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
-                 "metadata": {"name": "%s", "namespace": "shop", "labels": {"kubernetes.io/service-name": "%s"}},
+                 "metadata": {"name": "%s", "namespace": "shop", "labels": {"kubernetes.io/service-name": "%s"%s}},
                  "addressType": "IPv4",
                  "ports": [{"name": "http", "port": %d, "protocol": "TCP"}],
                  "endpoints": [%s]}
-                """.formatted(name, service, port, endpoints);
+                """.formatted(name, service, extraLabel, port, endpoints);
     }
 
     static String node(String name, String zone) {

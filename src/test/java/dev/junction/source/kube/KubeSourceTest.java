@@ -1,6 +1,7 @@
 package dev.junction.source.kube;
 
 import static dev.junction.source.kube.ApiObjects.labelledService;
+import static dev.junction.source.kube.ApiObjects.labelledSlice;
 import static dev.junction.source.kube.ApiObjects.node;
 import static dev.junction.source.kube.ApiObjects.service;
 import static dev.junction.source.kube.ApiObjects.slice;
@@ -28,6 +29,9 @@ class KubeSourceTest {
 
     private static final String WEB = "upsert V1Service shop/web";
     private static final String WEB_SLICE = "upsert V1EndpointSlice shop/web-1";
+    /** The label selector of kube-proxy's Service and EndpointSlice watches. */
+    private static final String KUBE_PROXY_SELECTOR =
+            "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
 
     private final FakeApiServer api = FakeApiServer.start();
     private final RecordingSink sink = new RecordingSink();
@@ -147,7 +151,31 @@ class KubeSourceTest {
         assertEquals(List.of(WEB, "upsert V1Service shop/web2"),
                 sink.events().stream().filter(e -> e.contains("V1Service")).toList());
         assertTrue(api.requests().stream().filter(r -> r.contains("/services")).allMatch(r -> r.contains(
-                "labelSelector=" + KubeSource.SERVICE_LABEL_SELECTOR)), api.requests().toString());
+                "labelSelector=" + KUBE_PROXY_SELECTOR)), api.requests().toString());
+    }
+
+    /**
+     * kube-proxy's EndpointSlice informer comes from the same factory as its Service informer, with the same
+     * label selector (cmd/kube-proxy/app/server.go): such slices are never seen, and one that gains a label
+     * is seen deleted.
+     */
+    @Test
+    void slicesOfAnotherProxyAndHeadlessOnesAreFilteredByTheServer() {
+        api.apply(labelledSlice("web-other", "web", 8080, "service.kubernetes.io/service-proxy-name", "10.1.0.2"));
+        api.apply(labelledSlice("web-headless", "web", 8080, "service.kubernetes.io/headless", "10.1.0.3"));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        startWatching();
+        api.apply(labelledSlice("web-other2", "web", 8080, "service.kubernetes.io/service-proxy-name", "10.1.0.4"));
+        api.apply(slice("web-2", "web", 8080, "10.1.0.5"));
+        // One watch stream, in order: once web-2 is here, web-other2 would have been too.
+        awaitEvent("upsert V1EndpointSlice shop/web-2");
+        api.apply(labelledSlice("web-1", "web", 8080, "service.kubernetes.io/service-proxy-name", "10.1.0.1"));
+        awaitEvent("delete V1EndpointSlice shop/web-1");
+
+        assertEquals(List.of(WEB_SLICE, "upsert V1EndpointSlice shop/web-2", "delete V1EndpointSlice shop/web-1"),
+                sink.events().stream().filter(e -> e.contains("V1EndpointSlice")).toList());
+        assertTrue(api.requests().stream().filter(r -> r.contains("/endpointslices")).allMatch(r -> r.contains(
+                "labelSelector=" + KUBE_PROXY_SELECTOR)), api.requests().toString());
     }
 
     @Test
