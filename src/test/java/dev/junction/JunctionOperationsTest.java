@@ -1,0 +1,89 @@
+package dev.junction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.junction.config.ProxyConfig;
+import dev.junction.testing.Conditions;
+import dev.junction.testing.Http;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole proxy's health and metrics ports as kube-proxy's clients use them: probes and their counters. */
+class JunctionOperationsTest {
+
+    @TempDir
+    Path dir;
+
+    /** Answers per "path code", counted as kube-proxy's healthcheck_test.go tracks them against its counters. */
+    private final Map<String, AtomicInteger> answers = new ConcurrentHashMap<>();
+
+    private HttpResponse<String> probe(InetSocketAddress server, String path) {
+        HttpResponse<String> response = Http.get(server, path);
+        answers.computeIfAbsent(path + " " + response.statusCode(), k -> new AtomicInteger()).incrementAndGet();
+        return response;
+    }
+
+    private double answered(String path, int code) {
+        AtomicInteger n = answers.get(path + " " + code);
+        return n == null ? 0 : n.get();
+    }
+
+    /**
+     * Issue 13 item 5: a DaemonSet rolled out with a wrong API address must fail readiness on the first node.
+     * /healthz fails from the start (kube-proxy's NodeEligible is false while it has no Node); /livez, which
+     * only looks at the queue (TestLivezServer), fails once the first sync is 2 × sync period late.
+     */
+    @Test
+    void apiServerUnreachableFromTheStartFailsHealthzAtOnceAndLivezAfterTheLimit() throws Exception {
+        int nothingListens;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            nothingListens = s.getLocalPort();
+        }
+        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: gone, cluster: {server: "http://127.0.0.1:%d"}}]
+                users: [{name: proxy, user: {token: not-checked}}]
+                contexts: [{name: gone, context: {cluster: gone, user: proxy}}]
+                current-context: gone
+                """.formatted(nothingListens));
+        ProxyConfig config = ProxyConfig.builder().kubeconfig(kubeconfig).capture(ProxyConfig.CaptureMode.NONE)
+                .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).syncPeriod(Duration.ofSeconds(1))
+                .healthzBindAddress("127.0.0.1:0").metricsBindAddress("127.0.0.1:0").build();
+        try (Junction junction = new Junction(config).start()) {
+            InetSocketAddress health = junction.healthAddress();
+            Conditions.await("/healthz to answer 503", () -> probe(health, "/healthz").statusCode() == 503);
+            JsonObject body = JsonParser.parseString(probe(health, "/healthz").body()).getAsJsonObject();
+            assertFalse(body.get("healthy").getAsBoolean());
+            assertFalse(body.get("nodeEligible").getAsBoolean(), "this node's Node object was never read");
+            assertEquals("0001-01-01T00:00:00Z", body.get("lastUpdated").getAsString(), "never updated");
+
+            Conditions.await("/livez to answer 503 once the first sync is late",
+                    () -> probe(health, "/livez").statusCode() == 503);
+
+            String metrics = Http.get(junction.metricsAddress(), "/metrics").body();
+            for (String path : List.of("/healthz", "/livez")) {
+                String name = "kubeproxy_proxy_" + path.substring(1) + "_total";
+                for (int code : new int[] {200, 503}) {
+                    assertEquals(answered(path, code), Http.sample(metrics, name, "code", Integer.toString(code)),
+                            name + "{code=\"" + code + "\"}");
+                }
+            }
+            assertEquals(0, answered("/healthz", 200), "never ready");
+        }
+    }
+}
