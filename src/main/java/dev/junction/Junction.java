@@ -152,8 +152,9 @@ public final class Junction implements AutoCloseable {
                         NetUtil.toSocketAddressString(healthServer.localAddress()));
             }
             if (operations.metricsBindAddress() != null) {
-                adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes());
-                log.info("metrics server on {} (/metrics, /debug/routes)",
+                adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes(),
+                        Configz.PROXY_MODE, Configz.json(config));
+                log.info("metrics server on {} (/metrics, /proxyMode, /configz, /debug/routes)",
                         NetUtil.toSocketAddressString(adminServer.localAddress()));
             }
         } catch (IOException e) {

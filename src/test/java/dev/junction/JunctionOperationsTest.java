@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.junction.config.ProxyConfig;
+import dev.junction.model.Cidr;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.Http;
 import java.net.InetAddress;
@@ -22,7 +23,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The whole proxy's health and metrics ports as kube-proxy's clients use them: probes and their counters. */
+/**
+ * The whole proxy's health and metrics ports as kube-proxy's clients use them: probes, their counters, the
+ * mode and the configuration.
+ */
 class JunctionOperationsTest {
 
     @TempDir
@@ -84,6 +88,41 @@ class JunctionOperationsTest {
                 }
             }
             assertEquals(0, answered("/healthz", 200), "never ready");
+        }
+    }
+
+    /** kube-proxy's metrics port also serves /proxyMode (plain text) and /configz (its configuration as JSON). */
+    @Test
+    void metricsPortServesProxyModeAndTheConfigurationInUse() throws Exception {
+        Path manifests = Files.createDirectory(dir.resolve("manifests"));
+        ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
+                .nodeName("node-a").workers(1).syncPeriod(Duration.ofSeconds(90)).udpIdleTimeout(Duration.ofSeconds(45))
+                .nodePortAddresses(List.of(Cidr.parse("127.0.0.0/8"))).healthzBindAddress("")
+                .metricsBindAddress("127.0.0.1:0").build();
+        try (Junction junction = new Junction(config).start()) {
+            HttpResponse<String> mode = Http.get(junction.metricsAddress(), "/proxyMode");
+            assertEquals(200, mode.statusCode());
+            assertEquals("text/plain; charset=utf-8", mode.headers().firstValue("Content-Type").orElse(""));
+            assertEquals("userspace", mode.body());
+
+            HttpResponse<String> configz = Http.get(junction.metricsAddress(), "/configz");
+            assertEquals(200, configz.statusCode());
+            assertEquals("application/json", configz.headers().firstValue("Content-Type").orElse(""));
+            JsonObject kubeProxy = JsonParser.parseString(configz.body()).getAsJsonObject()
+                    .getAsJsonObject("kubeproxy.config.k8s.io");
+            assertEquals("KubeProxyConfiguration", kubeProxy.get("kind").getAsString());
+            assertEquals("kubeproxy.config.k8s.io/v1alpha1", kubeProxy.get("apiVersion").getAsString());
+            assertEquals("node-a", kubeProxy.get("hostnameOverride").getAsString());
+            assertEquals("", kubeProxy.get("healthzBindAddress").getAsString(), "not served");
+            assertEquals("127.0.0.1:0", kubeProxy.get("metricsBindAddress").getAsString());
+            assertEquals("userspace", kubeProxy.get("mode").getAsString());
+            assertEquals("1m30s", kubeProxy.get("syncPeriod").getAsString(), "durations as Go writes them");
+            assertEquals("45s", kubeProxy.getAsJsonObject("conntrack").get("udpTimeout").getAsString());
+            assertEquals("127.0.0.0/8", kubeProxy.getAsJsonArray("nodePortAddresses").get(0).getAsString());
+            JsonObject own = kubeProxy.getAsJsonObject("junction");
+            assertEquals(manifests.toString(), own.get("manifests").getAsString());
+            assertEquals("none", own.get("capture").getAsString());
+            assertEquals(1, own.get("workers").getAsInt());
         }
     }
 }
