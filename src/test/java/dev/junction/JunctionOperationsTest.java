@@ -9,6 +9,7 @@ import dev.junction.config.ProxyConfig;
 import dev.junction.model.Cidr;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.Http;
+import dev.junction.testing.Kubeconfigs;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -57,14 +58,7 @@ class JunctionOperationsTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             nothingListens = s.getLocalPort();
         }
-        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: gone, cluster: {server: "http://127.0.0.1:%d"}}]
-                users: [{name: proxy, user: {token: not-checked}}]
-                contexts: [{name: gone, context: {cluster: gone, user: proxy}}]
-                current-context: gone
-                """.formatted(nothingListens));
+        Path kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), "http://127.0.0.1:" + nothingListens);
         ProxyConfig config = ProxyConfig.builder().kubeconfig(kubeconfig).capture(ProxyConfig.CaptureMode.NONE)
                 .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).syncPeriod(Duration.ofSeconds(1))
                 .healthzBindAddress("127.0.0.1:0").metricsBindAddress("127.0.0.1:0").build();
