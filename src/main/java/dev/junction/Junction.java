@@ -103,7 +103,8 @@ public final class Junction implements AutoCloseable {
         UdpDataPlane udp = new UdpDataPlane(transport,
                 UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
         metrics = new ProxyMetrics(operations.metricsMaxServices(), operations.metricsPerEndpoint());
-        health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit());
+        // From the API, this node's Node object decides readiness: until it is read, /healthz fails.
+        health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit(), api != null);
         control = new ControlPlane(config.nodeName(), nodePortAddresses, config.loadBalancing(),
                 Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, metrics.registry());
         if (route || !nodePortCidrs.isEmpty()) {
@@ -146,13 +147,14 @@ public final class Junction implements AutoCloseable {
         control.observe(health, serviceHealth);
         try {
             if (operations.healthzBindAddress() != null) {
-                healthServer = new HealthServer(http, operations.healthzBindAddress(), health);
+                healthServer = new HealthServer(http, operations.healthzBindAddress(), health, metrics.registry());
                 log.info("health server on {} (/healthz, /livez)",
                         NetUtil.toSocketAddressString(healthServer.localAddress()));
             }
             if (operations.metricsBindAddress() != null) {
-                adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes());
-                log.info("metrics server on {} (/metrics, /debug/routes)",
+                adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes(),
+                        Configz.PROXY_MODE, Configz.json(config));
+                log.info("metrics server on {} (/metrics, /proxyMode, /configz, /debug/routes)",
                         NetUtil.toSocketAddressString(adminServer.localAddress()));
             }
         } catch (IOException e) {

@@ -8,9 +8,9 @@ import dev.junction.config.ProxyConfig;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
+import dev.junction.testing.Kubeconfigs;
 import dev.junction.testing.TestBackend;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -38,14 +38,7 @@ class JunctionKubeTest {
                      "addressType": "IPv4", "ports": [{"name": "http", "port": %d}],
                      "endpoints": [{"addresses": ["127.0.0.1"]}]}
                     """.formatted(backend.port()));
-            Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-                    apiVersion: v1
-                    kind: Config
-                    clusters: [{name: fake, cluster: {server: "%s"}}]
-                    users: [{name: proxy, user: {token: not-checked}}]
-                    contexts: [{name: fake, context: {cluster: fake, user: proxy}}]
-                    current-context: fake
-                    """.formatted(api.url()));
+            Path kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), api.url());
             ProxyConfig config = ProxyConfig.builder().kubeconfig(kubeconfig).capture(ProxyConfig.CaptureMode.NONE)
                     .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO)
                     .healthzBindAddress("").metricsBindAddress("").build();

@@ -6,20 +6,31 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
- * The metrics port: {@code /metrics} (Prometheus text, or OpenMetrics when the Accept header asks for it)
- * and {@code /debug/routes} (the live table as JSON: frontends, route policy, endpoints with their state and
- * connections, and the counters of every service port). Thread-safe.
+ * The metrics port: {@code /metrics} (Prometheus text, or OpenMetrics when the Accept header asks for it),
+ * kube-proxy's {@code /proxyMode} (the mode as plain text) and {@code /configz} (the configuration in use as
+ * JSON, under {@code "kubeproxy.config.k8s.io"}), and {@code /debug/routes} (the live table as JSON:
+ * frontends, route policy, endpoints with their state and connections, and the counters of every service
+ * port). Thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
 
     private final ProxyMetrics metrics;
     private final LiveRoutes routes;
+    private final String proxyMode;
+    private final String configz;
     private final Channel channel;
 
-    public AdminServer(HttpServers http, InetSocketAddress address, ProxyMetrics metrics, LiveRoutes routes)
-            throws IOException {
+    /**
+     * Serves {@code proxyMode} at {@code /proxyMode} and {@code configuration} (a KubeProxyConfiguration as
+     * JSON) at {@code /configz}.
+     */
+    public AdminServer(HttpServers http, InetSocketAddress address, ProxyMetrics metrics, LiveRoutes routes,
+            String proxyMode, String configuration) throws IOException {
         this.metrics = metrics;
         this.routes = routes;
+        this.proxyMode = proxyMode;
+        // kube-proxy's configz handler keys every registered configuration by its API group.
+        this.configz = "{\"kubeproxy.config.k8s.io\":" + configuration + "}";
         this.channel = http.bind(address, this::handle);
     }
 
@@ -32,6 +43,12 @@ public final class AdminServer implements AutoCloseable {
             case "/metrics" -> {
                 String type = ProxyMetrics.contentType(request.accept());
                 return HttpServers.Reply.text(200, type, metrics.scrape(type));
+            }
+            case "/proxyMode" -> {
+                return HttpServers.Reply.text(200, "text/plain; charset=utf-8", proxyMode);
+            }
+            case "/configz" -> {
+                return HttpServers.Reply.json(200, configz);
             }
             case "/debug/routes" -> {
                 return HttpServers.Reply.json(200, routesJson(routes));

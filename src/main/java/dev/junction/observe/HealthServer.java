@@ -1,21 +1,46 @@
 package dev.junction.observe;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
  * kube-proxy's health port: {@code /healthz} (readiness: sync, node, shutdown) and {@code /livez} (sync
- * only), 200 or 503 with {@code {"lastUpdated": ..., "currentTime": ...}}. Thread-safe.
+ * only), 200 or 503 with kube-proxy's JSON body ({@link ProxyHealth.Status#json}), each answer counted in
+ * kube-proxy's {@code kubeproxy_proxy_healthz_total{code}} and {@code kubeproxy_proxy_livez_total{code}}.
+ * Thread-safe.
  */
 public final class HealthServer implements AutoCloseable {
 
     private final ProxyHealth health;
+    private final Answers healthz;
+    private final Answers livez;
     private final Channel channel;
 
-    public HealthServer(HttpServers http, InetSocketAddress address, ProxyHealth health) throws IOException {
+    public HealthServer(HttpServers http, InetSocketAddress address, ProxyHealth health, MeterRegistry meters)
+            throws IOException {
         this.health = health;
+        this.healthz = new Answers(meters, "kubeproxy.proxy.healthz", "Cumulative proxy healthz HTTP status");
+        this.livez = new Answers(meters, "kubeproxy.proxy.livez", "Cumulative proxy livez HTTP status");
         this.channel = http.bind(address, this::handle);
+    }
+
+    /** One endpoint's answers by status code; both codes are registered up front so a dashboard sees 0, not nothing. */
+    private static final class Answers {
+        final Counter ok;
+        final Counter unavailable;
+
+        Answers(MeterRegistry meters, String name, String description) {
+            ok = Counter.builder(name).tag("code", "200").description(description).register(meters);
+            unavailable = Counter.builder(name).tag("code", "503").description(description).register(meters);
+        }
+
+        HttpServers.Reply reply(ProxyHealth.Status status) {
+            (status.healthy() ? ok : unavailable).increment();
+            return HttpServers.Reply.json(status.healthy() ? 200 : 503, status.json());
+        }
     }
 
     public InetSocketAddress localAddress() {
@@ -23,15 +48,11 @@ public final class HealthServer implements AutoCloseable {
     }
 
     private HttpServers.Reply handle(HttpServers.Request request) {
-        ProxyHealth.Status status = switch (request.path()) {
-            case "/healthz" -> health.healthz();
-            case "/livez" -> health.livez();
-            default -> null;
+        return switch (request.path()) {
+            case "/healthz" -> healthz.reply(health.healthz());
+            case "/livez" -> livez.reply(health.livez());
+            default -> HttpServers.Reply.notFound();
         };
-        if (status == null) {
-            return HttpServers.Reply.notFound();
-        }
-        return HttpServers.Reply.json(status.healthy() ? 200 : 503, status.json());
     }
 
     @Override

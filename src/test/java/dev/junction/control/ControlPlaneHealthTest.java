@@ -21,23 +21,21 @@ import dev.junction.observe.HttpServers;
 import dev.junction.observe.ProxyHealth;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.Http;
+import dev.junction.testing.ManualClock;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1NodeSpec;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1Taint;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -53,31 +51,7 @@ class ControlPlaneHealthTest {
 
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
-    /** A clock the test moves. */
-    static final class TestClock extends Clock {
-        volatile Instant now = Instant.parse("2030-01-01T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = new ManualClock();
     private Transport transport;
     private HttpServers http;
     private ProxyHealth health;
@@ -92,7 +66,7 @@ class ControlPlaneHealthTest {
         control = new ControlPlane("node-a", LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, tcp), Capture.none());
         http = new HttpServers();
         health = new ProxyHealth(clock, LIMIT);
-        server = new HealthServer(http, new InetSocketAddress("127.0.0.1", 0), health);
+        server = new HealthServer(http, new InetSocketAddress("127.0.0.1", 0), health, new SimpleMeterRegistry());
         serviceHealth = new HttpServiceHealthServer(http, InetAddress.getLoopbackAddress(), health);
         control.observe(health, serviceHealth);
         control.start();
@@ -125,15 +99,15 @@ class ControlPlaneHealthTest {
         assertEquals(503, healthz.statusCode());
         assertEquals(503, status("/livez"));
         JsonObject body = JsonParser.parseString(healthz.body()).getAsJsonObject();
-        assertEquals(clock.now.toString(), body.get("currentTime").getAsString());
-        assertEquals("", body.get("lastUpdated").getAsString(), "nothing applied yet");
+        assertEquals(clock.now().toString(), body.get("currentTime").getAsString());
+        assertEquals("0001-01-01T00:00:00Z", body.get("lastUpdated").getAsString(), "nothing applied yet");
 
         control.synced();
         control.flush();
         Conditions.await("the batch is applied", () -> status("/healthz") == 200);
         assertEquals(200, status("/livez"));
         body = JsonParser.parseString(Http.get(server.localAddress(), "/healthz").body()).getAsJsonObject();
-        assertEquals(clock.now.toString(), body.get("lastUpdated").getAsString());
+        assertEquals(clock.now().toString(), body.get("lastUpdated").getAsString());
     }
 
     @Test
