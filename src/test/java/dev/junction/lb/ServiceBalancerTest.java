@@ -204,6 +204,22 @@ class ServiceBalancerTest {
         }
     }
 
+    /** kube-proxy's TestStickyLoadBalanceWorksWithEndpointFails, for an ejection rather than a failed connect. */
+    @Test
+    void affinityLeavesAPinnedEndpointOnceItIsEjected() {
+        EndpointTable t = table(LbPolicy.ROUND_ROBIN, Duration.ofHours(3), A, B);
+        EndpointState pinned = t.pick(CLIENT, null);
+        for (int f = 0; f < Ejection.DEFAULT.consecutiveFailures(); f++) {
+            pinned.failed(now.get());
+        }
+        assertTrue(pinned.ejected(now.get()));
+
+        EndpointState moved = t.pick(CLIENT, null);
+        assertNotSame(pinned, moved, "a client is not held on an ejected endpoint");
+        pinned.succeeded();
+        assertSame(moved, t.pick(CLIENT, null), "the entry moved with it and stays when the old endpoint recovers");
+    }
+
     @Test
     void emptyTableRefuses() {
         assertNull(table(LbPolicy.ROUND_ROBIN, Duration.ZERO).pick(CLIENT, null));
