@@ -25,8 +25,13 @@ public final class UdpClient implements AutoCloseable {
     private final DatagramSocket socket;
 
     public UdpClient(InetSocketAddress frontend) {
+        this(frontend, InetAddress.getLoopbackAddress());
+    }
+
+    /** A client on {@code local}, any port. */
+    public UdpClient(InetSocketAddress frontend, InetAddress local) {
         try {
-            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            socket = new DatagramSocket(new InetSocketAddress(local, 0));
             socket.setReceiveBufferSize(1 << 20);
             socket.connect(frontend);
         } catch (IOException e) {
