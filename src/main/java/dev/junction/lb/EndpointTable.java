@@ -41,7 +41,9 @@ public final class EndpointTable {
     /**
      * Picks an endpoint for a new connection (or UDP session) from {@code client}, skipping the ones in
      * {@code excluded} (already tried by this connection). Returns {@code null} when nothing is left.
-     * With ClientIP affinity, a live entry wins; a fresh pick (or a move after failure) re-pins.
+     * With ClientIP affinity, a live entry wins; a fresh pick (or a move after failure) re-pins. A pinned
+     * endpoint that is ejected is left like one already tried: a UDP client, which has no retry of its own
+     * here, would otherwise stay on a dead endpoint until its entry expires.
      */
     public EndpointState pick(InetAddress client, EndpointState[] excluded) {
         if (states.length == 0) {
@@ -52,7 +54,7 @@ public final class EndpointTable {
             return selector.select(states, excluded, now);
         }
         EndpointState pinned = balancer.pinned(client, this, now, affinityNanos);
-        if (pinned != null && !Selector.excluded(pinned, excluded)) {
+        if (pinned != null && pinned.available(now) && !Selector.excluded(pinned, excluded)) {
             return pinned;
         }
         EndpointState chosen = selector.select(states, excluded, now);

@@ -17,7 +17,10 @@ interface Selector {
      */
     EndpointState select(EndpointState[] states, EndpointState[] excluded, long nowNanos);
 
-    /** Rotates through the table; the cursor starts at a random position so a fleet does not move in step. */
+    /**
+     * Rotates through the table; a pick uses up the turns of the unusable endpoints it passes, so the usable
+     * ones share the picks evenly. The cursor starts at a random position so a fleet does not move in step.
+     */
     static Selector roundRobin(RandomGenerator random) {
         return new RoundRobinSelector(new AtomicInteger(random.nextInt()));
     }

@@ -7,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Endpoint;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
@@ -248,5 +253,91 @@ class SelectorTest {
             int count = counts.get(s);
             assertTrue(Math.abs(count - 100) <= 1, s + " picked " + count + " of 300 across the wrap");
         }
+    }
+
+    /**
+     * kube-proxy's userspace roundrobin_test.go TestLoadBalanceWorksWithMultipleEndpoints, with endpoints
+     * ejected: the usable ones still take strict turns. An ejected endpoint's turn used to pass to the one
+     * after it, which then got two turns a round (75 / 150 / 75 over three live endpoints and a dead one).
+     */
+    @Test
+    void roundRobinSharesTheTurnsOfEjectedEndpointsEvenlyAmongTheRest() {
+        int[][] layouts = {{1}, {2, 3, 6}, {0, 4, 5, 6}};
+        int[] sizes = {4, 7, 7};
+        for (int l = 0; l < layouts.length; l++) {
+            EndpointState[] states = states(sizes[l]);
+            for (int k : layouts[l]) {
+                eject(states[k]);
+            }
+            int live = states.length - layouts[l].length;
+            for (long seed = 1; seed <= 20; seed++) {
+                Map<EndpointState, Integer> counts = picks(Selector.roundRobin(new SplittableRandom(seed)), states,
+                        live * 100);
+                for (EndpointState s : states) {
+                    assertEquals(s.ejected(NOW) ? 0 : 100, counts.getOrDefault(s, 0),
+                            s + " with seed " + seed + ": " + counts);
+                }
+            }
+        }
+    }
+
+    @Test
+    void roundRobinStaysEvenAroundAnEjectedEndpointUnderConcurrentPicks() throws Exception {
+        EndpointState[] states = states(4);
+        eject(states[1]);
+        Selector selector = Selector.roundRobin(new SplittableRandom(29));
+        int threads = 4;
+        int perThread = 30_000;
+        CountDownLatch start = new CountDownLatch(1);
+        List<CompletableFuture<Map<EndpointState, Integer>>> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            workers.add(CompletableFuture.supplyAsync(() -> {
+                awaitUninterruptibly(start);
+                return picks(selector, states, perThread);
+            }, runnable -> new Thread(runnable, "picker").start()));
+        }
+        start.countDown();
+        Map<EndpointState, Integer> counts = new IdentityHashMap<>();
+        for (CompletableFuture<Map<EndpointState, Integer>> w : workers) {
+            w.get(30, TimeUnit.SECONDS).forEach((s, c) -> counts.merge(s, c, Integer::sum));
+        }
+        // Every turn is taken by exactly one pick, so however the threads interleave, the three usable
+        // endpoints' counts are the turns that fell on them: equal to within one.
+        int expected = threads * perThread / 3;
+        for (EndpointState s : states) {
+            int count = counts.getOrDefault(s, 0);
+            if (s.ejected(NOW)) {
+                assertEquals(0, count, s + ": " + counts);
+            } else {
+                assertTrue(Math.abs(count - expected) <= 1, s + " picked " + count + " times: " + counts);
+            }
+        }
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void roundRobinFallsBackInTurnWhenEveryEndpointIsEjectedOrTried() {
+        EndpointState[] states = states(4);
+        for (EndpointState s : states) {
+            eject(s);
+        }
+        Selector selector = Selector.roundRobin(new SplittableRandom(31));
+        Map<EndpointState, Integer> counts = picks(selector, states, 400);
+        for (EndpointState s : states) {
+            assertEquals(100, counts.get(s), "ejected endpoints are guessed in turn: " + counts);
+        }
+        EndpointState[] tried = {states[0], states[2], states[3]};
+        for (int i = 0; i < 10; i++) {
+            assertSame(states[1], selector.select(states, tried, NOW), "the one ejected endpoint not yet tried");
+        }
+        assertNull(selector.select(states, states.clone(), NOW), "nothing at all when everything is excluded");
     }
 }

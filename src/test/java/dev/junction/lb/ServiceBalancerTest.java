@@ -31,6 +31,7 @@ class ServiceBalancerTest {
     private static final Endpoint A = Endpoint.of("10.0.0.1", 80);
     private static final Endpoint B = Endpoint.of("10.0.0.2", 80);
     private static final Endpoint C = Endpoint.of("10.0.0.3", 80);
+    private static final Endpoint DEAD = Endpoint.of("10.0.0.4", 80);
 
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final SplittableRandom random = new SplittableRandom(42);
@@ -170,6 +171,53 @@ class ServiceBalancerTest {
 
         EndpointTable t2 = table(LbPolicy.ROUND_ROBIN, timeout, pinned.endpoint());
         assertEquals(pinned.endpoint(), t2.pick(CLIENT, null).endpoint(), "entries for removed endpoints are dropped");
+    }
+
+    /**
+     * kube-proxy's userspace roundrobin_test.go TestStickyLoadBalanceWorksWithEndpointFails: after a failure
+     * the retry takes the next endpoint in the rotation. Here over 30 s of connections to three live
+     * endpoints and a dead one that is ejected, let back in when its ejection runs out, refused and ejected
+     * again: a refused connect's retry takes the next turn and an ejected endpoint's turns are used up, so
+     * the live endpoints serve equal shares throughout.
+     */
+    @Test
+    void retriesAndEjectionsOfADeadEndpointLeaveTheLiveOnesEvenShares() {
+        EndpointTable t = table(LbPolicy.ROUND_ROBIN, Duration.ZERO, A, DEAD, B, C);
+        EndpointState dead = t.state(1);
+        Map<Endpoint, Integer> served = new HashMap<>();
+        int refused = 0;
+        for (int c = 0; c < 3000; c++) {
+            now.addAndGet(Duration.ofMillis(10).toNanos());
+            EndpointState s = t.pick(CLIENT, null);
+            if (s == dead) {
+                refused++;
+                dead.failed(now.get());
+                s = t.pick(CLIENT, new EndpointState[] {dead});
+            }
+            served.merge(s.endpoint(), 1, Integer::sum);
+        }
+        // Ejections of 1, 2, 4 and 8 s end within the 30 s, each after two refusals.
+        assertTrue(refused >= 8, "the dead endpoint came back after its ejections: refused " + refused);
+        for (Endpoint e : List.of(A, B, C)) {
+            int n = served.get(e);
+            assertTrue(Math.abs(n - 1000) <= 1, e + " served " + n + " of 3000: " + served);
+        }
+    }
+
+    /** kube-proxy's TestStickyLoadBalanceWorksWithEndpointFails, for an ejection rather than a failed connect. */
+    @Test
+    void affinityLeavesAPinnedEndpointOnceItIsEjected() {
+        EndpointTable t = table(LbPolicy.ROUND_ROBIN, Duration.ofHours(3), A, B);
+        EndpointState pinned = t.pick(CLIENT, null);
+        for (int f = 0; f < Ejection.DEFAULT.consecutiveFailures(); f++) {
+            pinned.failed(now.get());
+        }
+        assertTrue(pinned.ejected(now.get()));
+
+        EndpointState moved = t.pick(CLIENT, null);
+        assertNotSame(pinned, moved, "a client is not held on an ejected endpoint");
+        pinned.succeeded();
+        assertSame(moved, t.pick(CLIENT, null), "the entry moved with it and stays when the old endpoint recovers");
     }
 
     @Test

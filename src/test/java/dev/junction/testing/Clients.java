@@ -1,5 +1,6 @@
 package dev.junction.testing;
 
+import dev.junction.model.Addresses;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +22,15 @@ public final class Clients {
     }
 
     public static Socket connect(InetSocketAddress address) throws IOException {
+        return connect(address, null);
+    }
+
+    /** Connects from {@code from} (any port), or from the address the kernel chooses when it is null. */
+    public static Socket connect(InetSocketAddress address, InetAddress from) throws IOException {
         Socket s = new Socket();
+        if (from != null) {
+            s.bind(new InetSocketAddress(from, 0));
+        }
         s.setSoTimeout(10_000);
         s.connect(address, 5_000);
         s.setTcpNoDelay(true);
@@ -81,9 +90,22 @@ public final class Clients {
         }
     }
 
+    /**
+     * The {@code i}-th of a run of loopback addresses from 127.1.0.1 on: distinct clients, as ClientIP
+     * affinity tells them apart, without any interface configuration.
+     */
+    public static InetAddress loopbackClient(int i) {
+        return Addresses.parse("127.1." + i / 250 + '.' + (i % 250 + 1));
+    }
+
     /** Connects, reads the backend's name line, closes. */
     public static String backendName(InetSocketAddress address) {
-        try (Socket s = connect(address)) {
+        return backendName(address, null);
+    }
+
+    /** Connects from {@code from} (null: the kernel's choice), reads the backend's name line, closes. */
+    public static String backendName(InetSocketAddress address, InetAddress from) {
+        try (Socket s = connect(address, from)) {
             return readLine(s.getInputStream());
         } catch (IOException e) {
             throw new UncheckedIOException("connect to " + address + " failed", e);

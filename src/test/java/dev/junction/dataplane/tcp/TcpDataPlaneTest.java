@@ -24,6 +24,7 @@ import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
+import dev.junction.testing.Shares;
 import dev.junction.testing.TestBackend;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,6 +59,11 @@ class TcpDataPlaneTest {
     /** What one slow-reader connection may pin in the proxy's pool: a few 4 MiB chunks, never the stream. */
     private static final long MEMORY_BOUND = 32L << 20;
 
+    private static final TcpOptions OPTIONS = new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO);
+
+    /** Ejected for minutes, not the default second: what a test sees must not depend on how fast the loop runs. */
+    private static final Ejection LONG_EJECTION = new Ejection(2, Duration.ofMinutes(5), Duration.ofMinutes(5));
+
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private Transport transport;
     private ServiceBalancer balancer;
@@ -91,18 +97,31 @@ class TcpDataPlaneTest {
     }
 
     private EndpointTable table(LbPolicy policy, List<Endpoint> endpoints) {
-        return balancer.tables(List.of(
-                new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, endpoints, policy, Duration.ZERO))).get(0);
+        return balancer.tables(List.of(clusterIp(policy, endpoints, Duration.ZERO))).get(0);
+    }
+
+    private static ServiceRoute clusterIp(LbPolicy policy, List<Endpoint> endpoints, Duration affinity) {
+        return new ServiceRoute(WEB, FrontendKind.CLUSTER_IP, endpoints, policy, affinity);
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, ServiceRoute route) throws Exception {
-        return proxy(kind, InetAddress.getLoopbackAddress(), route);
+        return proxy(kind, InetAddress.getLoopbackAddress(), route, OPTIONS, Ejection.DEFAULT);
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, InetAddress address, ServiceRoute route) throws Exception {
+        return proxy(kind, address, route, OPTIONS, Ejection.DEFAULT);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, ServiceRoute route, TcpOptions options, Ejection ejection)
+            throws Exception {
+        return proxy(kind, InetAddress.getLoopbackAddress(), route, options, ejection);
+    }
+
+    private InetSocketAddress proxy(Transport.Kind kind, InetAddress address, ServiceRoute route, TcpOptions options,
+            Ejection ejection) throws Exception {
         transport = Transport.create(kind, 2);
-        balancer = ServiceBalancer.create(WEB);
-        TcpDataPlane plane = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
+        balancer = new ServiceBalancer(WEB, System::nanoTime, ThreadLocalRandom::current, ejection);
+        TcpDataPlane plane = new TcpDataPlane(transport, options);
         frontend = plane.open(new Frontend(address, 0, Protocol.TCP), balancer.tables(List.of(route)).get(0));
         return frontend.localAddress();
     }
@@ -113,7 +132,7 @@ class TcpDataPlaneTest {
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, LbPolicy policy, List<Endpoint> endpoints) throws Exception {
-        return proxy(kind, policy, endpoints, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
+        return proxy(kind, policy, endpoints, OPTIONS);
     }
 
     private InetSocketAddress proxy(Transport.Kind kind, LbPolicy policy, List<Endpoint> endpoints, TcpOptions options)
@@ -123,11 +142,7 @@ class TcpDataPlaneTest {
 
     private InetSocketAddress proxy(Transport.Kind kind, LbPolicy policy, List<Endpoint> endpoints, TcpOptions options,
             Ejection ejection) throws Exception {
-        transport = Transport.create(kind, 2);
-        balancer = new ServiceBalancer(WEB, System::nanoTime, ThreadLocalRandom::current, ejection);
-        TcpDataPlane plane = new TcpDataPlane(transport, options);
-        frontend = plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.TCP), table(policy, endpoints));
-        return frontend.localAddress();
+        return proxy(kind, clusterIp(policy, endpoints, Duration.ZERO), options, ejection);
     }
 
     private static List<Endpoint> endpoints(List<TestBackend> backends) {
@@ -149,6 +164,55 @@ class TcpDataPlaneTest {
             int n = counts.getOrDefault(b.name(), 0);
             assertTrue(Math.abs(n - 100) <= 5, "backend " + b.name() + " got " + n + " of 300: " + counts);
         }
+    }
+
+    /**
+     * Issue 13 item 4, end to end: kube-proxy's userspace roundrobin_test.go
+     * TestLoadBalanceWorksWithMultipleEndpoints with a dead endpoint listed between live ones. Connects to it
+     * are refused, each retried on the next endpoint, and after two it is ejected; its turns used to pass to
+     * the endpoint after it, which served half of all connections (75 / 150 / 75).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void roundRobinStaysEvenWhenADeadEndpointIsEjected(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(3);
+        InetSocketAddress vip = proxy(kind, routeWithDeadEndpoint(backends, Duration.ZERO), OPTIONS, LONG_EJECTION);
+
+        Shares.assertEven(names(backends), 300, 2, i -> backendName(vip));
+        assertDeadEndpointEjected();
+    }
+
+    /**
+     * As above with ClientIP affinity, each connection from a new client address (kube-proxy's
+     * TestStickyLoadBalanceWorksWithMultipleEndpoints places new clients in turn): a client first pinned to
+     * the dead endpoint moves with its retry.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void clientIpAffinitySpreadsNewClientsEvenlyWhenADeadEndpointIsEjected(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(3);
+        InetSocketAddress vip = proxy(kind, routeWithDeadEndpoint(backends, Duration.ofHours(3)), OPTIONS,
+                LONG_EJECTION);
+
+        Shares.assertEven(names(backends), 300, 2, i -> backendName(vip, Clients.loopbackClient(i)));
+        assertDeadEndpointEjected();
+    }
+
+    /** Three live endpoints with a dead one second, so its turns used to fall to the same neighbour. */
+    private static ServiceRoute routeWithDeadEndpoint(List<TestBackend> backends, Duration affinity)
+            throws IOException {
+        List<Endpoint> endpoints = new ArrayList<>(endpoints(backends));
+        endpoints.add(1, new Endpoint(InetAddress.getLoopbackAddress(), deadPort()));
+        return clusterIp(LbPolicy.ROUND_ROBIN, endpoints, affinity);
+    }
+
+    private void assertDeadEndpointEjected() {
+        EndpointTable table = frontend.table();
+        assertTrue(table.state(1).ejected(table.nanoTime()), "the dead endpoint is ejected: " + table.state(1));
+    }
+
+    private static List<String> names(List<TestBackend> backends) {
+        return backends.stream().map(TestBackend::name).toList();
     }
 
     @ParameterizedTest
@@ -254,10 +318,8 @@ class TcpDataPlaneTest {
         List<TestBackend> live = backends(1);
         List<Endpoint> endpoints = List.of(new Endpoint(blackHole.getInetAddress(), blackHole.getLocalPort()),
                 endpoint(live.get(0)));
-        // Ejected for minutes, not the default second: the check below must not depend on how fast the loop runs.
         InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints,
-                new TcpOptions(Duration.ofMillis(200), 3, Duration.ZERO),
-                new Ejection(2, Duration.ofMinutes(5), Duration.ofMinutes(5)));
+                new TcpOptions(Duration.ofMillis(200), 3, Duration.ZERO), LONG_EJECTION);
 
         for (int i = 0; i < 10; i++) {
             assertEquals("b0", backendName(vip), "connection " + i);
