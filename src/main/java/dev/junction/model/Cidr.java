@@ -49,17 +49,33 @@ public final class Cidr {
         return new Cidr(mask(bytes, length), length);
     }
 
+    /** The host prefix of {@code address}: /32 or /128. */
+    public static Cidr host(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        return new Cidr(bytes, bytes.length * 8);
+    }
+
     /** True when {@code address} is of this prefix's family and inside it. */
     public boolean contains(InetAddress address) {
         byte[] a = address.getAddress();
         return a.length == network.length && Arrays.equals(mask(a, prefixLength), network);
     }
 
+    public boolean isIpv4() {
+        return network.length == 4;
+    }
+
     public int prefixLength() {
         return prefixLength;
     }
 
-    private static byte[] mask(byte[] bytes, int length) {
+    /** The network's bytes, host bits zero; shared, not copied: for {@link CidrSet} to read once. */
+    byte[] network() {
+        return network;
+    }
+
+    /** A copy of {@code bytes} with the bits past {@code length} cleared. */
+    static byte[] mask(byte[] bytes, int length) {
         byte[] out = bytes.clone();
         for (int i = 0; i < out.length; i++) {
             int keep = Math.max(0, Math.min(8, length - 8 * i));

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -29,7 +31,7 @@ class ValueEqualityTest {
 
     static Stream<Class<? extends Record>> records() {
         return Stream.of(ServiceKey.class, CachedSlice.class, CachedSlice.Port.class, SliceEndpoint.class,
-                Endpoint.class, Frontend.class, ServicePortName.class, ServiceRoute.class);
+                Endpoint.class, Frontend.class, ServicePortName.class, ServiceRoute.class, ShortCircuit.class);
     }
 
     @ParameterizedTest
@@ -97,6 +99,9 @@ class ValueEqualityTest {
         }
         if (c == Cidr.class) {
             return Cidr.parse(second ? "10.0.0.0/16" : "10.0.0.0/8");
+        }
+        if (c == CidrSet.class) {
+            return second ? CidrSet.of(List.of(Cidr.parse("10.0.0.0/8"))) : CidrSet.EMPTY;
         }
         if (c.isEnum()) {
             return c.getEnumConstants()[second ? 1 : 0];
