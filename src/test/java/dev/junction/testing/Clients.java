@@ -33,9 +33,15 @@ public final class Clients {
      * timeout); the reset may surface on the first socket call after the handshake or on the read.
      */
     public static void assertReset(InetSocketAddress address) {
+        assertReset(null, address);
+    }
+
+    /** {@link #assertReset(InetSocketAddress)} from the local address {@code source} (null: the kernel's choice). */
+    public static void assertReset(InetAddress source, InetSocketAddress address) {
         long start = System.nanoTime();
         Assertions.assertThrows(SocketException.class, () -> {
             try (Socket s = new Socket()) {
+                s.bind(new InetSocketAddress(source, 0));
                 s.setSoTimeout(5_000);
                 s.connect(address, 1_000);
                 s.getInputStream().read();
@@ -83,10 +89,18 @@ public final class Clients {
 
     /** Connects, reads the backend's name line, closes. */
     public static String backendName(InetSocketAddress address) {
-        try (Socket s = connect(address)) {
+        return backendName(null, address);
+    }
+
+    /** {@link #backendName(InetSocketAddress)} from the local address {@code source} (null: the kernel's choice). */
+    public static String backendName(InetAddress source, InetSocketAddress address) {
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(source, 0));
+            s.setSoTimeout(10_000);
+            s.connect(address, 5_000);
             return readLine(s.getInputStream());
         } catch (IOException e) {
-            throw new UncheckedIOException("connect to " + address + " failed", e);
+            throw new UncheckedIOException("connect to " + address + " from " + source + " failed", e);
         }
     }
 }

@@ -25,8 +25,13 @@ public final class UdpClient implements AutoCloseable {
     private final DatagramSocket socket;
 
     public UdpClient(InetSocketAddress frontend) {
+        this(InetAddress.getLoopbackAddress(), frontend);
+    }
+
+    /** A client sending from {@code source}, a local address. */
+    public UdpClient(InetAddress source, InetSocketAddress frontend) {
         try {
-            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            socket = new DatagramSocket(new InetSocketAddress(source, 0));
             socket.setReceiveBufferSize(1 << 20);
             socket.connect(frontend);
         } catch (IOException e) {
