@@ -40,6 +40,9 @@ final class Configz {
             json.value(c.toString());
         }
         json.endArray()
+                // kube-proxy writes clusterCIDR as one comma-separated string, one prefix per family.
+                .field("clusterCIDR", String.join(",", config.clusterCidrs().stream().map(Cidr::toString).toList()))
+                .field("detectLocalMode", config.detectLocalMode().label())
                 .field("syncPeriod", ops.syncPeriod())
                 .object("conntrack").field("udpTimeout", config.udpIdleTimeout()).end()
                 .object("junction");

@@ -110,6 +110,10 @@ public final class Junction implements AutoCloseable {
         if (route || !nodePortCidrs.isEmpty()) {
             control.followNodePortAddresses(() -> NodeAddresses.nodePortAddresses(nodePortCidrs));
         }
+        boolean podsByClusterCidr = config.detectLocalMode() == ProxyConfig.DetectLocalMode.CLUSTER_CIDR;
+        if (podsByClusterCidr) {
+            control.detectLocalPodsByClusterCidr(config.clusterCidrs());
+        }
         startOperations(udp);
         control.start();
         String from;
@@ -125,9 +129,11 @@ public final class Junction implements AutoCloseable {
             manifests.start();
             from = "manifests " + dir;
         }
-        log.info("junction started: node {}, capture {}, {} transport, {} workers, NodePort addresses {}, source: {}",
-                config.nodeName(), config.capture().label(), transport.name(), config.workers(),
-                nodePortAddresses.stream().map(NetUtil::toAddressString).toList(), from);
+        log.info("junction started: node {}, capture {}, {} transport, {} workers, NodePort addresses {}, "
+                + "local pods by {}, source: {}", config.nodeName(), config.capture().label(), transport.name(),
+                config.workers(), nodePortAddresses.stream().map(NetUtil::toAddressString).toList(),
+                config.detectLocalMode().label()
+                        + (podsByClusterCidr ? " " + config.clusterCidrs() : " (the Node's spec.podCIDRs)"), from);
         return this;
     }
 

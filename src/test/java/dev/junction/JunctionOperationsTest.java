@@ -91,7 +91,8 @@ class JunctionOperationsTest {
         Path manifests = Files.createDirectory(dir.resolve("manifests"));
         ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
                 .nodeName("node-a").workers(1).syncPeriod(Duration.ofSeconds(90)).udpIdleTimeout(Duration.ofSeconds(45))
-                .nodePortAddresses(List.of(Cidr.parse("127.0.0.0/8"))).healthzBindAddress("")
+                .nodePortAddresses(List.of(Cidr.parse("127.0.0.0/8")))
+                .clusterCidrs(List.of(Cidr.parse("10.244.0.0/16"))).healthzBindAddress("")
                 .metricsBindAddress("127.0.0.1:0").build();
         try (Junction junction = new Junction(config).start()) {
             HttpResponse<String> mode = Http.get(junction.metricsAddress(), "/proxyMode");
@@ -113,6 +114,8 @@ class JunctionOperationsTest {
             assertEquals("1m30s", kubeProxy.get("syncPeriod").getAsString(), "durations as Go writes them");
             assertEquals("45s", kubeProxy.getAsJsonObject("conntrack").get("udpTimeout").getAsString());
             assertEquals("127.0.0.0/8", kubeProxy.getAsJsonArray("nodePortAddresses").get(0).getAsString());
+            assertEquals("10.244.0.0/16", kubeProxy.get("clusterCIDR").getAsString());
+            assertEquals("ClusterCIDR", kubeProxy.get("detectLocalMode").getAsString(), "kube-proxy's default with a CIDR");
             JsonObject own = kubeProxy.getAsJsonObject("junction");
             assertEquals(manifests.toString(), own.get("manifests").getAsString());
             assertEquals("none", own.get("capture").getAsString());

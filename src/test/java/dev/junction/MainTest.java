@@ -35,7 +35,8 @@ class MainTest {
         assertEquals(0, run("--help"));
         for (String flag : new String[] {"--manifests", "--capture", "--hostname-override", "--workers", "--lb",
                 "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions",
-                "--nodeport-addresses", "--keep-routes", "cleanup", "--kubeconfig", "--master", "--transport"}) {
+                "--nodeport-addresses", "--keep-routes", "cleanup", "--kubeconfig", "--master", "--transport",
+                "--cluster-cidr", "--detect-local-mode"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
     }
@@ -71,6 +72,10 @@ class MainTest {
         "run --udp-max-sessions lots                      | lots",
         "run --nodeport-addresses 10.0.0.0/33             | 10.0.0.0/33",
         "run --nodeport-addresses 10.0.0.0/8,nope         | nope",
+        "run --cluster-cidr 10.0.0.0/33                   | 10.0.0.0/33",
+        "run --cluster-cidr 10.0.0.0/8,10.1.0.0/16 --manifests . | --cluster-cidr",
+        "run --detect-local-mode BridgeInterface          | BridgeInterface",
+        "run --detect-local-mode ClusterCIDR --manifests . | --detect-local-mode",
     })
     void badInputIsOneLineAndExitCodeTwo(String args, String named) {
         int code = run(args.trim().split("\\s+"));

@@ -78,7 +78,8 @@ final class ConfigFile {
             throw bad("kind", "expected " + KIND + ", got " + kind);
         }
         known("", m, Set.of("apiVersion", "kind", "bindAddress", "healthzBindAddress", "metricsBindAddress",
-                "hostnameOverride", "nodePortAddresses", "conntrack", "clientConnection", "junction"));
+                "hostnameOverride", "nodePortAddresses", "clusterCIDR", "detectLocalMode", "conntrack",
+                "clientConnection", "junction"));
         if (m.containsKey("bindAddress")) {
             // Accepted so kube-proxy files load; kube-proxy derives the node IP from it, Junction needs none.
             String ip = string("bindAddress", m.get("bindAddress"));
@@ -110,6 +111,23 @@ final class ConfigFile {
             }
             set(b -> b.nodePortAddresses(cidrs));
         }
+        if (m.containsKey("clusterCIDR")) {
+            List<Cidr> cidrs = clusterCidrs(string("clusterCIDR", m.get("clusterCIDR")));
+            set(b -> b.clusterCidrs(cidrs));
+        }
+        if (m.containsKey("detectLocalMode")) {
+            String text = string("detectLocalMode", m.get("detectLocalMode"));
+            // kube-proxy reads "" as its default, which the builder works out.
+            if (!text.isEmpty()) {
+                ProxyConfig.DetectLocalMode mode;
+                try {
+                    mode = ProxyConfig.DetectLocalMode.parse(text);
+                } catch (IllegalArgumentException e) {
+                    throw bad("detectLocalMode", e.getMessage());
+                }
+                set(b -> b.detectLocalMode(mode));
+            }
+        }
         if (m.containsKey("clientConnection")) {
             Map<String, Object> client = map(this, "clientConnection", m.get("clientConnection"));
             known("clientConnection.", client, Set.of("kubeconfig"));
@@ -128,6 +146,22 @@ final class ConfigFile {
         if (m.containsKey("junction")) {
             junction(map(this, "junction", m.get("junction")));
         }
+    }
+
+    /** kube-proxy's {@code clusterCIDR}: empty, or one or two comma-separated prefixes of different families. */
+    private List<Cidr> clusterCidrs(String text) {
+        List<Cidr> cidrs = new ArrayList<>();
+        try {
+            if (!text.isBlank()) {
+                for (String part : text.split(",", -1)) {
+                    cidrs.add(Cidr.parse(part));
+                }
+            }
+            ProxyConfig.checkClusterCidrs(cidrs);
+        } catch (IllegalArgumentException e) {
+            throw bad("clusterCIDR", e.getMessage());
+        }
+        return cidrs;
     }
 
     /** A string field of {@code j} that {@code parse} turns into a value, when present. */

@@ -30,6 +30,8 @@ import java.util.Objects;
  * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
  * @param nodePortAddresses prefixes selecting the node addresses NodePorts listen on; empty: route capture
  *                        uses every non-loopback address, none capture serves no NodePorts
+ * @param clusterCidrs    the cluster's pod prefixes, at most one per IP family (kube-proxy's clusterCIDR)
+ * @param detectLocalMode how this node's pods are told apart, for externalTrafficPolicy Local's short-circuit
  * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
  * @param transport       the event loops' I/O mechanism
  * @param operations      health and metrics servers, sync and shutdown grace periods
@@ -39,8 +41,8 @@ import java.util.Objects;
 public record ProxyConfig(
         Source source, CaptureMode capture, String nodeName, int workers, LbPolicy loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
-        List<Cidr> nodePortAddresses, boolean keepRoutes, TransportMode transport, OperationsConfig operations,
-        LogLevel logLevel, LogFormat logFormat) {
+        List<Cidr> nodePortAddresses, List<Cidr> clusterCidrs, DetectLocalMode detectLocalMode, boolean keepRoutes,
+        TransportMode transport, OperationsConfig operations, LogLevel logLevel, LogFormat logFormat) {
 
     // The defaults as the flags spell them: the help text shows these very constants.
     public static final String DEFAULT_TRANSPORT = "auto";
@@ -94,6 +96,54 @@ public record ProxyConfig(
         }
         String expected = String.join(", ", labels.subList(0, labels.size() - 1)) + " or " + labels.get(labels.size() - 1);
         throw new IllegalArgumentException("unknown " + what + " \"" + text + "\" (expected: " + expected + ")");
+    }
+
+    /**
+     * kube-proxy's local traffic detection, as far as a proxy in user space can do it: which sources are this
+     * node's pods, whose calls to an externalTrafficPolicy Local frontend go to the cluster endpoints.
+     */
+    public enum DetectLocalMode {
+        /** Sources inside {@code clusterCIDR}. */
+        CLUSTER_CIDR("ClusterCIDR"),
+        /** Sources inside the Node's {@code spec.podCIDRs}. */
+        NODE_CIDR("NodeCIDR");
+
+        private final String label;
+
+        DetectLocalMode(String label) {
+            this.label = label;
+        }
+
+        /** kube-proxy's spelling. */
+        public String label() {
+            return label;
+        }
+
+        /** @throws IllegalArgumentException naming the text and the modes Junction has */
+        public static DetectLocalMode parse(String text) {
+            for (DetectLocalMode m : values()) {
+                if (m.label.equals(text)) {
+                    return m;
+                }
+            }
+            if ("BridgeInterface".equals(text) || "InterfaceNamePrefix".equals(text)) {
+                throw new IllegalArgumentException("detect-local mode " + text + " is not supported: it needs the "
+                        + "interface each connection came in on (use ClusterCIDR or NodeCIDR)");
+            }
+            throw new IllegalArgumentException(
+                    "unknown detect-local mode \"" + text + "\" (expected: ClusterCIDR or NodeCIDR)");
+        }
+    }
+
+    /**
+     * kube-proxy's rule for {@code clusterCIDR}: one prefix, or two of different IP families.
+     *
+     * @throws IllegalArgumentException saying what is wrong
+     */
+    static void checkClusterCidrs(List<Cidr> cidrs) {
+        if (cidrs.size() > 2 || cidrs.size() == 2 && cidrs.get(0).isIpv4() == cidrs.get(1).isIpv4()) {
+            throw new IllegalArgumentException("at most one CIDR per IP family, got " + cidrs);
+        }
     }
 
     /** The source of Services, EndpointSlices and the Node: the two are alternatives. */
@@ -155,6 +205,16 @@ public record ProxyConfig(
             throw new IllegalArgumentException("--udp-max-sessions: must be at least 1, got " + udpMaxSessions);
         }
         nodePortAddresses = List.copyOf(nodePortAddresses);
+        clusterCidrs = List.copyOf(clusterCidrs);
+        try {
+            checkClusterCidrs(clusterCidrs);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cluster-cidr: " + e.getMessage());
+        }
+        if (detectLocalMode == DetectLocalMode.CLUSTER_CIDR && clusterCidrs.isEmpty()) {
+            throw new IllegalArgumentException("--detect-local-mode: ClusterCIDR needs --cluster-cidr");
+        }
+        Objects.requireNonNull(detectLocalMode, "detectLocalMode");
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(operations, "operations");
         Objects.requireNonNull(logLevel, "logLevel");
@@ -183,6 +243,8 @@ public record ProxyConfig(
         private Duration udpIdleTimeout = Durations.parse(DEFAULT_UDP_IDLE_TIMEOUT);
         private int udpMaxSessions = DEFAULT_UDP_MAX_SESSIONS;
         private List<Cidr> nodePortAddresses = List.of();
+        private List<Cidr> clusterCidrs = List.of();
+        private DetectLocalMode detectLocalMode;
         private boolean keepRoutes;
         private TransportMode transport = TransportMode.parse(DEFAULT_TRANSPORT);
         private String healthzBindAddress = OperationsConfig.DEFAULT_HEALTHZ;
@@ -260,6 +322,17 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder clusterCidrs(List<Cidr> prefixes) {
+            this.clusterCidrs = prefixes;
+            return this;
+        }
+
+        /** Default: ClusterCIDR when cluster CIDRs are given (kube-proxy's default), else NodeCIDR. */
+        public Builder detectLocalMode(DetectLocalMode mode) {
+            this.detectLocalMode = mode;
+            return this;
+        }
+
         public Builder keepRoutes(boolean keep) {
             this.keepRoutes = keep;
             return this;
@@ -320,7 +393,10 @@ public record ProxyConfig(
             Source source = Source.of(manifests, kubeconfig, master);
             return new ProxyConfig(source, capture != null ? capture : defaultCapture(),
                     nodeName != null ? nodeName : hostName(), workers, loadBalancing, connectTimeout, idleTimeout,
-                    udpIdleTimeout, udpMaxSessions, nodePortAddresses, keepRoutes, transport,
+                    udpIdleTimeout, udpMaxSessions, nodePortAddresses, clusterCidrs,
+                    detectLocalMode != null ? detectLocalMode
+                            : clusterCidrs.isEmpty() ? DetectLocalMode.NODE_CIDR : DetectLocalMode.CLUSTER_CIDR,
+                    keepRoutes, transport,
                     new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
                             OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),
                             syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint),

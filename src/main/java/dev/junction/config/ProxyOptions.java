@@ -43,6 +43,18 @@ public final class ProxyOptions {
                     + "(default with route capture: every non-loopback address; with none: no NodePorts).")
     List<Cidr> nodePortAddresses;
 
+    @Option(names = "--cluster-cidr", paramLabel = "CIDR", split = ",",
+            description = "The cluster's pod prefixes, one per IP family (kube-proxy's --cluster-cidr). With "
+                    + "--detect-local-mode ClusterCIDR, the default when given, calls from them to an "
+                    + "externalTrafficPolicy Local Service count as this node's own and may use every endpoint.")
+    List<Cidr> clusterCidrs;
+
+    @Option(names = "--detect-local-mode", paramLabel = "MODE",
+            description = "How this node's pods are told apart, as kube-proxy's: ClusterCIDR (by --cluster-cidr) "
+                    + "or NodeCIDR (by the Node's spec.podCIDRs). Default: ClusterCIDR with --cluster-cidr, "
+                    + "else NodeCIDR.")
+    ProxyConfig.DetectLocalMode detectLocalMode;
+
     @Option(names = "--keep-routes",
             description = "Route capture: leave the local routes in place on shutdown, for a fast restart "
                     + "(the next start reconciles them; `junction cleanup` removes them).")
@@ -88,7 +100,8 @@ public final class ProxyOptions {
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML file: a KubeProxyConfiguration (bindAddress, healthzBindAddress, "
-                    + "metricsBindAddress, hostnameOverride, nodePortAddresses, conntrack.udpTimeout) with a "
+                    + "metricsBindAddress, hostnameOverride, nodePortAddresses, clusterCIDR, detectLocalMode, "
+                    + "conntrack.udpTimeout) with a "
                     + "junction: section for Junction's own settings. Flags given on the command line win.")
     Path configFile;
 
@@ -151,6 +164,8 @@ public final class ProxyOptions {
         set(master, b::master);
         set(capture, b::capture);
         set(nodePortAddresses, b::nodePortAddresses);
+        set(clusterCidrs, b::clusterCidrs);
+        set(detectLocalMode, b::detectLocalMode);
         set(keepRoutes, b::keepRoutes);
         set(hostnameOverride, b::nodeName);
         set(workers, b::workers);
@@ -189,7 +204,8 @@ public final class ProxyOptions {
                 .registerConverter(LogLevel.class, parsing(LogLevel::parse))
                 .registerConverter(LogFormat.class, parsing(LogFormat::parse))
                 .registerConverter(ProxyConfig.CaptureMode.class, parsing(ProxyConfig.CaptureMode::parse))
-                .registerConverter(ProxyConfig.TransportMode.class, parsing(ProxyConfig.TransportMode::parse));
+                .registerConverter(ProxyConfig.TransportMode.class, parsing(ProxyConfig.TransportMode::parse))
+                .registerConverter(ProxyConfig.DetectLocalMode.class, parsing(ProxyConfig.DetectLocalMode::parse));
     }
 
     private static <T> CommandLine.ITypeConverter<T> parsing(Function<String, T> parse) {

@@ -1,6 +1,7 @@
 package dev.junction.control;
 
 import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
@@ -9,6 +10,7 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +44,7 @@ final class ChangePathWarmUp {
                         Duration.ZERO, List.of(Cidr.parse("0.0.0.0/0")), ProxyProtocol.NONE),
                 new ServiceRoute(port, FrontendKind.CLUSTER_IP, List.of(), LbPolicy.ROUND_ROBIN, Duration.ZERO,
                         List.of(), ProxyProtocol.NONE));
+        compare(new ShortCircuit(CidrSet.of(List.of(Cidr.parse("127.0.0.0/8"))), List.of(endpoint)), ShortCircuit.NONE);
         compare(sliceEndpoint, SliceEndpoint.of(address, "x", true, true, false, Set.of(), Set.of()));
         compare(slicePort, new CachedSlice.Port("", Protocol.TCP, 2));
         compare(new CachedSlice("", "", CachedSlice.IPV4, List.of(slicePort), List.of(sliceEndpoint)),

@@ -3,6 +3,7 @@ package dev.junction.control;
 import dev.junction.capture.Capture;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Cidr;
 import dev.junction.model.Frontend;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
@@ -116,6 +117,15 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      */
     public void followNodePortAddresses(Supplier<List<InetAddress>> addresses) {
         node.follow(addresses);
+    }
+
+    /**
+     * Counts traffic from {@code clusterCidrs} as this node's pods, which externalTrafficPolicy Local
+     * short-circuits to the cluster endpoints (kube-proxy's {@code detectLocalMode: ClusterCIDR}); without it,
+     * the pods are those of the Node's {@code spec.podCIDRs} ({@code NodeCIDR}). Call before {@link #start}.
+     */
+    public void detectLocalPodsByClusterCidr(List<Cidr> clusterCidrs) {
+        node.podsByClusterCidr(clusterCidrs);
     }
 
     /**

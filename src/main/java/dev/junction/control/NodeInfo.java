@@ -1,5 +1,6 @@
 package dev.junction.control;
 
+import dev.junction.model.CidrSet;
 import io.kubernetes.client.openapi.models.V1Node;
 import java.net.InetAddress;
 import java.util.List;
@@ -8,16 +9,24 @@ import java.util.Objects;
 
 /**
  * What route building needs to know about this node: its name (the hostname override, compared with
- * endpoints' {@code nodeName}), its {@code topology.kubernetes.io/zone} label (null when unknown) and the
- * addresses NodePort frontends bind (empty: no NodePort frontends). Immutable.
+ * endpoints' {@code nodeName}), its {@code topology.kubernetes.io/zone} label (null when unknown), the
+ * addresses NodePort frontends bind (empty: no NodePort frontends) and the sources whose traffic counts as
+ * this node's own, which externalTrafficPolicy Local short-circuits to the cluster endpoints (its addresses
+ * and its pods, see {@link NodeState}). Immutable.
  */
-public record NodeInfo(String name, String zone, List<InetAddress> nodePortAddresses) {
+public record NodeInfo(String name, String zone, List<InetAddress> nodePortAddresses, CidrSet localSources) {
 
     static final String ZONE_LABEL = "topology.kubernetes.io/zone";
 
     public NodeInfo {
         Objects.requireNonNull(name, "name");
         nodePortAddresses = List.copyOf(nodePortAddresses);
+        Objects.requireNonNull(localSources, "localSources");
+    }
+
+    /** A node none of whose clients is known as its own but those calling a virtual IP from the node itself. */
+    public NodeInfo(String name, String zone, List<InetAddress> nodePortAddresses) {
+        this(name, zone, nodePortAddresses, CidrSet.EMPTY);
     }
 
     /** Reads the zone from {@code node}, which may be null while this node's object has not been seen yet. */

@@ -11,6 +11,7 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServicePort;
@@ -130,13 +131,25 @@ final class RouteBuilder {
                 List<Cidr> allowed = target.kind == FrontendKind.LOAD_BALANCER
                         ? lbSourceRanges.getOrDefault(family(target.address), List.of()) : List.of();
                 ServiceRoute route = new ServiceRoute(spn, target.kind, local ? usable.local() : usable.cluster(),
-                        policy, affinity, allowed, proxyProtocol);
+                        policy, affinity, allowed, proxyProtocol,
+                        local && target.kind.external() ? shortCircuit(usable) : ShortCircuit.NONE);
                 if (routes.putIfAbsent(frontend, route) != null) {
                     problems.add("service " + id + ": frontend " + frontend + " is declared twice, kept the first");
                 }
             }
         }
         return Collections.unmodifiableMap(routes);
+    }
+
+    /**
+     * externalTrafficPolicy Local applies only to traffic from outside the node: kube-proxy sends this node's
+     * own clients to the cluster endpoints ("short-circuit pod traffic", "short-circuit local traffic").
+     * Nothing to short-circuit when every cluster endpoint is local.
+     */
+    private ShortCircuit shortCircuit(EndpointFilter.Usable usable) {
+        return usable.local().equals(usable.cluster())
+                ? ShortCircuit.NONE
+                : new ShortCircuit(node.localSources(), usable.cluster());
     }
 
     /** kube-proxy's ShouldSkipService, plus Services another proxy owns or that are labelled headless. */

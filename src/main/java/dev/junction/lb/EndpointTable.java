@@ -5,8 +5,10 @@ import java.net.InetAddress;
 
 /**
  * The immutable thing a listener slot holds: a route's endpoints resolved to their long-lived states,
- * plus the selector to pick with. Built in the control context by {@link ServiceBalancer#tables}, read
- * by any event loop. Picking allocates nothing unless affinity pins a new client.
+ * plus the selector to pick with, and for an externalTrafficPolicy Local frontend the table of the cluster
+ * endpoints its node's own clients get ({@link #forClient}). Built in the control context by
+ * {@link ServiceBalancer#tables}, read by any event loop. Picking allocates nothing unless affinity pins a
+ * new client.
  */
 public final class EndpointTable {
 
@@ -17,17 +19,35 @@ public final class EndpointTable {
     private final Selector selector;
     private final ServiceBalancer balancer;
     private final long affinityNanos;
+    /** The cluster endpoints for this node's own clients; null when every client gets this table. */
+    private final EndpointTable shortCircuit;
 
-    EndpointTable(ServiceRoute route, EndpointState[] states, Selector selector, ServiceBalancer balancer) {
+    EndpointTable(ServiceRoute route, EndpointState[] states, Selector selector, ServiceBalancer balancer,
+            EndpointTable shortCircuit) {
         this.route = route;
         this.states = states.length == 0 ? NONE : states;
         this.selector = selector;
         this.balancer = balancer;
         this.affinityNanos = route.affinityTimeout().toNanos();
+        this.shortCircuit = shortCircuit;
     }
 
     public ServiceRoute route() {
         return route;
+    }
+
+    /**
+     * The table a connection (or UDP session) from {@code client} to {@code frontend}, the address it
+     * connected to, picks from: the cluster endpoints when the route short-circuits this node's own clients
+     * and {@code client} is one (see {@link dev.junction.model.ShortCircuit}), else this table. Decide once per
+     * connection; a few comparisons, nothing allocated beyond the address's byte copy, and nothing at all for
+     * a route without short-circuit.
+     */
+    public EndpointTable forClient(InetAddress client, InetAddress frontend) {
+        if (shortCircuit == null || !(client.equals(frontend) || route.shortCircuit().sources().contains(client))) {
+            return this;
+        }
+        return shortCircuit;
     }
 
     public int size() {

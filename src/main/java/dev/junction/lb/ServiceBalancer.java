@@ -4,6 +4,7 @@ import dev.junction.model.Endpoint;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,6 +37,8 @@ public final class ServiceBalancer {
     private LbPolicy policy;
     private Selector selector;
     private int rebuilds;
+    /** How many distinct states the rebuild under way has marked so far. */
+    private int marked;
 
     public ServiceBalancer(ServicePortName service, LongSupplier nanoClock, Supplier<RandomGenerator> random,
             Ejection ejection) {
@@ -61,9 +64,9 @@ public final class ServiceBalancer {
     }
 
     /**
-     * Builds the tables for the given routes of this service port (one per frontend kind in use),
-     * reusing the state of endpoints that stay and retiring the state of endpoints no route uses any more.
-     * Runs in the control context.
+     * Builds the tables for the given routes of this service port (one per frontend kind in use), each
+     * with its short-circuit table when the route has one, reusing the state of endpoints that stay and
+     * retiring the state of endpoints no route uses any more. Runs in the control context.
      */
     public List<EndpointTable> tables(List<ServiceRoute> routes) {
         for (ServiceRoute r : routes) {
@@ -75,21 +78,17 @@ public final class ServiceBalancer {
         // garbage for every endpoint). Every state held was used by the previous rebuild, so one left
         // unmarked belongs to an endpoint no route uses any more; when all are marked there is nothing to sweep.
         int rebuild = ++rebuilds;
-        int used = 0;
+        marked = 0;
         List<EndpointTable> tables = new ArrayList<>(routes.size());
         for (ServiceRoute r : routes) {
-            EndpointState[] table = new EndpointState[r.endpoints().size()];
-            for (int i = 0; i < table.length; i++) {
-                EndpointState state = states.computeIfAbsent(r.endpoints().get(i), newState);
-                if (state.usedInRebuild != rebuild) {
-                    state.usedInRebuild = rebuild;
-                    used++;
-                }
-                table[i] = state;
-            }
-            tables.add(new EndpointTable(r, table, selector(r.policy()), this));
+            Selector s = selector(r.policy());
+            ShortCircuit shortCircuit = r.shortCircuit();
+            EndpointTable cluster = shortCircuit.equals(ShortCircuit.NONE)
+                    ? null
+                    : new EndpointTable(r, states(shortCircuit.endpoints(), rebuild), s, this, null);
+            tables.add(new EndpointTable(r, states(r.endpoints(), rebuild), s, this, cluster));
         }
-        if (used < states.size()) {
+        if (marked < states.size()) {
             states.values().removeIf(state -> {
                 if (state.usedInRebuild == rebuild) {
                     return false;
@@ -102,6 +101,20 @@ public final class ServiceBalancer {
             affinity.values().removeIf(a -> a.state.retired());
         }
         return tables;
+    }
+
+    /** The states of {@code endpoints}, made for those new, each marked as used by {@code rebuild}. */
+    private EndpointState[] states(List<Endpoint> endpoints, int rebuild) {
+        EndpointState[] table = new EndpointState[endpoints.size()];
+        for (int i = 0; i < table.length; i++) {
+            EndpointState state = states.computeIfAbsent(endpoints.get(i), newState);
+            if (state.usedInRebuild != rebuild) {
+                state.usedInRebuild = rebuild;
+                marked++;
+            }
+            table[i] = state;
+        }
+        return table;
     }
 
     /** Retires every endpoint: the service port is gone. Runs in the control context. */

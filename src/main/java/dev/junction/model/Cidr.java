@@ -66,11 +66,21 @@ public final class Cidr {
         return a.length == network.length && Arrays.equals(mask(a, prefixLength), network);
     }
 
+    public boolean isIpv4() {
+        return network.length == 4;
+    }
+
     public int prefixLength() {
         return prefixLength;
     }
 
-    private static byte[] mask(byte[] bytes, int length) {
+    /** The network's bytes, host bits zero; shared, not copied: for {@link CidrSet} to read once. */
+    byte[] network() {
+        return network;
+    }
+
+    /** A copy of {@code bytes} with the bits past {@code length} cleared. */
+    static byte[] mask(byte[] bytes, int length) {
         byte[] out = bytes.clone();
         for (int i = 0; i < out.length; i++) {
             int keep = Math.max(0, Math.min(8, length - 8 * i));

@@ -9,13 +9,14 @@ import java.util.Objects;
  * What one frontend does, as an immutable value: the service port it belongs to, the endpoints usable
  * for this kind of traffic (after kube-proxy's filtering; empty means refuse), the balancing policy,
  * the ClientIP affinity timeout ({@link Duration#ZERO} when affinity is off), the client prefixes allowed
- * to connect (empty: everyone; {@code loadBalancerSourceRanges} on LoadBalancer frontends) and whether the
- * backend connection starts with a PROXY protocol header. Built by the control plane; two equal routes
- * mean nothing needs to be republished.
+ * to connect (empty: everyone; {@code loadBalancerSourceRanges} on LoadBalancer frontends), whether the
+ * backend connection starts with a PROXY protocol header, and the endpoints this node's own clients get
+ * instead ({@link ShortCircuit}, externalTrafficPolicy Local only). Built by the control plane; two equal
+ * routes mean nothing needs to be republished.
  */
 public record ServiceRoute(
         ServicePortName service, FrontendKind kind, List<Endpoint> endpoints, LbPolicy policy,
-        Duration affinityTimeout, List<Cidr> sourceRanges, ProxyProtocol proxyProtocol) {
+        Duration affinityTimeout, List<Cidr> sourceRanges, ProxyProtocol proxyProtocol, ShortCircuit shortCircuit) {
 
     public ServiceRoute {
         Objects.requireNonNull(service, "service");
@@ -25,12 +26,19 @@ public record ServiceRoute(
         Objects.requireNonNull(affinityTimeout, "affinityTimeout");
         sourceRanges = List.copyOf(sourceRanges);
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        Objects.requireNonNull(shortCircuit, "shortCircuit");
     }
 
     /** A route open to every client, without PROXY protocol. */
     public ServiceRoute(ServicePortName service, FrontendKind kind, List<Endpoint> endpoints, LbPolicy policy,
             Duration affinityTimeout) {
         this(service, kind, endpoints, policy, affinityTimeout, List.of(), ProxyProtocol.NONE);
+    }
+
+    /** A route whose clients all get {@code endpoints}: no short-circuit for this node's own. */
+    public ServiceRoute(ServicePortName service, FrontendKind kind, List<Endpoint> endpoints, LbPolicy policy,
+            Duration affinityTimeout, List<Cidr> sourceRanges, ProxyProtocol proxyProtocol) {
+        this(service, kind, endpoints, policy, affinityTimeout, sourceRanges, proxyProtocol, ShortCircuit.NONE);
     }
 
     public boolean affinity() {

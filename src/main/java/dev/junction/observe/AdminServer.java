@@ -1,6 +1,7 @@
 package dev.junction.observe;
 
 import dev.junction.model.Cidr;
+import dev.junction.model.ShortCircuit;
 import io.netty.channel.Channel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -9,8 +10,8 @@ import java.net.InetSocketAddress;
  * The metrics port: {@code /metrics} (Prometheus text, or OpenMetrics when the Accept header asks for it),
  * kube-proxy's {@code /proxyMode} (the mode as plain text) and {@code /configz} (the configuration in use as
  * JSON, under {@code "kubeproxy.config.k8s.io"}), and {@code /debug/routes} (the live table as JSON:
- * frontends, route policy, endpoints with their state and connections, and the counters of every service
- * port). Thread-safe.
+ * frontends, route policy, endpoints with their state and connections, the endpoints this node's own clients
+ * get instead under externalTrafficPolicy Local, and the counters of every service port). Thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -75,7 +76,17 @@ public final class AdminServer implements AutoCloseable {
             for (Cidr c : f.route().sourceRanges()) {
                 json.value(c.toString());
             }
-            json.endArray().array("endpoints");
+            json.endArray();
+            ShortCircuit shortCircuit = f.route().shortCircuit();
+            if (!shortCircuit.equals(ShortCircuit.NONE)) {
+                // Who counts as this node's own client, and the endpoints such a client gets instead.
+                json.object("shortCircuit").array("sources");
+                shortCircuit.sources().cidrs().forEach(c -> json.value(c.toString()));
+                json.endArray().array("endpoints");
+                shortCircuit.endpoints().forEach(e -> json.value(AddressText.endpoint(e)));
+                json.endArray().end();
+            }
+            json.array("endpoints");
             for (LiveRoutes.EndpointStatus e : f.endpoints()) {
                 json.object()
                         .field("address", AddressText.endpoint(e.endpoint()))

@@ -58,7 +58,9 @@ public final class ObjectValidator {
             checkService(service, problems);
         } else if (object instanceof V1EndpointSlice slice) {
             checkSlice(slice, problems);
-        } else if (!(object instanceof V1Node)) {
+        } else if (object instanceof V1Node node) {
+            checkNode(node, problems);
+        } else {
             throw new IllegalArgumentException("not a Service, EndpointSlice or Node: " + object.getClass().getName());
         }
         return List.copyOf(problems);
@@ -124,6 +126,25 @@ public final class ObjectValidator {
         }
         checkAffinity(spec, problems);
         checkIngress(service.getStatus(), problems);
+    }
+
+    /**
+     * The pod CIDRs decide which clients count as this node's pods (NodeCIDR local detection): as the API
+     * server, each a prefix, at most one per IP family.
+     */
+    private static void checkNode(V1Node node, List<String> problems) {
+        List<String> podCidrs = node.getSpec() == null ? List.of() : nonNull(node.getSpec().getPodCIDRs());
+        List<Cidr> parsed = new ArrayList<>();
+        for (int i = 0; i < podCidrs.size(); i++) {
+            try {
+                parsed.add(Cidr.parse(podCidrs.get(i)));
+            } catch (IllegalArgumentException e) {
+                problems.add("spec.podCIDRs[" + i + "]: " + e.getMessage());
+            }
+        }
+        if (parsed.size() > 2 || parsed.size() == 2 && parsed.get(0).isIpv4() == parsed.get(1).isIpv4()) {
+            problems.add("spec.podCIDRs: at most one CIDR per IP family, got " + podCidrs);
+        }
     }
 
     private static boolean isHeadless(V1ServiceSpec spec) {

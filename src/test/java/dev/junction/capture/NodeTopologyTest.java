@@ -176,6 +176,22 @@ class NodeTopologyTest {
         assertEquals("pod2", ok(client.probe("10.96.0.21", 80, 1)), "the ClusterIP still serves");
     }
 
+    /**
+     * kube-proxy TestExternalTrafficPolicyLocal "pod to external IP hits both endpoints" and
+     * TestInternalExternalMasquerade "node to LB with eTP:Local": the eTP Local Service without a local
+     * endpoint refuses the outside host (above) but serves a pod of this node (inside the Node's
+     * spec.podCIDRs) and the node itself, which reaches the externalIP from that address, by TCP and UDP.
+     */
+    @Test
+    @Order(9)
+    void externalTrafficPolicyLocalShortCircuitsThisNodesPodsAndTheNodeItself() {
+        assertEquals("pod2", ok(client.probe("203.0.113.21", 80, 1)), "a pod of this node");
+        assertEquals("pod2", ok(onNode.probe("203.0.113.21", 80, 1)), "the node itself");
+        assertEquals("pod2", udpBackend(client.udp("203.0.113.21", 53, UDP_REPLY_MILLIS)), "a pod of this node, UDP");
+        assertRefused(outside.probe("203.0.113.21", 80, 1));
+        assertTrue(outside.udp("203.0.113.21", 53, UDP_DROP_MILLIS).startsWith("TIMEOUT "), "outside, UDP");
+    }
+
     @Test
     @Order(9)
     void serviceWithoutEndpointsIsRefusedAtOnce() {
@@ -421,6 +437,13 @@ class NodeTopologyTest {
     // ---- manifests ----
 
     private void writeManifests() throws IOException {
+        // The client pod's subnet is this node's pod CIDR: its calls count as the node's own.
+        write("node", """
+                apiVersion: v1
+                kind: Node
+                metadata: {name: node}
+                spec: {podCIDRs: [10.244.3.0/24, "fd00:3::/64"]}
+                """);
         write("web", """
                 apiVersion: v1
                 kind: Service
@@ -509,6 +532,7 @@ class NodeTopologyTest {
                 """);
     }
 
+    /** TCP port 80 and UDP port 53, both to the endpoints' 8080. */
     private static String externalLocal(String name, String clusterIp, String externalIp, String endpoints) {
         return """
                 apiVersion: v1
@@ -518,7 +542,9 @@ class NodeTopologyTest {
                   clusterIP: %s
                   externalIPs: [%s]
                   externalTrafficPolicy: Local
-                  ports: [{name: http, port: 80, targetPort: 8080}]
+                  ports:
+                    - {name: http, port: 80, targetPort: 8080}
+                    - {name: dns, port: 53, targetPort: 8080, protocol: UDP}
                 """.formatted(name, clusterIp, externalIp) + slice(name, endpoints);
     }
 
@@ -529,7 +555,7 @@ class NodeTopologyTest {
                 kind: EndpointSlice
                 metadata: {name: %s-1, namespace: default, labels: {kubernetes.io/service-name: %s}}
                 addressType: IPv4
-                ports: [{name: http, port: 8080, protocol: TCP}]
+                ports: [{name: http, port: 8080, protocol: TCP}, {name: dns, port: 8080, protocol: UDP}]
                 endpoints:
                 """.formatted(service, service) + endpoints;
     }

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +57,31 @@ class ConfigFileTest {
         assertEquals(Duration.ZERO, config.idleTimeout(), "the builder's");
     }
 
+    /** kube-proxy's local traffic detection: ClusterCIDR is its default, and only means something with a CIDR. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "clusterCIDR: '10.244.0.0/16,fd00:10:244::/56'             | 10.244.0.0/16 fd00:10:244::/56 | CLUSTER_CIDR",
+        "{clusterCIDR: 10.244.0.0/16, detectLocalMode: ''}          | 10.244.0.0/16                  | CLUSTER_CIDR",
+        "{clusterCIDR: 10.244.0.0/16, detectLocalMode: NodeCIDR}    | 10.244.0.0/16                  | NODE_CIDR",
+        "{clusterCIDR: '', detectLocalMode: ''}                     |                                | NODE_CIDR",
+        "{detectLocalMode: ClusterCIDR, clusterCIDR: 10.244.0.0/16} | 10.244.0.0/16                  | CLUSTER_CIDR",
+    })
+    void clusterCidrAndDetectLocalMode(String yaml, String cidrs, ProxyConfig.DetectLocalMode mode) throws IOException {
+        Path file = Files.writeString(dir.resolve("local.yaml"), yaml + "\n");
+        ProxyConfig config = ConfigFile.load(file).applyTo(ProxyConfig.builder()).build();
+        List<Cidr> expected = cidrs == null ? List.of() : Arrays.stream(cidrs.split(" ")).map(Cidr::parse).toList();
+        assertEquals(expected, config.clusterCidrs());
+        assertEquals(mode, config.detectLocalMode());
+    }
+
+    @Test
+    void clusterCidrModeWithoutAClusterCidrIsRefused() throws IOException {
+        Path file = Files.writeString(dir.resolve("local.yaml"), "detectLocalMode: ClusterCIDR\n");
+        ProxyConfig.Builder builder = ConfigFile.load(file).applyTo(ProxyConfig.builder());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, builder::build);
+        assertEquals("--detect-local-mode: ClusterCIDR needs --cluster-cidr", e.getMessage());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "mode: iptables                                 | mode: unknown field",
@@ -68,6 +94,11 @@ class ConfigFileTest {
         "bindAddress: my-host                            | bindAddress: \"my-host\" is not an IP address",
         "nodePortAddresses: [10.0.0.0/8, 10.0.0.0/99]    | nodePortAddresses[1]:",
         "nodePortAddresses: 10.0.0.0/8                   | nodePortAddresses: expected a list",
+        "clusterCIDR: 10.244.0.0/33                      | clusterCIDR: invalid CIDR",
+        "clusterCIDR: 10.244.0.0/16,10.245.0.0/16        | clusterCIDR: at most one CIDR per IP family",
+        "clusterCIDR: [10.244.0.0/16]                    | clusterCIDR: expected a string",
+        "detectLocalMode: BridgeInterface                | detectLocalMode: detect-local mode BridgeInterface is not supported",
+        "detectLocalMode: Pods                           | detectLocalMode: unknown detect-local mode",
         "kind: KubeletConfiguration                      | kind: expected KubeProxyConfiguration",
         "apiVersion: v1                                  | apiVersion: expected kubeproxy.config.k8s.io/v1alpha1",
         "junction: {workers: 0}                          | junction.workers: 0 is out of range 1-1024",

@@ -85,6 +85,16 @@ class ProxyOptionsTest {
         assertEquals(true, config.keepRoutes(), "from the file");
     }
 
+    @Test
+    void localPodsAreTheNodesPodCidrsUnlessAClusterCidrIsGiven() {
+        assertEquals(ProxyConfig.DetectLocalMode.NODE_CIDR, parse().config().detectLocalMode());
+        ProxyConfig config = parse("--cluster-cidr", "10.244.0.0/16,fd00:10:244::/56").config();
+        assertEquals(List.of(Cidr.parse("10.244.0.0/16"), Cidr.parse("fd00:10:244::/56")), config.clusterCidrs());
+        assertEquals(ProxyConfig.DetectLocalMode.CLUSTER_CIDR, config.detectLocalMode(), "kube-proxy's default");
+        assertEquals(ProxyConfig.DetectLocalMode.NODE_CIDR,
+                parse("--cluster-cidr", "10.244.0.0/16", "--detect-local-mode", "NodeCIDR").config().detectLocalMode());
+    }
+
     private static ProxyOptions parse(String... args) {
         ProxyOptions options = new ProxyOptions();
         ProxyOptions.withConverters(new CommandLine(options)).parseArgs(args);

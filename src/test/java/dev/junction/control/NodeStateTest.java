@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.observe.SyncHealth;
 import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1NodeSpec;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -68,6 +72,37 @@ class NodeStateTest {
         assertNull(in.call(node::info).zone());
     }
 
+    /**
+     * kube-proxy's local traffic detection in NodeCIDR mode (TestOverallNFTablesRules "short-circuit pod
+     * traffic", "short-circuit local traffic"): this node's own sources are its NodePort addresses, loopback
+     * and its Node's pod CIDRs, which change every route when they change.
+     */
+    @Test
+    void localSourcesAreTheNodeAddressesLoopbackAndThePodCidrsOfTheNode() {
+        assertEquals(sources("10.0.0.1", "10.0.0.2", "127.0.0.0/8", "::1/128"), in.call(node::info).localSources(),
+                "before the Node is seen");
+        assertTrue(in.call(() -> node.record(node("node-a", "zone-a", "10.244.3.0/24", "fd00:3::/64"), false)));
+        assertEquals(sources("10.0.0.1", "10.0.0.2", "127.0.0.0/8", "::1/128", "10.244.3.0/24", "fd00:3::/64"),
+                in.call(node::info).localSources());
+        assertFalse(in.call(() -> node.record(node("node-a", "zone-a", "10.244.3.0/24", "fd00:3::/64"), false)),
+                "the same pod CIDRs");
+        assertTrue(in.call(() -> node.record(node("node-a", "zone-a", "10.244.9.0/24"), false)));
+        assertTrue(in.call(() -> node.recordAddresses(List.of(B))));
+        assertEquals(sources("10.0.0.2", "127.0.0.0/8", "::1/128", "10.244.9.0/24"), in.call(node::info).localSources());
+    }
+
+    /** kube-proxy's ClusterCIDR mode: the cluster CIDRs stand for this node's pods; the Node's are not read. */
+    @Test
+    void clusterCidrsReplaceThePodCidrsOfTheNode() {
+        node.podsByClusterCidr(List.of(Cidr.parse("10.244.0.0/16")));
+        assertEquals(sources("10.0.0.1", "10.0.0.2", "127.0.0.0/8", "::1/128", "10.244.0.0/16"),
+                in.call(node::info).localSources());
+        assertFalse(in.call(() -> node.record(node("node-a", null, "10.244.3.0/24"), false)),
+                "the Node's pod CIDRs change no route");
+        assertEquals(sources("10.0.0.1", "10.0.0.2", "127.0.0.0/8", "::1/128", "10.244.0.0/16"),
+                in.call(node::info).localSources());
+    }
+
     @Test
     void thisNodesEligibilityIsReportedToHealth() {
         List<Boolean> eligible = new ArrayList<>();
@@ -102,6 +137,14 @@ class NodeStateTest {
 
     private static V1Node node(String name, String zone) {
         return new V1Node().metadata(new V1ObjectMeta().name(name).putLabelsItem(NodeInfo.ZONE_LABEL, zone));
+    }
+
+    private static V1Node node(String name, String zone, String... podCidrs) {
+        return node(name, zone).spec(new V1NodeSpec().podCIDRs(List.of(podCidrs)));
+    }
+
+    private static CidrSet sources(String... cidrs) {
+        return CidrSet.of(Arrays.stream(cidrs).map(Cidr::parse).toList());
     }
 
     private static InetAddress ip(String literal) {

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Addresses;
 import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
@@ -24,6 +25,7 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import io.kubernetes.client.openapi.models.DiscoveryV1EndpointPort;
 import io.kubernetes.client.openapi.models.V1ClientIPConfig;
 import io.kubernetes.client.openapi.models.V1Endpoint;
@@ -280,6 +282,51 @@ class RouteBuilderTest {
             assertEquals(external, routes.get(frontend).endpoints(), frontend.toString());
         });
         assertEquals(4, routes.size());
+    }
+
+    /**
+     * kube-proxy TestExternalTrafficPolicyLocal ("pod to external IP hits both endpoints", "external to
+     * external IP hits only local endpoint", the same for the LB IP and the NodePort): every external frontend
+     * of an eTP Local Service gives this node's own clients the cluster endpoints; the ClusterIP needs no
+     * short-circuit, nor does eTP Cluster.
+     */
+    @Test
+    void externalTrafficPolicyLocalShortCircuitsThisNodesOwnClientsToTheClusterEndpoints() {
+        CidrSet own = CidrSet.of(List.of(Cidr.parse("172.16.0.5"), Cidr.parse("10.244.3.0/24")));
+        NodeInfo node = new NodeInfo(Fixtures.THIS_NODE, "zone-a", List.of(Addresses.parse("172.16.0.5")), own);
+        V1EndpointSlice slice = webSlice("web-1")
+                .addEndpointsItem(ep("10.1.0.1").nodeName(Fixtures.THIS_NODE))
+                .addEndpointsItem(ep("10.1.0.2"));
+        List<Endpoint> cluster = List.of(e("10.1.0.1", 8080), e("10.1.0.2", 8080));
+
+        Map<Frontend, ServiceRoute> local = build(exposed("Local"), node, slice);
+        for (Frontend f : List.of(tcp("192.0.2.10", 80), tcp("198.51.100.1", 80), tcp("172.16.0.5", 30080))) {
+            assertEquals(List.of(e("10.1.0.1", 8080)), local.get(f).endpoints(), f.toString());
+            assertEquals(new ShortCircuit(own, cluster), local.get(f).shortCircuit(), f.toString());
+        }
+        assertEquals(ShortCircuit.NONE, local.get(CLUSTER_HTTP).shortCircuit());
+        build(exposed("Cluster"), node, slice).values()
+                .forEach(r -> assertEquals(ShortCircuit.NONE, r.shortCircuit(), r.kind().toString()));
+    }
+
+    /** The issue's case: with no local endpoint, outside clients are refused and this node's own still served. */
+    @Test
+    void externalTrafficPolicyLocalWithoutALocalEndpointStillServesThisNodesOwnClients() {
+        CidrSet own = CidrSet.of(List.of(Cidr.parse("10.244.3.0/24")));
+        NodeInfo node = new NodeInfo(Fixtures.THIS_NODE, null, List.of(), own);
+        V1EndpointSlice slice = webSlice("web-1").addEndpointsItem(ep("10.1.0.2"));
+
+        ServiceRoute lb = build(exposed("Local"), node, slice).get(tcp("198.51.100.1", 80));
+
+        assertEquals(List.of(), lb.endpoints());
+        assertEquals(new ShortCircuit(own, List.of(e("10.1.0.2", 8080))), lb.shortCircuit());
+    }
+
+    @Test
+    void noShortCircuitWhenEveryEndpointIsLocal() {
+        V1EndpointSlice slice = webSlice("web-1").addEndpointsItem(ep("10.1.0.1").nodeName(Fixtures.THIS_NODE));
+        build(exposed("Local"), slice).values()
+                .forEach(r -> assertEquals(ShortCircuit.NONE, r.shortCircuit(), r.kind().toString()));
     }
 
     @Test

@@ -8,12 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Addresses;
+import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.FrontendKind;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HashMap;
@@ -102,6 +106,36 @@ class ServiceBalancerTest {
                 Duration.ZERO)));
         assertTrue(a.retired());
         assertTrue(b.retired());
+    }
+
+    /**
+     * kube-proxy TestExternalTrafficPolicyLocal: this node's own clients of an eTP Local frontend use the
+     * cluster endpoints, others the local ones; an endpoint only the short-circuit uses keeps its state.
+     */
+    @Test
+    void aShortCircuitTableServesThisNodesOwnClientsFromTheClusterEndpoints() {
+        InetAddress vip = Addresses.parse("198.51.100.1");
+        ServiceRoute lb = new ServiceRoute(WEB, FrontendKind.LOAD_BALANCER, List.of(A), LbPolicy.ROUND_ROBIN,
+                Duration.ZERO, List.of(), ProxyProtocol.NONE,
+                new ShortCircuit(CidrSet.of(List.of(Cidr.parse("10.244.3.0/24"), Cidr.parse("172.16.0.5"))),
+                        List.of(A, B)));
+        EndpointTable table = balancer.tables(List.of(lb)).get(0);
+
+        assertSame(table, table.forClient(Addresses.parse("192.168.50.2"), vip), "a client outside the node");
+        assertEquals(Map.of(A, 10), picks(table, 10));
+        for (String own : List.of("10.244.3.2", "172.16.0.5", "198.51.100.1")) {
+            EndpointTable cluster = table.forClient(Addresses.parse(own), vip);
+            assertEquals(Map.of(A, 5, B, 5), picks(cluster, 10), own);
+            assertSame(table.state(0), cluster.state(0), "one state per endpoint, whichever table");
+            assertSame(cluster, cluster.forClient(Addresses.parse(own), vip));
+        }
+
+        EndpointState b = table.forClient(vip, vip).state(1);
+        balancer.tables(List.of(lb));
+        assertFalse(b.retired(), "B is still used by the short-circuit");
+        EndpointTable plain = table(LbPolicy.ROUND_ROBIN, Duration.ZERO, A);
+        assertTrue(b.retired());
+        assertSame(plain, plain.forClient(vip, vip), "no short-circuit, every client gets the table");
     }
 
     @Test

@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Addresses;
+import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +107,25 @@ class LiveRoutesCollectorTest {
         assertEquals(1.0, sample(scrape(), "junction_endpoint_connections_total", "endpoint", "[fd00::1]:8080"));
         String routes = AdminServer.routesJson(table);
         assertTrue(routes.contains("\"address\":\"[fd00::1]:8080\""), routes);
+    }
+
+    @Test
+    void debugRoutesShowTheEndpointsThisNodesOwnClientsGetUnderExternalTrafficPolicyLocal() {
+        start(1, false);
+        Endpoint local = Endpoint.of("10.1.0.1", 8080);
+        ServiceRoute route = new ServiceRoute(A, FrontendKind.LOAD_BALANCER, List.of(local), LbPolicy.ROUND_ROBIN,
+                Duration.ZERO, List.of(), ProxyProtocol.NONE, new ShortCircuit(
+                        CidrSet.of(List.of(Cidr.parse("10.244.3.0/24"))), List.of(local, Endpoint.of("10.1.0.2", 8080))));
+        table.frontends = List.of(
+                new LiveRoutes.FrontendStatus(new Frontend(Addresses.parse("198.51.100.1"), 80, Protocol.TCP), route, true,
+                        List.of(new LiveRoutes.EndpointStatus(local, 0, 0, false))),
+                frontend(A, 80, FrontendKind.CLUSTER_IP, new LiveRoutes.EndpointStatus(local, 0, 0, false)));
+
+        String routes = AdminServer.routesJson(table);
+
+        assertTrue(routes.contains("\"shortCircuit\":{\"sources\":[\"10.244.3.0/24\"],"
+                + "\"endpoints\":[\"10.1.0.1:8080\",\"10.1.0.2:8080\"]}"), routes);
+        assertEquals(1, routes.split("shortCircuit", -1).length - 1, "only the route that has one: " + routes);
     }
 
     @Test

@@ -14,6 +14,7 @@ import io.kubernetes.client.openapi.models.V1ForZone;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1LoadBalancerStatus;
 import io.kubernetes.client.openapi.models.V1Node;
+import io.kubernetes.client.openapi.models.V1NodeSpec;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServicePort;
@@ -195,6 +196,25 @@ class ObjectValidatorTest {
     void nodeNeedsOnlyAName() {
         assertEquals(List.of(), validator.validate(new V1Node().metadata(new V1ObjectMeta().name("node-1"))));
         assertEquals(List.of("metadata.name: missing"), validator.validate(new V1Node().metadata(new V1ObjectMeta())));
+    }
+
+    static Stream<Arguments> nodePodCidrs() {
+        return Stream.of(
+                Arguments.of("one", List.of("10.244.3.0/24"), List.of()),
+                Arguments.of("dual-stack", List.of("10.244.3.0/24", "fd00:3::/64"), List.of()),
+                Arguments.of("not a prefix", List.of("10.244.3.0/24", "fd00::/200"),
+                        List.of("spec.podCIDRs[1]: invalid CIDR \"fd00::/200\": prefix length must be 0-128")),
+                Arguments.of("two of one family", List.of("10.244.3.0/24", "10.244.4.0/24"),
+                        List.of("spec.podCIDRs: at most one CIDR per IP family, got [10.244.3.0/24, 10.244.4.0/24]")),
+                Arguments.of("missing", nullList(), List.of("spec.podCIDRs[0]: empty CIDR")));
+    }
+
+    /** The pod CIDRs decide which clients are this node's pods (kube-proxy's NodeCIDR local detection). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("nodePodCidrs")
+    void validatesTheNodesPodCidrs(String rule, List<String> podCidrs, List<String> expected) {
+        V1Node node = new V1Node().metadata(new V1ObjectMeta().name("node-1")).spec(new V1NodeSpec().podCIDRs(podCidrs));
+        assertEquals(expected, validator.validate(node));
     }
 
     @Test

@@ -42,9 +42,15 @@ public final class Clients {
      * timeout); the reset may surface on the first socket call after the handshake or on the read.
      */
     public static void assertReset(InetSocketAddress address) {
+        assertReset(address, null);
+    }
+
+    /** {@link #assertReset(InetSocketAddress)} from the local address {@code from} (null: the kernel's choice). */
+    public static void assertReset(InetSocketAddress address, InetAddress from) {
         long start = System.nanoTime();
         Assertions.assertThrows(SocketException.class, () -> {
             try (Socket s = new Socket()) {
+                s.bind(new InetSocketAddress(from, 0));
                 s.setSoTimeout(5_000);
                 s.connect(address, 1_000);
                 s.getInputStream().read();
@@ -108,7 +114,7 @@ public final class Clients {
         try (Socket s = connect(address, from)) {
             return readLine(s.getInputStream());
         } catch (IOException e) {
-            throw new UncheckedIOException("connect to " + address + " failed", e);
+            throw new UncheckedIOException("connect to " + address + " from " + from + " failed", e);
         }
     }
 }

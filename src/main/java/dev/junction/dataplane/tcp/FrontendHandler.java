@@ -19,7 +19,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
 /**
- * The client side of one proxied connection. On accept it reads the listener's table once, picks an
+ * The client side of one proxied connection. On accept it reads the listener's table once (the cluster
+ * endpoints' table when the route short-circuits this node's own clients and this is one), picks an
  * endpoint and connects to it on the same event loop; a refused or timed-out connect marks that
  * endpoint failed and tries the next, up to the attempt limit. Reading from the client starts only once
  * the backend is connected; with the PROXY protocol the header goes to the backend before any client
@@ -65,6 +66,7 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
             refuse(client);
             return;
         }
+        table = table.forClient(clientAddress, listener.frontend().address());
         idleSweep = plane.idleSweep();
         if (idleSweep != null) {
             idleSweep.add(this, client.eventLoop());

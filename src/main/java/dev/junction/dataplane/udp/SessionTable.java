@@ -10,6 +10,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -21,10 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The frontend channel's handler and its sessions, one per client address:port. A client datagram goes to
- * its session's endpoint; a session whose endpoint was retired or left the listener's table is replaced
- * at once by one to a freshly picked endpoint. Replies leave through the frontend channel, so they come
- * from the frontend address. Idle sessions are reaped; beyond the cap the least recently active one is
- * evicted. Writes are flushed once per read batch. Event-loop confined: the frontend channel and all its
+ * its session's endpoint, picked when the session opened from the listener's table, or from its cluster
+ * endpoints' table for a client of this node that the route short-circuits; a session whose endpoint was
+ * retired or left the table its client picks from is replaced at once by one to a freshly picked endpoint.
+ * Replies leave through the frontend channel, so they come from the frontend address. Idle sessions are
+ * reaped; beyond the cap the least recently active one is evicted. Writes are flushed once per read batch. Event-loop confined: the frontend channel and all its
  * session channels live on one loop, so nothing here is locked.
  */
 final class SessionTable extends ChannelInboundHandlerAdapter {
@@ -104,7 +106,8 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         if (!table.route().allows(client.getAddress())) {
             return null;
         }
-        EndpointState endpoint = table.pick(client.getAddress(), null);
+        EndpointTable own = table.forClient(client.getAddress(), frontendAddress());
+        EndpointState endpoint = own.pick(client.getAddress(), null);
         if (endpoint == null) {
             return null;
         }
@@ -120,6 +123,11 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         plane.sessionsChanged(listener.sessions(sessions.size()));
         session.open(plane, frontend.eventLoop());
         return session;
+    }
+
+    /** The address clients send to, which decides with theirs whose table they use. */
+    InetAddress frontendAddress() {
+        return listener.frontend().address();
     }
 
     /** {@code session} wrote to its channel in this read batch: flush it when the batch ends. */

@@ -38,6 +38,7 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
     private final SessionTable sessions;
     private final InetSocketAddress client;
     private final EndpointState endpoint;
+    /** The listener's table this session was last checked against. */
     private EndpointTable table;
     private final ServiceCounters counters;
     private long lastActiveNanos;
@@ -105,15 +106,16 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Whether this session may keep its endpoint under {@code current}: not if the endpoint was retired or
-     * is not in the table. Membership is checked once per table swap, then remembered.
+     * Whether this session may keep its endpoint under the listener's table {@code current}: not if the
+     * endpoint was retired or is not in the table this client picks from. Which table that is, and
+     * membership, are worked out once per table swap, then remembered.
      */
     boolean servedBy(EndpointTable current) {
         if (endpoint.retired()) {
             return false;
         }
         if (current != table) {
-            if (!current.contains(endpoint)) {
+            if (!current.forClient(client.getAddress(), sessions.frontendAddress()).contains(endpoint)) {
                 return false;
             }
             table = current;

@@ -13,7 +13,9 @@ import dev.junction.dataplane.Transport;
 import dev.junction.lb.Ejection;
 import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Addresses;
 import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
@@ -22,6 +24,7 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.Shares;
@@ -39,8 +42,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -431,6 +436,60 @@ class TcpDataPlaneTest {
         }
         Clients.assertReset(vip);
         assertEquals(1, backend.accepted(), "the client from 127.0.0.1 reached no endpoint");
+    }
+
+    /** A node address of the short-circuit tests: a local source that counts as this node's own. */
+    private static final InetAddress NODE_ADDRESS = address("127.0.0.5");
+    /** A local source that stands for a client outside the node. */
+    private static final InetAddress OUTSIDE = address("127.0.0.6");
+
+    private static InetAddress address(String ip) {
+        return Addresses.parse(ip);
+    }
+
+    /** A LoadBalancer route of an externalTrafficPolicy Local Service whose node address is {@link #NODE_ADDRESS}. */
+    private static ServiceRoute externalLocal(List<Endpoint> local, List<Endpoint> cluster) {
+        return new ServiceRoute(WEB, FrontendKind.LOAD_BALANCER, local, LbPolicy.ROUND_ROBIN, Duration.ZERO, List.of(),
+                ProxyProtocol.NONE, new ShortCircuit(CidrSet.of(List.of(Cidr.host(NODE_ADDRESS))), cluster));
+    }
+
+    /**
+     * kube-proxy TestExternalTrafficPolicyLocal: "pod to LB IP hits both endpoints" (a client of this node),
+     * "external to LB IP hits only local endpoint"; and the node calling its own VIP, which arrives from the
+     * VIP (TestOverallNFTablesRules "short-circuit local traffic").
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void externalTrafficPolicyLocalShortCircuitsThisNodesOwnClientsToEveryEndpoint(Transport.Kind kind)
+            throws Exception {
+        List<TestBackend> backends = backends(2);
+        InetSocketAddress vip = proxy(kind, externalLocal(List.of(endpoint(backends.get(0))), endpoints(backends)));
+
+        for (int i = 0; i < 4; i++) {
+            assertEquals("b0", backendName(vip, OUTSIDE), "a client outside the node gets the local endpoint only");
+        }
+        for (InetAddress own : new InetAddress[] {NODE_ADDRESS, vip.getAddress()}) {
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                seen.add(backendName(vip, own));
+            }
+            assertEquals(Set.of("b0", "b1"), seen, "both endpoints from " + own);
+        }
+    }
+
+    /**
+     * The issue's case, kube-proxy TestInternalExternalMasquerade "pod to LB with eTP:Local": on a node
+     * without a local endpoint, this node's own client still reaches the Service, an outside one is reset.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void externalTrafficPolicyLocalWithoutALocalEndpointRefusesOnlyOutsideClients(Transport.Kind kind) throws Exception {
+        TestBackend elsewhere = backends(1).get(0);
+        InetSocketAddress vip = proxy(kind, externalLocal(List.of(), List.of(endpoint(elsewhere))));
+
+        Clients.assertReset(vip, OUTSIDE);
+        assertEquals(0, elsewhere.accepted(), "no endpoint is picked for the outside client");
+        assertEquals("b0", backendName(vip, NODE_ADDRESS));
     }
 
     @ParameterizedTest

@@ -10,7 +10,9 @@ import dev.junction.lb.Ejection;
 import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
 import dev.junction.lb.ServiceBalancer;
+import dev.junction.model.Addresses;
 import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
@@ -19,6 +21,7 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
+import dev.junction.model.ShortCircuit;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.Shares;
@@ -375,6 +378,42 @@ class UdpDataPlaneTest {
         client(vip).send("from elsewhere".getBytes(StandardCharsets.US_ASCII));
         Conditions.await("the datagram from elsewhere to be dropped", () -> plane.droppedDatagrams() == 1);
         assertEquals(1, frontend.sessions(), "only the VIP-sourced client has a session");
+    }
+
+    /** A LoadBalancer route of an externalTrafficPolicy Local Service whose node address is 127.0.0.5. */
+    private EndpointTable externalLocal(List<Endpoint> local, List<Endpoint> cluster) {
+        return balancer.tables(List.of(new ServiceRoute(DNS, FrontendKind.LOAD_BALANCER, local, LbPolicy.ROUND_ROBIN,
+                Duration.ZERO, List.of(), ProxyProtocol.NONE,
+                new ShortCircuit(CidrSet.of(List.of(Cidr.parse("127.0.0.5"))), cluster)))).get(0);
+    }
+
+    /**
+     * kube-proxy TestExternalTrafficPolicyLocal / TestInternalExternalMasquerade "pod to LB with eTP:Local", per
+     * UDP session: on a node without a local endpoint, a session from this node's address reaches the endpoint
+     * elsewhere and keeps it across table swaps, while an outside client's datagram is dropped.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void externalTrafficPolicyLocalShortCircuitsSessionsFromThisNode(Transport.Kind kind) throws Exception {
+        UdpEchoBackend elsewhere = backends(1).get(0);
+        InetSocketAddress vip = proxy(kind, 1024, List.of());
+        frontend.update(externalLocal(List.of(), endpoints(elsewhere)));
+        UdpClient own = new UdpClient(vip, Addresses.parse("127.0.0.5"));
+        UdpClient outside = new UdpClient(vip, Addresses.parse("127.0.0.6"));
+        closeables.add(own);
+        closeables.add(outside);
+
+        Reply first = own.ask("from the node");
+        assertEquals("b0", first.backend());
+
+        long dropped = plane.droppedDatagrams();
+        outside.send("from outside".getBytes(StandardCharsets.US_ASCII));
+        Conditions.await("the outside datagram to be dropped", () -> plane.droppedDatagrams() > dropped);
+
+        frontend.update(externalLocal(List.of(), endpoints(elsewhere)));
+        Reply after = own.ask("after a swap");
+        assertEquals(first.sourcePort(), after.sourcePort(), "the session kept its socket to the endpoint");
+        assertEquals(2, elsewhere.received(), "nothing from outside reached the endpoint");
     }
 
     @ParameterizedTest
