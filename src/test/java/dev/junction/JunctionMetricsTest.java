@@ -205,6 +205,47 @@ class JunctionMetricsTest {
         assertEquals(3.0, own + sample(text, "junction_service_connections_accepted_total", "service", "other"));
     }
 
+    /** What one node costs Prometheus: a small proxy's scrape stays under a bound an operator can plan for. */
+    @Test
+    void aSmallProxyExposesFewerThan250Series() throws Exception {
+        TestBackend backend = TestBackend.start("b1");
+        closeables.add(backend);
+        List<InetSocketAddress> vips = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            InetSocketAddress vip = Clients.unusedLoopbackVip();
+            vips.add(vip);
+            Files.writeString(manifests.resolve("s" + i + ".yaml"), """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: s%d, namespace: ns}
+                    spec:
+                      clusterIP: %s
+                      ports: [{name: p, port: %d}]
+                    ---
+                    apiVersion: discovery.k8s.io/v1
+                    kind: EndpointSlice
+                    metadata: {name: s%d-1, namespace: ns, labels: {kubernetes.io/service-name: s%d}}
+                    addressType: IPv4
+                    ports: [{name: p, port: %d, protocol: TCP}]
+                    endpoints: [{addresses: ["%s"]}]
+                    """.formatted(i, vip.getAddress().getHostAddress(), vip.getPort(), i, i, backend.port(),
+                    backend.address().getHostAddress()));
+        }
+        ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
+                .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).healthzBindAddress("")
+                .metricsBindAddress("127.0.0.1:0").shutdownGracePeriod(Duration.ofSeconds(5))
+                .metricsMaxServices(100).metricsPerEndpoint(true).build();
+        Junction junction = new Junction(config).start();
+        closeables.add(junction);
+        for (InetSocketAddress vip : vips) {
+            Conditions.await("the frontend listens", () -> canConnect(vip));
+        }
+        Conditions.await("the first batch to be applied", () -> junction.control().appliedBatches() > 0);
+        String text = scrape(junction.metricsAddress());
+        int series = Http.seriesCount(text);
+        assertTrue(series < 250, () -> series + " series:\n" + text);
+    }
+
     private static String[] concat(String[] labels, String... more) {
         String[] all = new String[labels.length + more.length];
         System.arraycopy(labels, 0, all, 0, labels.length);

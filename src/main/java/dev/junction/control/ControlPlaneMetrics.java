@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +21,15 @@ final class ControlPlaneMetrics {
     /** Set by the EndpointSlice controller: when the change that produced this slice version happened. */
     static final String TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trigger-time";
 
+    /** kube-proxy's: ExponentialBuckets(0.001, 2, 15), 1 ms to 16.384 s. */
+    static final Duration[] SYNC_BUCKETS = doubling(Duration.ofMillis(1), 15);
+    static final Duration[] PROGRAMMING_BUCKETS = programmingBuckets();
+    /**
+     * Junction's own, 20 buckets: 10 µs doubling to 5.24288 s (10, 20, 40, 80, 160, 320, 640 µs, 1.28 ms, ...),
+     * so the sub-millisecond changes that are most of them still fall in 7 distinct buckets.
+     */
+    static final Duration[] EVENT_TO_LIVE_BUCKETS = doubling(Duration.ofNanos(10_000), 20);
+
     final Timer syncDuration;
     final Timer networkProgramming;
     final Timer eventToLive;
@@ -27,23 +38,51 @@ final class ControlPlaneMetrics {
 
     ControlPlaneMetrics(MeterRegistry registry) {
         syncDuration = histogram(registry, "kubeproxy.sync.proxy.rules.duration",
-                "Time to apply one batch of changes to the data plane", Duration.ofNanos(1_000), Duration.ofSeconds(60));
+                "Time to apply one batch of changes to the data plane", SYNC_BUCKETS);
         networkProgramming = histogram(registry, "kubeproxy.network.programming.duration",
-                "From an EndpointSlice's last-change-trigger-time to the change being live",
-                Duration.ofNanos(100_000), Duration.ofMinutes(5));
+                "From an EndpointSlice's last-change-trigger-time to the change being live", PROGRAMMING_BUCKETS);
         eventToLive = histogram(registry, "junction.event.to.live.duration",
-                "From a change reaching the control plane to it being live in the data plane",
-                Duration.ofNanos(1_000), Duration.ofSeconds(60));
+                "From a change reaching the control plane to it being live in the data plane", EVENT_TO_LIVE_BUCKETS);
         endpointChanges = Counter.builder("kubeproxy.sync.proxy.rules.endpoint.changes")
                 .description("EndpointSlice changes that changed a Service's endpoints").register(registry);
         serviceChanges = Counter.builder("kubeproxy.sync.proxy.rules.service.changes")
                 .description("Service changes recorded").register(registry);
     }
 
-    private static Timer histogram(MeterRegistry registry, String name, String description, Duration min,
-            Duration max) {
-        return Timer.builder(name).description(description).publishPercentileHistogram()
-                .minimumExpectedValue(min).maximumExpectedValue(max).register(registry);
+    /** Classic buckets at exactly {@code bounds} (plus +Inf): one series each, unlike a percentile histogram's 119. */
+    private static Timer histogram(MeterRegistry registry, String name, String description, Duration[] bounds) {
+        return Timer.builder(name).description(description).serviceLevelObjectives(bounds).register(registry);
+    }
+
+    /** {@code count} bounds from {@code first}, each twice the one before: Prometheus' ExponentialBuckets(first, 2, count). */
+    private static Duration[] doubling(Duration first, int count) {
+        Duration[] bounds = new Duration[count];
+        for (int i = 0; i < count; i++) {
+            bounds[i] = first.multipliedBy(1L << i);
+        }
+        return bounds;
+    }
+
+    /**
+     * kube-proxy's network programming buckets: 0.25 s and 0.5 s, 1-59 s by 1 s, 60-115 s by 5 s and 2-5 min
+     * by 30 s. kube-proxy's MergeBuckets also puts a bucket at 0, which Micrometer refuses (bounds must be
+     * positive); it holds only latencies of 0 or less there, and Junction drops negative ones (clock skew),
+     * so without it only an exact 0 moves up to the 0.25 s bucket.
+     */
+    private static Duration[] programmingBuckets() {
+        List<Duration> bounds = new ArrayList<>();
+        bounds.add(Duration.ofMillis(250));
+        bounds.add(Duration.ofMillis(500));
+        linear(bounds, 1, 1, 59);
+        linear(bounds, 60, 5, 12);
+        linear(bounds, 120, 30, 7);
+        return bounds.toArray(Duration[]::new);
+    }
+
+    private static void linear(List<Duration> bounds, int startSeconds, int stepSeconds, int count) {
+        for (int i = 0; i < count; i++) {
+            bounds.add(Duration.ofSeconds(startSeconds + (long) i * stepSeconds));
+        }
     }
 
     /** Records the network programming latency of {@code slice} going live at {@code live}. */

@@ -14,6 +14,8 @@ import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.observe.ProxyMetrics;
+import dev.junction.testing.Http;
 import dev.junction.testing.Conditions;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -23,6 +25,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -91,5 +94,52 @@ class ControlPlaneMetricsTest {
         assertEquals(1.0, meters.counter("kubeproxy.sync.proxy.rules.endpoint.changes").count());
         assertEquals(1, meters.timer("kubeproxy.network.programming.duration").count());
         assertEquals(3, meters.timer("kubeproxy.sync.proxy.rules.duration").count());
+    }
+
+    /**
+     * kube-proxy's own buckets for its histograms (pkg/proxy/metrics/metrics.go), and 20 for Junction's,
+     * rather than a percentile histogram's 119 series each.
+     */
+    @Test
+    void histogramsHaveKubeProxysBucketsAndTwentyForJunctions() {
+        try (ProxyMetrics metrics = new ProxyMetrics(0, false)) {
+            new ControlPlaneMetrics(metrics.registry());
+            String text = metrics.scrape(ProxyMetrics.TEXT);
+
+            List<Double> sync = new ArrayList<>();
+            for (int i = 0; i < 15; i++) {
+                sync.add(0.001 * (1 << i));
+            }
+            sync.add(Double.POSITIVE_INFINITY);
+            assertBounds(sync, Http.bucketBounds(text, "kubeproxy_sync_proxy_rules_duration_seconds"));
+
+            // kube-proxy's, without its bucket at 0 (see ControlPlaneMetrics.programmingBuckets).
+            List<Double> programming = new ArrayList<>(List.of(0.25, 0.5));
+            for (int s = 1; s <= 59; s++) {
+                programming.add((double) s);
+            }
+            for (int s = 60; s <= 115; s += 5) {
+                programming.add((double) s);
+            }
+            for (int s = 120; s <= 300; s += 30) {
+                programming.add((double) s);
+            }
+            programming.add(Double.POSITIVE_INFINITY);
+            assertBounds(programming, Http.bucketBounds(text, "kubeproxy_network_programming_duration_seconds"));
+
+            List<Double> eventToLive = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                eventToLive.add(0.00001 * (1 << i));
+            }
+            eventToLive.add(Double.POSITIVE_INFINITY);
+            assertBounds(eventToLive, Http.bucketBounds(text, "junction_event_to_live_duration_seconds"));
+        }
+    }
+
+    private static void assertBounds(List<Double> expected, List<Double> actual) {
+        assertEquals(expected.size(), actual.size(), () -> "bounds " + actual);
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(expected.get(i), actual.get(i), Math.ulp(expected.get(i)) * 4, "bound " + i + " of " + actual);
+        }
     }
 }
