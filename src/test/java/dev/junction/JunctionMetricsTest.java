@@ -135,6 +135,15 @@ class JunctionMetricsTest {
         assertNotNull(sample(text, "junction_event_to_live_duration_seconds_count"));
         assertNotNull(sample(text, "kubeproxy_network_programming_duration_seconds_count"));
         assertNotNull(sample(text, "jvm_memory_used_bytes", "area", "heap"));
+        // kube-proxy's series beside its histograms: nothing is pending once the batch is live.
+        assertEquals(0.0, sample(text, "kubeproxy_sync_proxy_rules_service_changes_pending"));
+        assertEquals(0.0, sample(text, "kubeproxy_sync_proxy_rules_endpoint_changes_pending"));
+        assertTrue(sample(text, "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds")
+                <= sample(text, "kubeproxy_sync_proxy_rules_last_timestamp_seconds"));
+        assertEquals(0.0, sample(text, "kubeproxy_sync_proxy_rules_no_local_endpoints_total", "traffic_policy", "internal"));
+        assertEquals(0.0, sample(text, "kubeproxy_sync_proxy_rules_no_local_endpoints_total", "traffic_policy", "external"));
+        assertEquals(1.0, sample(text, "kubernetes_build_info"));
+        assertTrue(sample(text, "process_open_fds") > 0);
         assertTrue(sample(text, "netty_allocator_direct_memory_used_bytes", "allocator", "dataplane") >= 0);
         assertEquals(0.0, sample(text, "junction_udp_datagrams_dropped_total"));
         assertEquals(0.0, sample(text, "junction_udp_sessions_active"));

@@ -1,20 +1,26 @@
 package dev.junction.control;
 
+import dev.junction.control.RouteBuilder.NoLocalEndpoints;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
+import io.kubernetes.client.openapi.models.V1Service;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The control plane's meters, named as kube-proxy's so dashboards carry over (the Prometheus registry
  * turns {@code kubeproxy.sync.proxy.rules.duration} into {@code kubeproxy_sync_proxy_rules_duration_seconds}),
- * plus Junction's own event-received → live latency. Recorded in the control context.
+ * plus Junction's own event-received → live latency. Recorded in the control context, but for what is queued,
+ * which any thread records; read from any thread.
  */
 final class ControlPlaneMetrics {
 
@@ -35,6 +41,20 @@ final class ControlPlaneMetrics {
     final Timer eventToLive;
     final Counter endpointChanges;
     final Counter serviceChanges;
+    /** Service / EndpointSlice changes queued, or recorded and not yet applied (before the first sync). */
+    private final AtomicLong servicesPending = new AtomicLong();
+    private final AtomicLong endpointsPending = new AtomicLong();
+    /** Of those pending, the ones recorded as changes, waiting for the first sync. Control context only. */
+    private long servicesRecorded;
+    private long endpointsRecorded;
+    private volatile long lastQueuedMillis;
+    /**
+     * Services with service ports counted by kube-proxy's no_local_endpoints_total; written in the control
+     * context. observe exposes the sums: a Micrometer gauge would lose the name's {@code _total}.
+     */
+    private final Map<ServiceKey, NoLocalEndpoints> noLocalByService = new HashMap<>();
+    private volatile int noLocalInternal;
+    private volatile int noLocalExternal;
 
     ControlPlaneMetrics(MeterRegistry registry) {
         syncDuration = histogram(registry, "kubeproxy.sync.proxy.rules.duration",
@@ -47,6 +67,74 @@ final class ControlPlaneMetrics {
                 .description("EndpointSlice changes that changed a Service's endpoints").register(registry);
         serviceChanges = Counter.builder("kubeproxy.sync.proxy.rules.service.changes")
                 .description("Service changes recorded").register(registry);
+        Gauge.builder("kubeproxy.sync.proxy.rules.endpoint.changes.pending", endpointsPending, AtomicLong::get)
+                .description("Pending proxy rules Endpoint changes").register(registry);
+        Gauge.builder("kubeproxy.sync.proxy.rules.service.changes.pending", servicesPending, AtomicLong::get)
+                .description("Pending proxy rules Service changes").register(registry);
+        Gauge.builder("kubeproxy.sync.proxy.rules.last.queued.timestamp.seconds", this,
+                        m -> m.lastQueuedMillis / 1000.0)
+                .description("The last time a sync of proxy rules was queued").register(registry);
+    }
+
+    /** {@code e} was queued for the control context; called from any thread. */
+    void queued(Event e) {
+        lastQueuedMillis = System.currentTimeMillis();
+        AtomicLong pending = pending(e);
+        if (pending != null) {
+            pending.incrementAndGet();
+        }
+    }
+
+    /**
+     * {@code e} was recorded; a no-op is pending no more, a change until {@link #applied}. Called only in the
+     * control context.
+     */
+    void recorded(Event e, boolean changed) {
+        AtomicLong pending = pending(e);
+        if (pending == null) {
+            return;
+        }
+        if (!changed) {
+            pending.decrementAndGet();
+        } else if (pending == servicesPending) {
+            servicesRecorded++;
+        } else {
+            endpointsRecorded++;
+        }
+    }
+
+    /** Every recorded change is live. Called only in the control context. */
+    void applied() {
+        servicesPending.addAndGet(-servicesRecorded);
+        endpointsPending.addAndGet(-endpointsRecorded);
+        servicesRecorded = 0;
+        endpointsRecorded = 0;
+    }
+
+    private AtomicLong pending(Event e) {
+        Object o = e instanceof Event.Upsert u ? u.object() : e instanceof Event.Delete d ? d.object() : null;
+        return o instanceof V1Service ? servicesPending : o instanceof V1EndpointSlice ? endpointsPending : null;
+    }
+
+    /** Service ports with an internal traffic policy Local and endpoints, none on this node; any thread. */
+    int noLocalInternal() {
+        return noLocalInternal;
+    }
+
+    /** Service ports reachable from outside with an external traffic policy Local, endpoints, none here. */
+    int noLocalExternal() {
+        return noLocalExternal;
+    }
+
+    /** {@code key} was rebuilt and has these counts now. Called only in the control context. */
+    void noLocalEndpoints(ServiceKey key, NoLocalEndpoints counts) {
+        NoLocalEndpoints old = counts.equals(NoLocalEndpoints.NONE)
+                ? noLocalByService.remove(key) : noLocalByService.put(key, counts);
+        if (old == null) {
+            old = NoLocalEndpoints.NONE;
+        }
+        noLocalInternal += counts.internal() - old.internal();
+        noLocalExternal += counts.external() - old.external();
     }
 
     /** Classic buckets at exactly {@code bounds} (plus +Inf): one series each, unlike a percentile histogram's 119. */

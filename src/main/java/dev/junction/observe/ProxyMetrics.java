@@ -13,9 +13,15 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -114,6 +120,22 @@ public final class ProxyMetrics implements AutoCloseable {
                 .strongReference(true)
                 .description("The last time a batch of changes was applied (seconds since the epoch)")
                 .register(registry);
+    }
+
+    /**
+     * kube-proxy's {@code kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy}}, a gauge
+     * despite its name: collected directly, since Micrometer drops {@code _total} from a gauge's name.
+     */
+    public void bindNoLocalEndpoints(IntSupplier internal, IntSupplier external) {
+        registry.getPrometheusRegistry().register((MultiCollector) () -> MetricSnapshots.of(GaugeSnapshot.builder()
+                .name("kubeproxy_sync_proxy_rules_no_local_endpoints_total")
+                .help("Number of services with a Local traffic policy and no endpoints")
+                .dataPoint(noLocal("internal", internal)).dataPoint(noLocal("external", external)).build()));
+    }
+
+    private static GaugeDataPointSnapshot noLocal(String trafficPolicy, IntSupplier count) {
+        return GaugeDataPointSnapshot.builder().labels(Labels.of("traffic_policy", trafficPolicy))
+                .value(count.getAsInt()).build();
     }
 
     private void counter(String name, LongSupplier value, String description) {
