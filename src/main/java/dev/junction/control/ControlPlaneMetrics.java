@@ -28,13 +28,13 @@ final class ControlPlaneMetrics {
     static final String TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trigger-time";
 
     /** kube-proxy's: ExponentialBuckets(0.001, 2, 15), 1 ms to 16.384 s. */
-    static final Duration[] SYNC_BUCKETS = doubling(Duration.ofMillis(1), 15);
-    static final Duration[] PROGRAMMING_BUCKETS = programmingBuckets();
+    private static final Duration[] SYNC_BUCKETS = doubling(Duration.ofMillis(1), 15);
+    private static final Duration[] PROGRAMMING_BUCKETS = programmingBuckets();
     /**
-     * Junction's own, 20 buckets: 10 µs doubling to 5.24288 s (10, 20, 40, 80, 160, 320, 640 µs, 1.28 ms, ...),
-     * so the sub-millisecond changes that are most of them still fall in 7 distinct buckets.
+     * Junction's own, 20 buckets: 10 µs doubling to 5.24288 s (10, 20, 40, 80, 160, 320, 640 µs, 1.28 ms, ...).
+     * Most changes go live in well under a millisecond: 7 of the bounds are below it.
      */
-    static final Duration[] EVENT_TO_LIVE_BUCKETS = doubling(Duration.ofNanos(10_000), 20);
+    private static final Duration[] EVENT_TO_LIVE_BUCKETS = doubling(Duration.ofNanos(10_000), 20);
 
     final Timer syncDuration;
     final Timer networkProgramming;
