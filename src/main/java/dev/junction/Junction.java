@@ -146,6 +146,7 @@ public final class Junction implements AutoCloseable {
         metrics.bindNetty("dataplane", (io.netty.buffer.PooledByteBufAllocator) transport.allocator());
         metrics.bindUdp(udp::activeSessions, udp::evictedSessions, udp::expiredSessions, udp::droppedDatagrams);
         metrics.bindHealth(health);
+        metrics.bindNoLocalEndpoints(control::internalWithoutLocalEndpoints, control::externalWithoutLocalEndpoints);
         metrics.routes(control.liveRoutes());
         http = new HttpServers();
         // kube-proxy serves health-check node ports on every address of the node.

@@ -145,6 +145,19 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         return programmer.liveRoutes();
     }
 
+    /**
+     * kube-proxy's {@code no_local_endpoints_total{traffic_policy="internal"}}: service ports (per family) with
+     * internalTrafficPolicy Local and endpoints, none of them on this node. Callable from any thread.
+     */
+    public int internalWithoutLocalEndpoints() {
+        return metrics.noLocalInternal();
+    }
+
+    /** The same for externalTrafficPolicy Local, counting only ports reachable from outside the cluster. */
+    public int externalWithoutLocalEndpoints() {
+        return metrics.noLocalExternal();
+    }
+
     @Override
     public void upsert(KubernetesObject object) {
         enqueue(new Event.Upsert(Objects.requireNonNull(object, "object"), System.nanoTime()));
@@ -161,6 +174,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     private void enqueue(Event e) {
+        metrics.queued(e);
         context.enqueue(e);
         health.queued();
     }
@@ -213,7 +227,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 synced = true;
                 timing.recorded(Set.of());
             } else {
-                timing.recorded(changes.record(e));
+                Set<ServiceKey> changed = changes.record(e);
+                metrics.recorded(e, !changed.isEmpty());
+                timing.recorded(changed);
             }
         }
         if (!synced) {
@@ -244,6 +260,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                     programmer.listening());
         }
         timing.live(batch, justSynced, metrics);
+        metrics.applied();
         log.debug("applied {} events for {} services: {} frontend changes", batch.size(), changes.dirty().size(),
                 frontendChanges);
         changes.rebuilt();
@@ -270,6 +287,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 : RouteBuilder.build(svc, serviceSlices, nodeInfo, defaultPolicy, report);
         Programmer.Applied applied = programmer.apply(key, built, report);
         problems.rebuilt(key, rebuildProblems);
+        metrics.noLocalEndpoints(key, svc == null
+                ? RouteBuilder.NoLocalEndpoints.NONE : RouteBuilder.noLocalEndpoints(svc, serviceSlices, nodeInfo));
         if (timing != null && applied.swapsOnly()) {
             timing.swapped(key);
         }

@@ -87,6 +87,60 @@ final class RouteBuilder {
         return routes;
     }
 
+    /**
+     * How many of {@code svc}'s service ports (each family counted apart, as kube-proxy's per-family proxiers
+     * do) have a Local internal / external traffic policy and endpoints, but none usable on this node: what
+     * kube-proxy's {@code kubeproxy_sync_proxy_rules_no_local_endpoints_total} counts. External counts only a
+     * port reachable from outside (a NodePort, an externalIP or a load balancer IP).
+     */
+    static NoLocalEndpoints noLocalEndpoints(V1Service svc, Collection<CachedSlice> slices, NodeInfo node) {
+        boolean internalLocal = "Local".equals(svc.getSpec().getInternalTrafficPolicy());
+        boolean externalLocal = "Local".equals(svc.getSpec().getExternalTrafficPolicy());
+        if (!internalLocal && !externalLocal) {
+            return NoLocalEndpoints.NONE;
+        }
+        return new RouteBuilder(svc, slices, node).noLocalEndpoints(internalLocal, externalLocal);
+    }
+
+    /** Counts of service ports with a Local traffic policy and no local endpoint. */
+    record NoLocalEndpoints(int internal, int external) {
+        static final NoLocalEndpoints NONE = new NoLocalEndpoints(0, 0);
+    }
+
+    private NoLocalEndpoints noLocalEndpoints(boolean internalLocal, boolean externalLocal) {
+        if (skipped()) {
+            return NoLocalEndpoints.NONE;
+        }
+        // Problems found here were reported when the routes were built.
+        Set<String> families = new LinkedHashSet<>();
+        addresses("clusterIP", clusterIpTexts(), null).forEach(ip -> families.add(family(ip)));
+        List<InetAddress> externalVips = new ArrayList<>(addresses("externalIP", spec.getExternalIPs(), families));
+        externalVips.addAll(addresses("load balancer IP", vipIngress(), families));
+        int internal = 0;
+        int external = 0;
+        for (V1ServicePort port : spec.getPorts()) {
+            ServicePortName spn = portName(port);
+            if (spn == null) {
+                continue;
+            }
+            boolean nodePort = port.getNodePort() != null && port.getNodePort() != 0;
+            for (String family : families) {
+                EndpointFilter.Usable usable = EndpointFilter.categorize(merge(spn, family), node);
+                // No endpoint anywhere is a refused port, not a missing local one (kube-proxy's hasEndpoints).
+                if (usable.cluster().isEmpty() || !usable.local().isEmpty()) {
+                    continue;
+                }
+                if (internalLocal) {
+                    internal++;
+                }
+                if (externalLocal && (nodePort || externalVips.stream().anyMatch(ip -> family.equals(family(ip))))) {
+                    external++;
+                }
+            }
+        }
+        return new NoLocalEndpoints(internal, external);
+    }
+
     private Map<Frontend, ServiceRoute> routes(LbPolicy defaultPolicy) {
         if (skipped()) {
             return Map.of();

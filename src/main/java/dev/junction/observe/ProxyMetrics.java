@@ -7,15 +7,21 @@ import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -39,6 +45,23 @@ public final class ProxyMetrics implements AutoCloseable {
     public ProxyMetrics(int maxServicePorts, boolean perEndpoint) {
         liveRoutes = new LiveRoutesCollector(maxServicePorts, perEndpoint);
         registry.getPrometheusRegistry().register(liveRoutes);
+        // Micrometer's process CPU time would repeat process_cpu_seconds_total (bindJvm) under another name.
+        registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"));
+        buildInfo(BuildInfo.current());
+    }
+
+    /** kube-proxy's {@code kubernetes_build_info}: constant 1, the build in its labels (the JVM where Go's are). */
+    private void buildInfo(BuildInfo build) {
+        Gauge.builder("kubernetes.build.info", () -> 1)
+                .description("A metric with a constant '1' value labeled by major, minor, git version, git commit, "
+                        + "git tree state, build date, Go version (here the JVM's), and compiler (here the JVM) "
+                        + "from which Junction was built, and platform on which it is running.")
+                .tag("major", build.major()).tag("minor", build.minor()).tag("git_version", "v" + build.version())
+                // The build records no commit; kube-proxy leaves both empty too when built without one.
+                .tag("git_commit", "").tag("git_tree_state", "").tag("build_date", build.buildDate())
+                .tag("go_version", BuildInfo.runtimeVersion()).tag("compiler", System.getProperty("java.vm.name"))
+                .tag("platform", BuildInfo.platform())
+                .register(registry);
     }
 
     public MeterRegistry registry() {
@@ -50,7 +73,11 @@ public final class ProxyMetrics implements AutoCloseable {
         liveRoutes.routes(routes);
     }
 
-    /** JVM memory, GC, threads, classes, CPU, uptime and open files. */
+    /**
+     * JVM memory, GC, threads, classes and CPU, and the Prometheus standard {@code process_*} series
+     * (CPU seconds, resident and virtual memory, open and max file descriptors, start time) as kube-proxy
+     * exposes them, in place of Micrometer's uptime and file descriptor meters.
+     */
     public void bindJvm() {
         new JvmMemoryMetrics().bindTo(registry);
         JvmGcMetrics gc = new JvmGcMetrics();
@@ -59,8 +86,7 @@ public final class ProxyMetrics implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        new FileDescriptorMetrics().bindTo(registry);
+        ProcessMetrics.builder().register(registry.getPrometheusRegistry());
     }
 
     /** Netty's direct memory: the process-wide counter, its limit, and what {@code allocator}'s pool holds. */
@@ -95,6 +121,22 @@ public final class ProxyMetrics implements AutoCloseable {
                 .strongReference(true)
                 .description("The last time a batch of changes was applied (seconds since the epoch)")
                 .register(registry);
+    }
+
+    /**
+     * kube-proxy's {@code kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy}}, a gauge
+     * despite its name: collected directly, since Micrometer drops {@code _total} from a gauge's name.
+     */
+    public void bindNoLocalEndpoints(IntSupplier internal, IntSupplier external) {
+        registry.getPrometheusRegistry().register((MultiCollector) () -> MetricSnapshots.of(GaugeSnapshot.builder()
+                .name("kubeproxy_sync_proxy_rules_no_local_endpoints_total")
+                .help("Number of services with a Local traffic policy and no endpoints")
+                .dataPoint(noLocal("internal", internal)).dataPoint(noLocal("external", external)).build()));
+    }
+
+    private static GaugeDataPointSnapshot noLocal(String trafficPolicy, IntSupplier count) {
+        return GaugeDataPointSnapshot.builder().labels(Labels.of("traffic_policy", trafficPolicy))
+                .value(count.getAsInt()).build();
     }
 
     private void counter(String name, LongSupplier value, String description) {

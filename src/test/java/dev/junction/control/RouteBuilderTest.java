@@ -513,6 +513,34 @@ class RouteBuilderTest {
         assertEquals(List.of(), problems);
     }
 
+    /**
+     * kube-proxy's no_local_endpoints_total counts per service port in each family's proxier, the external
+     * policy only where the port is reachable from outside (an IPv6 externalIP here, no NodePort), and a
+     * local endpoint still serving while it terminates is a local endpoint (CategorizeEndpoints' fallback).
+     */
+    @Test
+    void countsServicePortsPerFamilyWithALocalPolicyAndNoLocalEndpoint() {
+        V1Service svc = web();
+        svc.getSpec().clusterIPs(List.of("10.96.0.1", "fd00::1")).addExternalIPsItem("2001:db8::10")
+                .internalTrafficPolicy("Local").externalTrafficPolicy("Local");
+        V1EndpointSlice v4 = webSlice("web-v4").addEndpointsItem(ep("10.1.0.1"));
+        V1EndpointSlice v6 = webSlice("web-v6").addressType("IPv6").addEndpointsItem(ep("fd02::1"));
+        assertEquals(new RouteBuilder.NoLocalEndpoints(2, 1), noLocal(svc, v4, v6));
+
+        V1EndpointSlice v4Here = webSlice("web-v4")
+                .addEndpointsItem(servingTerminating("10.1.0.2").nodeName(Fixtures.THIS_NODE)).addEndpointsItem(ep("10.1.0.1"));
+        assertEquals(new RouteBuilder.NoLocalEndpoints(1, 1), noLocal(svc, v4Here, v6));
+
+        // Without any endpoint a port refuses everyone: not a missing local endpoint.
+        assertEquals(new RouteBuilder.NoLocalEndpoints(1, 0), noLocal(svc, v4));
+        svc.getSpec().internalTrafficPolicy("Cluster").externalTrafficPolicy("Cluster");
+        assertEquals(RouteBuilder.NoLocalEndpoints.NONE, noLocal(svc, v4, v6));
+    }
+
+    private static RouteBuilder.NoLocalEndpoints noLocal(V1Service svc, V1EndpointSlice... slices) {
+        return RouteBuilder.noLocalEndpoints(svc, Arrays.stream(slices).map(CachedSlice::of).toList(), Fixtures.NODE);
+    }
+
     @Test
     void singleStackServiceHasNoFrontendsInTheOtherFamily() {
         V1Service svc = web();

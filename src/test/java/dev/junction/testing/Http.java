@@ -8,7 +8,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -76,5 +78,34 @@ public final class Http {
             }
         }
         return null;
+    }
+
+    /** The {@code le} bounds of histogram {@code name}'s buckets, in exposition order, +Inf included. */
+    public static List<Double> bucketBounds(String exposition, String name) {
+        List<Double> bounds = new ArrayList<>();
+        for (String line : exposition.split("\n")) {
+            Matcher m = SAMPLE.matcher(line);
+            if (line.startsWith("#") || !m.matches() || !m.group(1).equals(name + "_bucket")) {
+                continue;
+            }
+            Matcher l = LABEL.matcher(m.group(3));
+            while (l.find()) {
+                if (l.group(1).equals("le")) {
+                    bounds.add(l.group(2).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(l.group(2)));
+                }
+            }
+        }
+        return bounds;
+    }
+
+    /** How many samples {@code exposition} holds: the series a scrape adds to Prometheus. */
+    public static int seriesCount(String exposition) {
+        int series = 0;
+        for (String line : exposition.split("\n")) {
+            if (!line.isEmpty() && !line.startsWith("#")) {
+                series++;
+            }
+        }
+        return series;
     }
 }
