@@ -71,6 +71,7 @@ class MainTest {
         "run --udp-max-sessions lots                      | lots",
         "run --nodeport-addresses 10.0.0.0/33             | 10.0.0.0/33",
         "run --nodeport-addresses 10.0.0.0/8,nope         | nope",
+        "run --nodeport-addresses primary,10.0.0.0/8      | --nodeport-addresses: primary cannot be combined",
     })
     void badInputIsOneLineAndExitCodeTwo(String args, String named) {
         int code = run(args.trim().split("\\s+"));

@@ -1,8 +1,10 @@
 package dev.junction.config;
 
-import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +33,17 @@ final class ConfigFile {
 
     private final Path path;
     private final List<Consumer<ProxyConfig.Builder>> settings = new ArrayList<>();
+    private final List<String> ignored = new ArrayList<>();
+
+    /**
+     * KubeProxyConfiguration's fields that mean nothing to a userspace proxy (iptables/IPVS/nftables tuning,
+     * the kernel's conntrack, client rate limits, Windows) or that Junction does otherwise: accepted so a
+     * kubeadm cluster's file loads as is, and listed in one warning.
+     */
+    private static final Set<String> IGNORED = Set.of("bindAddressHardFail", "clusterCIDR", "configSyncPeriod",
+            "detectLocal", "detectLocalMode", "enableProfiling", "featureGates", "iptables", "ipvs", "logging",
+            "nftables", "oomScoreAdj", "portRange", "showHiddenMetricsForVersion", "windowsRunAsService",
+            "winkernel");
 
     private ConfigFile(Path path) {
         this.path = path;
@@ -78,56 +91,90 @@ final class ConfigFile {
             throw bad("kind", "expected " + KIND + ", got " + kind);
         }
         known("", m, Set.of("apiVersion", "kind", "bindAddress", "healthzBindAddress", "metricsBindAddress",
-                "hostnameOverride", "nodePortAddresses", "conntrack", "clientConnection", "junction"));
-        if (m.containsKey("bindAddress")) {
-            // Accepted so kube-proxy files load; kube-proxy derives the node IP from it, Junction needs none.
-            String ip = string("bindAddress", m.get("bindAddress"));
-            if (!ip.isEmpty() && !ip.matches("[0-9A-Fa-f:.]+")) {
-                throw bad("bindAddress", "\"" + ip + "\" is not an IP address");
-            }
+                "hostnameOverride", "nodePortAddresses", "conntrack", "clientConnection", "mode", "junction"),
+                IGNORED);
+        InetAddress bindAddress = bindAddress(m);
+        boolean v6 = bindAddress instanceof Inet6Address;
+        address("healthzBindAddress", m, v6 ? "[::]" : "0.0.0.0", OperationsConfig.HEALTHZ_PORT,
+                ProxyConfig.Builder::healthzBindAddress);
+        address("metricsBindAddress", m, v6 ? "[::1]" : "127.0.0.1", OperationsConfig.METRICS_PORT,
+                ProxyConfig.Builder::metricsBindAddress);
+        String name = optionalString("hostnameOverride", m);
+        if (!name.isBlank()) {
+            set(b -> b.nodeName(name));
         }
-        address("healthzBindAddress", m, ProxyConfig.Builder::healthzBindAddress);
-        address("metricsBindAddress", m, ProxyConfig.Builder::metricsBindAddress);
-        if (m.containsKey("hostnameOverride")) {
-            String name = string("hostnameOverride", m.get("hostnameOverride"));
-            if (!name.isBlank()) {
-                set(b -> b.nodeName(name));
-            }
-        }
-        if (m.containsKey("nodePortAddresses")) {
-            List<Cidr> cidrs = new ArrayList<>();
-            Object v = m.get("nodePortAddresses");
-            if (!(v instanceof List<?> list)) {
-                throw bad("nodePortAddresses", "expected a list of CIDRs");
-            }
-            for (int i = 0; i < list.size(); i++) {
-                String at = "nodePortAddresses[" + i + "]";
-                try {
-                    cidrs.add(Cidr.parse(string(at, list.get(i))));
-                } catch (IllegalArgumentException e) {
-                    throw bad(at, e.getMessage());
-                }
-            }
-            set(b -> b.nodePortAddresses(cidrs));
-        }
-        if (m.containsKey("clientConnection")) {
+        nodePortAddresses(m.get("nodePortAddresses"));
+        if (m.get("clientConnection") != null) {
             Map<String, Object> client = map(this, "clientConnection", m.get("clientConnection"));
-            known("clientConnection.", client, Set.of("kubeconfig"));
-            if (client.containsKey("kubeconfig")) {
-                String kubeconfig = string("clientConnection.kubeconfig", client.get("kubeconfig"));
-                if (!kubeconfig.isBlank()) {
-                    set(b -> b.kubeconfig(Path.of(kubeconfig)));
-                }
+            known("clientConnection.", client, Set.of("kubeconfig"),
+                    Set.of("acceptContentTypes", "burst", "contentType", "qps"));
+            String kubeconfig = optionalString("clientConnection.kubeconfig", client);
+            if (!kubeconfig.isBlank()) {
+                set(b -> b.kubeconfig(Path.of(kubeconfig)));
             }
         }
-        if (m.containsKey("conntrack")) {
+        if (m.get("conntrack") != null) {
             Map<String, Object> conntrack = map(this, "conntrack", m.get("conntrack"));
-            known("conntrack.", conntrack, Set.of("udpTimeout"));
-            duration("conntrack.udpTimeout", conntrack.get("udpTimeout"), true, ProxyConfig.Builder::udpIdleTimeout);
+            known("conntrack.", conntrack, Set.of("udpTimeout"), Set.of("maxPerCore", "min", "tcpBeLiberal",
+                    "tcpCloseWaitTimeout", "tcpEstablishedTimeout", "udpStreamTimeout"));
+            // kube-proxy leaves the kernel's timeout alone when this is 0 (kubeadm writes 0s): so does Junction.
+            duration("conntrack.udpTimeout", conntrack.get("udpTimeout"), false, (b, d) -> {
+                if (!d.isZero()) {
+                    b.udpIdleTimeout(d);
+                }
+            });
+        }
+        String mode = optionalString("mode", m);
+        if (!mode.isEmpty()) {
+            set(b -> b.warning("--config " + path + ": mode: \"" + mode + "\" has no effect: Junction proxies in userspace "
+                    + "whatever kube-proxy's mode"));
+        }
+        if (!ignored.isEmpty()) {
+            String list = String.join(", ", ignored.stream().sorted().toList());
+            set(b -> b.warning("--config " + path + ": accepted, without effect on Junction: " + list));
         }
         if (m.containsKey("junction")) {
             junction(map(this, "junction", m.get("junction")));
         }
+    }
+
+    /**
+     * kube-proxy's bindAddress: null when absent, empty or unspecified ({@code 0.0.0.0}, {@code ::}). Its family
+     * picks the default health and metrics addresses, and a specific one is the node's primary IP, as in
+     * kube-proxy.
+     */
+    private InetAddress bindAddress(Map<String, Object> m) {
+        String ip = optionalString("bindAddress", m);
+        if (ip.isEmpty()) {
+            return null;
+        }
+        if (!OperationsConfig.isIpLiteral(ip)) {
+            throw bad("bindAddress", "\"" + ip + "\" is not an IP address");
+        }
+        InetAddress address = literal(ip);
+        set(b -> b.bindAddress(address));
+        return address;
+    }
+
+    /** CIDRs, or kube-proxy's {@code primary} alone: the node's primary IPs. Null (kubeadm's default): unset. */
+    private void nodePortAddresses(Object v) {
+        if (v == null) {
+            return;
+        }
+        if (!(v instanceof List<?> list)) {
+            throw bad("nodePortAddresses", "expected a list of CIDRs or [" + NodePortAddresses.PRIMARY + "]");
+        }
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            texts.add(string("nodePortAddresses[" + i + "]", list.get(i)));
+        }
+        NodePortAddresses addresses;
+        try {
+            addresses = NodePortAddresses.parse(texts);
+        } catch (IllegalArgumentException e) {
+            throw bad("nodePortAddresses", e.getMessage());
+        }
+        set(b -> b.nodePortAddresses(addresses));
     }
 
     /** A string field of {@code j} that {@code parse} turns into a value, when present. */
@@ -176,16 +223,36 @@ final class ConfigFile {
         parsed(j, "logFormat", LogFormat::parse, ProxyConfig.Builder::logFormat);
     }
 
-    private void address(String field, Map<String, Object> m, BiConsumer<ProxyConfig.Builder, String> setter) {
-        if (m.containsKey(field)) {
-            String text = string(field, m.get(field));
-            try {
-                OperationsConfig.bindAddress(field, text);
-            } catch (IllegalArgumentException e) {
-                throw bad(field, e.getMessage().substring(field.length() + 2));
-            }
-            set(b -> setter.accept(b, text));
+    /**
+     * kube-proxy's meaning: empty is {@code defaultHost:port}, a bare IP gets {@code port} (its
+     * AppendPortIfNeeded). Unlike the flag, the file cannot disable the server, as in kube-proxy.
+     */
+    private void address(String field, Map<String, Object> m, String defaultHost, int port,
+            BiConsumer<ProxyConfig.Builder, String> setter) {
+        if (!m.containsKey(field)) {
+            return;
         }
+        String text = optionalString(field, m);
+        String hostPort;
+        if (text.isEmpty()) {
+            hostPort = defaultHost + ":" + port;
+        } else if (!hasPort(text) && OperationsConfig.isIpLiteral(text)) {
+            hostPort = (text.contains(":") ? "[" + text + "]" : text) + ":" + port;
+        } else {
+            hostPort = text;
+        }
+        try {
+            OperationsConfig.bindAddress(field, hostPort);
+        } catch (IllegalArgumentException e) {
+            throw bad(field, "\"" + text + "\" is not an IP or IP:port address (e.g. 0.0.0.0, 0.0.0.0:" + port
+                    + " or [::]:" + port + ")");
+        }
+        set(b -> setter.accept(b, hostPort));
+    }
+
+    /** As Go's net.SplitHostPort sees it: {@code [v6]:port}, or one colon; a bare IPv6 address has more. */
+    private static boolean hasPort(String text) {
+        return text.startsWith("[") || (text.contains(":") && text.indexOf(':') == text.lastIndexOf(':'));
     }
 
     private void duration(String field, Object value, boolean positive, BiConsumer<ProxyConfig.Builder, Duration> setter) {
@@ -242,11 +309,35 @@ final class ConfigFile {
         return s;
     }
 
-    private void known(String prefix, Map<String, Object> m, Set<String> fields) {
+    /**
+     * Refuses a field that is neither honoured nor in {@code accepted}; the accepted ones present are noted,
+     * for the one warning that lists them.
+     */
+    private void known(String prefix, Map<String, Object> m, Set<String> honoured, Set<String> accepted) {
         for (String k : m.keySet()) {
-            if (!fields.contains(k)) {
+            if (accepted.contains(k)) {
+                ignored.add(prefix + k);
+            } else if (!honoured.contains(k)) {
                 throw bad(prefix + k, "unknown field");
             }
+        }
+    }
+
+    private void known(String prefix, Map<String, Object> m, Set<String> fields) {
+        known(prefix, m, fields, Set.of());
+    }
+
+    /** A string field that may be absent or null, as kubeadm writes unset ones: then empty. */
+    private String optionalString(String field, Map<String, Object> m) {
+        Object v = m.get(field.substring(field.lastIndexOf('.') + 1));
+        return v == null ? "" : string(field, v);
+    }
+
+    private static InetAddress literal(String ip) {
+        try {
+            return InetAddress.getByName(ip);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 

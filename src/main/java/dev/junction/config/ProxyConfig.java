@@ -1,6 +1,5 @@
 package dev.junction.config;
 
-import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -28,19 +27,21 @@ import java.util.Objects;
  * @param udpIdleTimeout  a UDP session idle this long in both directions is closed (kube-proxy's
  *                        conntrack UDP timeout)
  * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
- * @param nodePortAddresses prefixes selecting the node addresses NodePorts listen on; empty: route capture
- *                        uses every non-loopback address, none capture serves no NodePorts
+ * @param nodePortAddresses which node addresses NodePorts listen on
+ * @param bindAddress     kube-proxy's bindAddress when it names one address (null: unspecified); with
+ *                        {@code nodePortAddresses: [primary]} it is the node's primary IP, as in kube-proxy
  * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
  * @param transport       the event loops' I/O mechanism
  * @param operations      health and metrics servers, sync and shutdown grace periods
  * @param logLevel        the root logger's level
  * @param logFormat       text or JSON lines
+ * @param warnings        settings accepted without effect, each one line to log once at start
  */
 public record ProxyConfig(
         Source source, CaptureMode capture, String nodeName, int workers, LbPolicy loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
-        List<Cidr> nodePortAddresses, boolean keepRoutes, TransportMode transport, OperationsConfig operations,
-        LogLevel logLevel, LogFormat logFormat) {
+        NodePortAddresses nodePortAddresses, InetAddress bindAddress, boolean keepRoutes, TransportMode transport,
+        OperationsConfig operations, LogLevel logLevel, LogFormat logFormat, List<String> warnings) {
 
     // The defaults as the flags spell them: the help text shows these very constants.
     public static final String DEFAULT_TRANSPORT = "auto";
@@ -154,11 +155,15 @@ public record ProxyConfig(
         if (udpMaxSessions < 1) {
             throw new IllegalArgumentException("--udp-max-sessions: must be at least 1, got " + udpMaxSessions);
         }
-        nodePortAddresses = List.copyOf(nodePortAddresses);
+        Objects.requireNonNull(nodePortAddresses, "nodePortAddresses");
+        if (bindAddress != null && bindAddress.isAnyLocalAddress()) {
+            bindAddress = null;
+        }
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(operations, "operations");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(logFormat, "logFormat");
+        warnings = List.copyOf(warnings);
     }
 
     /** A builder holding the defaults. */
@@ -182,7 +187,8 @@ public record ProxyConfig(
         private Duration idleTimeout = Durations.parse(DEFAULT_IDLE_TIMEOUT);
         private Duration udpIdleTimeout = Durations.parse(DEFAULT_UDP_IDLE_TIMEOUT);
         private int udpMaxSessions = DEFAULT_UDP_MAX_SESSIONS;
-        private List<Cidr> nodePortAddresses = List.of();
+        private NodePortAddresses nodePortAddresses = NodePortAddresses.defaults();
+        private InetAddress bindAddress;
         private boolean keepRoutes;
         private TransportMode transport = TransportMode.parse(DEFAULT_TRANSPORT);
         private String healthzBindAddress = OperationsConfig.DEFAULT_HEALTHZ;
@@ -193,6 +199,7 @@ public record ProxyConfig(
         private boolean metricsPerEndpoint;
         private LogLevel logLevel = LogLevel.parse(DEFAULT_LOG_LEVEL);
         private LogFormat logFormat = LogFormat.parse(DEFAULT_LOG_FORMAT);
+        private final List<String> warnings = new ArrayList<>();
 
         private Builder() {
         }
@@ -255,8 +262,20 @@ public record ProxyConfig(
             return this;
         }
 
-        public Builder nodePortAddresses(List<Cidr> prefixes) {
-            this.nodePortAddresses = prefixes;
+        public Builder nodePortAddresses(NodePortAddresses addresses) {
+            this.nodePortAddresses = addresses;
+            return this;
+        }
+
+        /** kube-proxy's bindAddress; the unspecified address (0.0.0.0, ::) is the same as none. */
+        public Builder bindAddress(InetAddress address) {
+            this.bindAddress = address;
+            return this;
+        }
+
+        /** A line to log once at start: a setting accepted that has no effect. */
+        public Builder warning(String line) {
+            warnings.add(line);
             return this;
         }
 
@@ -320,11 +339,11 @@ public record ProxyConfig(
             Source source = Source.of(manifests, kubeconfig, master);
             return new ProxyConfig(source, capture != null ? capture : defaultCapture(),
                     nodeName != null ? nodeName : hostName(), workers, loadBalancing, connectTimeout, idleTimeout,
-                    udpIdleTimeout, udpMaxSessions, nodePortAddresses, keepRoutes, transport,
+                    udpIdleTimeout, udpMaxSessions, nodePortAddresses, bindAddress, keepRoutes, transport,
                     new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
                             OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),
                             syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint),
-                    logLevel, logFormat);
+                    logLevel, logFormat, warnings);
         }
     }
 

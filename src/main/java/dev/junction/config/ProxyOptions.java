@@ -1,6 +1,5 @@
 package dev.junction.config;
 
-import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,9 +38,10 @@ public final class ProxyOptions {
     ProxyConfig.CaptureMode capture;
 
     @Option(names = "--nodeport-addresses", paramLabel = "CIDR", split = ",",
-            description = "NodePorts listen on this node's addresses inside these prefixes "
-                    + "(default with route capture: every non-loopback address; with none: no NodePorts).")
-    List<Cidr> nodePortAddresses;
+            description = "NodePorts listen on this node's addresses inside these prefixes, or with `primary` on "
+                    + "the node's primary IPs (default with route capture: every non-loopback address; with none: "
+                    + "no NodePorts).")
+    List<String> nodePortAddresses;
 
     @Option(names = "--keep-routes",
             description = "Route capture: leave the local routes in place on shutdown, for a fast restart "
@@ -87,8 +87,9 @@ public final class ProxyOptions {
     Integer udpMaxSessions;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "YAML file: a KubeProxyConfiguration (bindAddress, healthzBindAddress, "
-                    + "metricsBindAddress, hostnameOverride, nodePortAddresses, conntrack.udpTimeout) with a "
+            description = "YAML file: a KubeProxyConfiguration as kubeadm writes it (Junction honours bindAddress, "
+                    + "healthzBindAddress, metricsBindAddress, hostnameOverride, nodePortAddresses, "
+                    + "clientConnection.kubeconfig, conntrack.udpTimeout; warns once about the rest) with a "
                     + "junction: section for Junction's own settings. Flags given on the command line win.")
     Path configFile;
 
@@ -146,11 +147,23 @@ public final class ProxyOptions {
         if (configFile != null) {
             ConfigFile.load(configFile).applyTo(b);
         }
+        // A source given on the command line replaces the file's (a kubeadm file names a kubeconfig).
+        if (manifests != null) {
+            b.kubeconfig(null).master(null);
+        } else if (kubeconfig != null || master != null) {
+            b.manifests(null);
+        }
         set(manifests, b::manifests);
         set(kubeconfig, b::kubeconfig);
         set(master, b::master);
         set(capture, b::capture);
-        set(nodePortAddresses, b::nodePortAddresses);
+        if (nodePortAddresses != null) {
+            try {
+                b.nodePortAddresses(NodePortAddresses.parse(nodePortAddresses));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--nodeport-addresses: " + e.getMessage(), e);
+            }
+        }
         set(keepRoutes, b::keepRoutes);
         set(hostnameOverride, b::nodeName);
         set(workers, b::workers);
@@ -185,7 +198,6 @@ public final class ProxyOptions {
     public static CommandLine withConverters(CommandLine cli) {
         return cli.registerConverter(Duration.class, parsing(Durations::parse))
                 .registerConverter(LbPolicy.class, parsing(LbPolicy::parse))
-                .registerConverter(Cidr.class, parsing(Cidr::parse))
                 .registerConverter(LogLevel.class, parsing(LogLevel::parse))
                 .registerConverter(LogFormat.class, parsing(LogFormat::parse))
                 .registerConverter(ProxyConfig.CaptureMode.class, parsing(ProxyConfig.CaptureMode::parse))
