@@ -4,8 +4,13 @@ import dev.junction.capture.RouteCapture;
 import dev.junction.config.ProxyConfig;
 import dev.junction.config.ProxyOptions;
 import dev.junction.demo.Demo;
+import dev.junction.dataplane.Transport;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -76,7 +81,7 @@ public final class Main implements Callable<Integer> {
         Logging.configure(config.logLevel(), config.logFormat());
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true,
+    @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = "Run the proxy (the default command).")
     static final class Run implements Callable<Integer> {
         @Mixin
@@ -88,7 +93,7 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "demo", mixinStandardHelpOptions = true,
+    @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = "Start three HTTP backends on loopback and proxy a Service to them.")
     static final class DemoCommand implements Callable<Integer> {
         @Mixin
@@ -100,7 +105,7 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "cleanup", mixinStandardHelpOptions = true,
+    @Command(name = "cleanup", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = "Remove every local route Junction installed (route protocol 74, IPv4 and IPv6), "
                     + "e.g. after a run with --keep-routes or a crash.")
     static final class Cleanup implements Callable<Integer> {
@@ -120,11 +125,30 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /**
+     * {@code --version}: the build's version, and the transport {@code --transport auto} would take here with the
+     * reason for any fallback, so an operator sees before a rollout whether io_uring is refused.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"junction " + (v != null ? v : "dev")};
+            return new String[] {
+                "junction " + buildVersion(),
+                "transport (auto): " + Transport.choose(Transport.Kind.AUTO),
+            };
+        }
+
+        /** The Maven project version, filtered into version.properties at build time. */
+        static String buildVersion() {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return p.getProperty("version", "unknown");
         }
     }
 }

@@ -3,11 +3,15 @@ package dev.junction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.junction.dataplane.Transport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +42,22 @@ class MainTest {
                 "--nodeport-addresses", "--keep-routes", "cleanup", "--kubeconfig", "--master", "--transport"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
+    }
+
+    @Test
+    void versionPrintsTheBuildsVersionAndTheTransportAutoWouldTake() throws IOException {
+        String pom = Files.readString(Path.of("pom.xml"));
+        Matcher version = Pattern.compile("<artifactId>junction</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(version.find(), "pom.xml names the project version");
+        Transport.Choice auto = Transport.choose(Transport.Kind.AUTO);
+        for (String[] args : new String[][] {{"--version"}, {"run", "--version"}, {"demo", "--version"}}) {
+            out.getBuffer().setLength(0);
+            assertEquals(0, run(args));
+            assertEquals(List.of("junction " + version.group(1), "transport (auto): " + auto), out.toString().lines().toList(),
+                    String.join(" ", args));
+        }
+        assertTrue(auto.kind() != Transport.Kind.AUTO && (auto.kind() == Transport.Kind.IO_URING) == auto.fallback().isEmpty(),
+                "a fallback from io_uring says why: " + auto);
     }
 
     @Test
