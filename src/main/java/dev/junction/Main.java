@@ -1,6 +1,7 @@
 package dev.junction;
 
 import dev.junction.capture.RouteCapture;
+import dev.junction.config.CommonOptions;
 import dev.junction.config.ProxyConfig;
 import dev.junction.config.ProxyOptions;
 import dev.junction.demo.Demo;
@@ -94,10 +95,12 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Start three HTTP backends on loopback and proxy a Service to them.")
+            description = "Start three HTTP backends on loopback and proxy two Services to them, with the health "
+                    + "and metrics servers of run (on free ports when theirs are taken).")
     static final class DemoCommand implements Callable<Integer> {
+        // Only what the demo honours: it brings its own manifests, never captures and has no config file.
         @Mixin
-        ProxyOptions options;
+        CommonOptions options;
 
         @Override
         public Integer call() throws Exception {

@@ -1,6 +1,7 @@
 package dev.junction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.dataplane.Transport;
@@ -58,6 +59,24 @@ class MainTest {
         }
         assertTrue(auto.kind() != Transport.Kind.AUTO && (auto.kind() == Transport.Kind.IO_URING) == auto.fallback().isEmpty(),
                 "a fallback from io_uring says why: " + auto);
+    }
+
+    @Test
+    void demoHelpListsOnlyWhatTheDemoHonours() {
+        assertEquals(0, run("demo", "--help"));
+        String help = out.toString();
+        for (String honoured : new String[] {"--hostname-override", "--workers", "--transport", "--lb",
+                "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions",
+                "--healthz-bind-address", "--metrics-bind-address", "--sync-period", "--metrics-max-services",
+                "--metrics-per-endpoint", "--log-level", "--log-format"}) {
+            assertTrue(help.contains(honoured), "demo help mentions " + honoured + ":\n" + help);
+        }
+        // The demo brings its own manifests, never captures, reads no file and stops at once.
+        for (String ignored : new String[] {"--manifests", "--kubeconfig", "--master", "--capture",
+                "--nodeport-addresses", "--keep-routes", "--config", "--shutdown-grace-period"}) {
+            assertFalse(help.contains(ignored), "demo help leaves out " + ignored + ":\n" + help);
+        }
+        assertEquals(Main.USAGE, run("demo", "--capture", "route"), "a flag the demo would ignore is refused");
     }
 
     @Test
