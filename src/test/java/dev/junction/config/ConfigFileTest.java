@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.Junction;
 import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
+import dev.junction.testing.Warnings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,11 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -142,29 +138,8 @@ class ConfigFileTest {
         ProxyConfig config = ConfigFile.load(KUBEADM).applyTo(ProxyConfig.builder()).kubeconfig(null)
                 .manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
                 .healthzBindAddress("127.0.0.1:0").metricsBindAddress("127.0.0.1:0").build();
-        List<String> warnings = new CopyOnWriteArrayList<>();
-        Logger logger = Logger.getLogger(Junction.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel() == Level.WARNING) {
-                    warnings.add(record.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(capture);
-        try (Junction junction = new Junction(config).start()) {
-            assertEquals(config.warnings(), warnings);
-        } finally {
-            logger.removeHandler(capture);
+        try (Warnings warnings = new Warnings(Junction.class); Junction junction = new Junction(config).start()) {
+            assertEquals(config.warnings(), warnings.lines);
         }
     }
 
