@@ -337,8 +337,9 @@ public record ProxyConfig(
         /** @throws IllegalArgumentException naming the first bad setting and the reason */
         public ProxyConfig build() {
             Source source = Source.of(manifests, kubeconfig, master);
-            return new ProxyConfig(source, capture != null ? capture : defaultCapture(),
-                    nodeName != null ? nodeName : hostName(), workers, loadBalancing, connectTimeout, idleTimeout,
+            // kube-proxy's GetHostname: trimmed and lower-cased, as Node names are, whether given or the host's.
+            String node = (nodeName != null ? nodeName : hostName()).strip().toLowerCase(Locale.ROOT);
+            return new ProxyConfig(source, capture != null ? capture : defaultCapture(), node, workers, loadBalancing, connectTimeout, idleTimeout,
                     udpIdleTimeout, udpMaxSessions, nodePortAddresses, bindAddress, keepRoutes, transport,
                     new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
                             OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),

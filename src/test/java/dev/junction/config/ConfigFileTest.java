@@ -185,6 +185,12 @@ class ConfigFileTest {
     }
 
     @Test
+    void hostnameOverrideIsTrimmedAndLowerCasedLikeKubeProxysGetHostname() throws IOException {
+        Path file = Files.writeString(dir.resolve("host.yaml"), "hostnameOverride: ' Node-1.Example '\n");
+        assertEquals("node-1.example", ConfigFile.load(file).applyTo(ProxyConfig.builder()).build().nodeName());
+    }
+
+    @Test
     void aModeIsOneWarningThatJunctionIsTheProxyWhateverTheMode() throws IOException {
         Path file = Files.writeString(dir.resolve("mode.yaml"), "mode: ipvs\n");
         ProxyConfig config = ConfigFile.load(file).applyTo(ProxyConfig.builder()).build();
