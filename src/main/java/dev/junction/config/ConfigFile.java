@@ -41,9 +41,15 @@ final class ConfigFile {
      * kubeadm cluster's file loads as is, and listed in one warning.
      */
     private static final Set<String> IGNORED = Set.of("bindAddressHardFail", "clusterCIDR", "configSyncPeriod",
-            "detectLocal", "detectLocalMode", "enableProfiling", "featureGates", "iptables", "ipvs", "logging",
-            "nftables", "oomScoreAdj", "portRange", "showHiddenMetricsForVersion", "windowsRunAsService",
-            "winkernel");
+            "detectLocal", "detectLocalMode", "enableProfiling", "featureGates", "logging", "oomScoreAdj",
+            "portRange", "showHiddenMetricsForVersion", "windowsRunAsService", "winkernel");
+
+    /** The backend sections; only the mode's {@code syncPeriod} means something here, the rest is accepted. */
+    private static final Map<String, Set<String>> MODE_SECTIONS = Map.of(
+            "iptables", Set.of("localhostNodePorts", "masqueradeAll", "masqueradeBit", "minSyncPeriod"),
+            "ipvs", Set.of("excludeCIDRs", "minSyncPeriod", "scheduler", "strictARP", "tcpFinTimeout", "tcpTimeout",
+                    "udpTimeout"),
+            "nftables", Set.of("masqueradeAll", "masqueradeBit", "minSyncPeriod"));
 
     private ConfigFile(Path path) {
         this.path = path;
@@ -91,7 +97,8 @@ final class ConfigFile {
             throw bad("kind", "expected " + KIND + ", got " + kind);
         }
         known("", m, Set.of("apiVersion", "kind", "bindAddress", "healthzBindAddress", "metricsBindAddress",
-                "hostnameOverride", "nodePortAddresses", "conntrack", "clientConnection", "mode", "junction"),
+                "hostnameOverride", "nodePortAddresses", "conntrack", "clientConnection", "mode", "iptables", "ipvs",
+                "nftables", "junction"),
                 IGNORED);
         InetAddress bindAddress = bindAddress(m);
         boolean v6 = bindAddress instanceof Inet6Address;
@@ -118,16 +125,13 @@ final class ConfigFile {
             known("conntrack.", conntrack, Set.of("udpTimeout"), Set.of("maxPerCore", "min", "tcpBeLiberal",
                     "tcpCloseWaitTimeout", "tcpEstablishedTimeout", "udpStreamTimeout"));
             // kube-proxy leaves the kernel's timeout alone when this is 0 (kubeadm writes 0s): so does Junction.
-            duration("conntrack.udpTimeout", conntrack.get("udpTimeout"), false, (b, d) -> {
-                if (!d.isZero()) {
-                    b.udpIdleTimeout(d);
-                }
-            });
+            unlessZero("conntrack.udpTimeout", conntrack.get("udpTimeout"), ProxyConfig.Builder::udpIdleTimeout);
         }
         String mode = optionalString("mode", m);
+        syncPeriods(m, mode);
         if (!mode.isEmpty()) {
-            set(b -> b.warning("--config " + path + ": mode: \"" + mode + "\" has no effect: Junction proxies in userspace "
-                    + "whatever kube-proxy's mode"));
+            set(b -> b.warning("--config " + path + ": mode: \"" + mode + "\" : Junction proxies in userspace whatever "
+                    + "kube-proxy's mode (the mode only picks the section whose syncPeriod is read)"));
         }
         if (!ignored.isEmpty()) {
             String list = String.join(", ", ignored.stream().sorted().toList());
@@ -136,6 +140,37 @@ final class ConfigFile {
         if (m.containsKey("junction")) {
             junction(map(this, "junction", m.get("junction")));
         }
+    }
+
+    /**
+     * The {@code syncPeriod} of the mode's section (iptables unless ipvs or nftables), as kube-proxy converts
+     * it: twice it is the health limit, as Junction's {@code --sync-period}. The other sections, and the other
+     * fields of that one, are accepted and listed.
+     */
+    private void syncPeriods(Map<String, Object> m, String mode) {
+        String used = mode.equals("ipvs") || mode.equals("nftables") ? mode : "iptables";
+        for (Map.Entry<String, Set<String>> section : MODE_SECTIONS.entrySet()) {
+            String name = section.getKey();
+            if (m.get(name) == null) {
+                continue;
+            }
+            if (!name.equals(used)) {
+                ignored.add(name);
+                continue;
+            }
+            Map<String, Object> fields = map(this, name, m.get(name));
+            known(name + ".", fields, Set.of("syncPeriod"), section.getValue());
+            unlessZero(name + ".syncPeriod", fields.get("syncPeriod"), ProxyConfig.Builder::syncPeriod);
+        }
+    }
+
+    /** A duration set only when not zero: kube-proxy's "unset" in a file kubeadm wrote ({@code 0s}). */
+    private void unlessZero(String field, Object value, BiConsumer<ProxyConfig.Builder, Duration> setter) {
+        duration(field, value, false, (b, d) -> {
+            if (!d.isZero()) {
+                setter.accept(b, d);
+            }
+        });
     }
 
     /**

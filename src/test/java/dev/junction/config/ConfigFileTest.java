@@ -114,7 +114,8 @@ class ConfigFileTest {
             + "clientConnection.burst, clientConnection.contentType, clientConnection.qps, clusterCIDR, "
             + "configSyncPeriod, conntrack.maxPerCore, conntrack.min, conntrack.tcpBeLiberal, "
             + "conntrack.tcpCloseWaitTimeout, conntrack.tcpEstablishedTimeout, conntrack.udpStreamTimeout, "
-            + "detectLocal, detectLocalMode, enableProfiling, iptables, ipvs, logging, nftables, oomScoreAdj, "
+            + "detectLocal, detectLocalMode, enableProfiling, iptables.localhostNodePorts, iptables.masqueradeAll, "
+            + "iptables.masqueradeBit, iptables.minSyncPeriod, ipvs, logging, nftables, oomScoreAdj, "
             + "portRange, showHiddenMetricsForVersion, winkernel";
 
     @Test
@@ -190,12 +191,26 @@ class ConfigFileTest {
         assertEquals("node-1.example", ConfigFile.load(file).applyTo(ProxyConfig.builder()).build().nodeName());
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        // kube-proxy's v1alpha1 conversion takes the syncPeriod of the mode's section; 0s is unset.
+        "{iptables: {syncPeriod: 1m}, nftables: {syncPeriod: 2m}}            | 60s",
+        "{mode: nftables, iptables: {syncPeriod: 1m}, nftables: {syncPeriod: 2m}} | 120s",
+        "{mode: ipvs, ipvs: {syncPeriod: 45s}}                                | 45s",
+        "{iptables: {syncPeriod: 0s}}                                        | 30s",
+    })
+    void theModesSyncPeriodSetsTheHealthLimitAsInKubeProxy(String yaml, String syncPeriod) throws IOException {
+        Path file = Files.writeString(dir.resolve("sync.yaml"), yaml + "\n");
+        ProxyConfig config = ConfigFile.load(file).applyTo(ProxyConfig.builder()).build();
+        assertEquals(Durations.parse(syncPeriod).multipliedBy(2), config.operations().healthLimit());
+    }
+
     @Test
     void aModeIsOneWarningThatJunctionIsTheProxyWhateverTheMode() throws IOException {
         Path file = Files.writeString(dir.resolve("mode.yaml"), "mode: ipvs\n");
         ProxyConfig config = ConfigFile.load(file).applyTo(ProxyConfig.builder()).build();
-        assertEquals(List.of("--config " + file + ": mode: \"ipvs\" has no effect: Junction proxies in userspace "
-                + "whatever kube-proxy's mode"), config.warnings());
+        assertEquals(List.of("--config " + file + ": mode: \"ipvs\" : Junction proxies in userspace whatever "
+                + "kube-proxy's mode (the mode only picks the section whose syncPeriod is read)"), config.warnings());
     }
 
     @Test
