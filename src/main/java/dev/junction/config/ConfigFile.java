@@ -23,8 +23,10 @@ import org.yaml.snakeyaml.error.YAMLException;
 /**
  * The {@code --config} file: a KubeProxyConfiguration with the fields that apply to Junction, plus a
  * {@code junction:} section for Junction's own settings. Every value is checked and typed as the file loads;
- * {@link #applyTo} then sets them on a builder. An unknown field or a bad value fails with the file and the
- * field's path ({@code conntrack.udpTimeout: ...}). Not modified once loaded.
+ * {@link #applyTo} then sets them on a builder. Fields are read with kube-proxy's meaning, so a kubeadm cluster's
+ * file works as is; KubeProxyConfiguration fields without effect here are accepted and named in one warning, which
+ * Junction logs at start. An unknown field or a bad value fails with the file and the field's path
+ * ({@code conntrack.udpTimeout: ...}). Not modified once loaded.
  */
 final class ConfigFile {
 

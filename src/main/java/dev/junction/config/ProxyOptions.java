@@ -57,7 +57,8 @@ public final class ProxyOptions {
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML file: a KubeProxyConfiguration as kubeadm writes it (Junction honours bindAddress, "
                     + "healthzBindAddress, metricsBindAddress, hostnameOverride, nodePortAddresses, "
-                    + "clientConnection.kubeconfig, conntrack.udpTimeout; warns once about the rest) with a "
+                    + "clientConnection.kubeconfig, conntrack.udpTimeout, the mode's syncPeriod; warns once about "
+                    + "the rest) with a "
                     + "junction: section for Junction's own settings. Flags given on the command line win.")
     Path configFile;
 
