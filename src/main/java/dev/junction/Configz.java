@@ -1,5 +1,6 @@
 package dev.junction;
 
+import dev.junction.config.NodePortAddresses;
 import dev.junction.config.ProxyConfig;
 import dev.junction.model.Cidr;
 import dev.junction.observe.Json;
@@ -36,7 +37,10 @@ final class Configz {
                 .field("metricsBindAddress", address(ops.metricsBindAddress()))
                 .field("mode", PROXY_MODE)
                 .array("nodePortAddresses");
-        for (Cidr c : config.nodePortAddresses()) {
+        if (config.nodePortAddresses().primary()) {
+            json.value(NodePortAddresses.PRIMARY);
+        }
+        for (Cidr c : config.nodePortAddresses().prefixes()) {
             json.value(c.toString());
         }
         json.endArray()

@@ -3,6 +3,7 @@ package dev.junction;
 import dev.junction.capture.Capture;
 import dev.junction.capture.NodeAddresses;
 import dev.junction.capture.RouteCapture;
+import dev.junction.config.NodePortAddresses;
 import dev.junction.config.OperationsConfig;
 import dev.junction.config.ProxyConfig;
 import dev.junction.control.ControlPlane;
@@ -12,7 +13,6 @@ import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.dataplane.udp.UdpDataPlane;
 import dev.junction.dataplane.udp.UdpOptions;
 import dev.junction.lb.ServiceBalancer;
-import dev.junction.model.Cidr;
 import dev.junction.model.Protocol;
 import dev.junction.observe.AdminServer;
 import dev.junction.observe.HttpServiceHealthServer;
@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,17 +79,20 @@ public final class Junction implements AutoCloseable {
      * @throws IllegalArgumentException naming the problem with the source's configuration
      */
     public Junction start() {
+        config.warnings().forEach(log::warn);
         KubeClients.Connection api = null;
         if (config.source() instanceof ProxyConfig.KubeApi kube) {
             api = KubeClients.connect(kube.kubeconfig(), kube.master(), System.getenv(),
                     Path.of(System.getProperty("user.home")));
         }
         boolean route = config.capture() == ProxyConfig.CaptureMode.ROUTE;
-        List<Cidr> nodePortCidrs = config.nodePortAddresses();
+        NodePortAddresses nodePorts = config.nodePortAddresses();
+        Supplier<List<InetAddress>> nodePortLookup = nodePorts.primary()
+                ? () -> NodeAddresses.primary(config.bindAddress())
+                : () -> NodeAddresses.nodePortAddresses(nodePorts.prefixes());
         // Standalone mode serves NodePorts only when asked; on a node they are part of the job.
-        List<InetAddress> nodePortAddresses = route || !nodePortCidrs.isEmpty()
-                ? NodeAddresses.nodePortAddresses(nodePortCidrs)
-                : List.of();
+        boolean servesNodePorts = route || nodePorts.given();
+        List<InetAddress> nodePortAddresses = servesNodePorts ? nodePortLookup.get() : List.of();
         // Route capture binds VIPs before their routes exist (IP_FREEBIND), which NIO cannot do: the data
         // planes refuse to start on it.
         transport = Transport.create(switch (config.transport()) {
@@ -107,8 +111,8 @@ public final class Junction implements AutoCloseable {
         health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit(), api != null);
         control = new ControlPlane(config.nodeName(), nodePortAddresses, config.loadBalancing(),
                 Map.of(Protocol.TCP, tcp, Protocol.UDP, udp), capture, ServiceBalancer::create, metrics.registry());
-        if (route || !nodePortCidrs.isEmpty()) {
-            control.followNodePortAddresses(() -> NodeAddresses.nodePortAddresses(nodePortCidrs));
+        if (servesNodePorts) {
+            control.followNodePortAddresses(nodePortLookup);
         }
         boolean podsByClusterCidr = config.detectLocalMode() == ProxyConfig.DetectLocalMode.CLUSTER_CIDR;
         if (podsByClusterCidr) {

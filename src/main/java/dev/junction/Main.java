@@ -1,9 +1,12 @@
 package dev.junction;
 
 import dev.junction.capture.RouteCapture;
+import dev.junction.config.CommonOptions;
 import dev.junction.config.ProxyConfig;
 import dev.junction.config.ProxyOptions;
 import dev.junction.demo.Demo;
+import dev.junction.dataplane.Transport;
+import dev.junction.observe.BuildInfo;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.util.concurrent.Callable;
@@ -76,7 +79,7 @@ public final class Main implements Callable<Integer> {
         Logging.configure(config.logLevel(), config.logFormat());
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true,
+    @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = "Run the proxy (the default command).")
     static final class Run implements Callable<Integer> {
         @Mixin
@@ -88,11 +91,13 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "demo", mixinStandardHelpOptions = true,
-            description = "Start three HTTP backends on loopback and proxy a Service to them.")
+    @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Start three HTTP backends on loopback and proxy two Services to them, with the health "
+                    + "and metrics servers of run (on free ports when theirs are taken).")
     static final class DemoCommand implements Callable<Integer> {
+        // Only what the demo honours: it brings its own manifests, never captures and has no config file.
         @Mixin
-        ProxyOptions options;
+        CommonOptions options;
 
         @Override
         public Integer call() throws Exception {
@@ -100,7 +105,7 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "cleanup", mixinStandardHelpOptions = true,
+    @Command(name = "cleanup", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = "Remove every local route Junction installed (route protocol 74, IPv4 and IPv6), "
                     + "e.g. after a run with --keep-routes or a crash.")
     static final class Cleanup implements Callable<Integer> {
@@ -120,11 +125,18 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /**
+     * {@code --version}: the build's version, and the transport {@code --transport auto} would take here with the
+     * reason for any fallback, so an operator sees before a rollout whether io_uring is refused.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"junction " + (v != null ? v : "dev")};
+            return new String[] {
+                "junction " + BuildInfo.current().version(),
+                "transport (auto): " + Transport.choose(Transport.Kind.AUTO),
+            };
         }
+
     }
 }

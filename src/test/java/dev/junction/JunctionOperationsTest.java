@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.junction.config.NodePortAddresses;
 import dev.junction.config.ProxyConfig;
 import dev.junction.model.Cidr;
 import dev.junction.testing.Conditions;
@@ -91,7 +92,7 @@ class JunctionOperationsTest {
         Path manifests = Files.createDirectory(dir.resolve("manifests"));
         ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
                 .nodeName("node-a").workers(1).syncPeriod(Duration.ofSeconds(90)).udpIdleTimeout(Duration.ofSeconds(45))
-                .nodePortAddresses(List.of(Cidr.parse("127.0.0.0/8")))
+                .nodePortAddresses(new NodePortAddresses(List.of(Cidr.parse("127.0.0.0/8")), false))
                 .clusterCidrs(List.of(Cidr.parse("10.244.0.0/16"))).healthzBindAddress("")
                 .metricsBindAddress("127.0.0.1:0").build();
         try (Junction junction = new Junction(config).start()) {

@@ -1,13 +1,18 @@
 package dev.junction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.junction.dataplane.Transport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +44,40 @@ class MainTest {
                 "--cluster-cidr", "--detect-local-mode"}) {
             assertTrue(out.toString().contains(flag), "help mentions " + flag + ":\n" + out);
         }
+    }
+
+    @Test
+    void versionPrintsTheBuildsVersionAndTheTransportAutoWouldTake() throws IOException {
+        String pom = Files.readString(Path.of("pom.xml"));
+        Matcher version = Pattern.compile("<artifactId>junction</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(version.find(), "pom.xml names the project version");
+        Transport.Choice auto = Transport.choose(Transport.Kind.AUTO);
+        for (String[] args : new String[][] {{"--version"}, {"run", "--version"}, {"demo", "--version"}}) {
+            out.getBuffer().setLength(0);
+            assertEquals(0, run(args));
+            assertEquals(List.of("junction " + version.group(1), "transport (auto): " + auto), out.toString().lines().toList(),
+                    String.join(" ", args));
+        }
+        assertTrue(auto.kind() != Transport.Kind.AUTO && (auto.kind() == Transport.Kind.IO_URING) == auto.fallback().isEmpty(),
+                "a fallback from io_uring says why: " + auto);
+    }
+
+    @Test
+    void demoHelpListsOnlyWhatTheDemoHonours() {
+        assertEquals(0, run("demo", "--help"));
+        String help = out.toString();
+        for (String honoured : new String[] {"--hostname-override", "--workers", "--transport", "--lb",
+                "--connect-timeout", "--idle-timeout", "--udp-idle-timeout", "--udp-max-sessions",
+                "--healthz-bind-address", "--metrics-bind-address", "--sync-period", "--metrics-max-services",
+                "--metrics-per-endpoint", "--log-level", "--log-format"}) {
+            assertTrue(help.contains(honoured), "demo help mentions " + honoured + ":\n" + help);
+        }
+        // The demo brings its own manifests, never captures, reads no file and stops at once.
+        for (String ignored : new String[] {"--manifests", "--kubeconfig", "--master", "--capture",
+                "--nodeport-addresses", "--keep-routes", "--config", "--shutdown-grace-period"}) {
+            assertFalse(help.contains(ignored), "demo help leaves out " + ignored + ":\n" + help);
+        }
+        assertEquals(Main.USAGE, run("demo", "--capture", "route"), "a flag the demo would ignore is refused");
     }
 
     @Test
@@ -76,6 +115,7 @@ class MainTest {
         "run --cluster-cidr 10.0.0.0/8,10.1.0.0/16 --manifests . | --cluster-cidr",
         "run --detect-local-mode BridgeInterface          | BridgeInterface",
         "run --detect-local-mode ClusterCIDR --manifests . | --detect-local-mode",
+        "run --nodeport-addresses primary,10.0.0.0/8      | --nodeport-addresses: primary cannot be combined",
     })
     void badInputIsOneLineAndExitCodeTwo(String args, String named) {
         int code = run(args.trim().split("\\s+"));

@@ -1,13 +1,18 @@
 package dev.junction.capture;
 
 import dev.junction.model.Cidr;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** This host's own interface addresses: which are local, and which NodePorts listen on. Stateless. */
@@ -59,6 +64,35 @@ public final class NodeAddresses {
             throw new IllegalStateException("cannot list this host's addresses: " + e.getMessage(), e);
         }
         return select(all, cidrs);
+    }
+
+    /**
+     * The node's primary IPs, for kube-proxy's {@code nodePortAddresses: [primary]}: {@code bindAddress} when
+     * it names one, else per family the source address of this host's default route, the address kubelet
+     * reports as the Node's InternalIP unless told otherwise (kube-proxy reads that InternalIP). A family
+     * without a default route has none. Read at start, and again every 10 s by the control plane.
+     */
+    public static List<InetAddress> primary(InetAddress bindAddress) {
+        if (bindAddress != null && !bindAddress.isAnyLocalAddress()) {
+            return List.of(bindAddress);
+        }
+        List<InetAddress> out = new ArrayList<>();
+        // Documentation prefixes (RFC 5737, RFC 3849): routed by the default route, never a real peer.
+        for (String probe : new String[] {"192.0.2.1", "2001:db8::1"}) {
+            routeSource(probe).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /** The source address the kernel picks for {@code destination}; connecting a UDP socket sends nothing. */
+    private static Optional<InetAddress> routeSource(String destination) {
+        try (DatagramSocket socket = new DatagramSocket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getByName(destination), 9));
+            InetAddress source = socket.getLocalAddress();
+            return source.isAnyLocalAddress() || source.isLoopbackAddress() ? Optional.empty() : Optional.of(source);
+        } catch (IOException | UncheckedIOException e) {
+            return Optional.empty();
+        }
     }
 
     static List<InetAddress> select(List<InetAddress> addresses, List<Cidr> cidrs) {

@@ -3,6 +3,9 @@ package dev.junction.config;
 import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,8 +24,10 @@ import org.yaml.snakeyaml.error.YAMLException;
 /**
  * The {@code --config} file: a KubeProxyConfiguration with the fields that apply to Junction, plus a
  * {@code junction:} section for Junction's own settings. Every value is checked and typed as the file loads;
- * {@link #applyTo} then sets them on a builder. An unknown field or a bad value fails with the file and the
- * field's path ({@code conntrack.udpTimeout: ...}). Not modified once loaded.
+ * {@link #applyTo} then sets them on a builder. Fields are read with kube-proxy's meaning, so a kubeadm cluster's
+ * file works as is; KubeProxyConfiguration fields without effect here are accepted and named in one warning, which
+ * Junction logs at start. An unknown field or a bad value fails with the file and the field's path
+ * ({@code conntrack.udpTimeout: ...}). Not modified once loaded.
  */
 final class ConfigFile {
 
@@ -31,6 +36,23 @@ final class ConfigFile {
 
     private final Path path;
     private final List<Consumer<ProxyConfig.Builder>> settings = new ArrayList<>();
+    private final List<String> ignored = new ArrayList<>();
+
+    /**
+     * KubeProxyConfiguration's fields that mean nothing to a userspace proxy (iptables/IPVS/nftables tuning,
+     * the kernel's conntrack, client rate limits, Windows) or that Junction does otherwise: accepted so a
+     * kubeadm cluster's file loads as is, and listed in one warning.
+     */
+    private static final Set<String> IGNORED = Set.of("bindAddressHardFail", "configSyncPeriod",
+            "detectLocal", "enableProfiling", "featureGates", "logging", "oomScoreAdj",
+            "portRange", "showHiddenMetricsForVersion", "windowsRunAsService", "winkernel");
+
+    /** The backend sections; only the mode's {@code syncPeriod} means something here, the rest is accepted. */
+    private static final Map<String, Set<String>> MODE_SECTIONS = Map.of(
+            "iptables", Set.of("localhostNodePorts", "masqueradeAll", "masqueradeBit", "minSyncPeriod"),
+            "ipvs", Set.of("excludeCIDRs", "minSyncPeriod", "scheduler", "strictARP", "tcpFinTimeout", "tcpTimeout",
+                    "udpTimeout"),
+            "nftables", Set.of("masqueradeAll", "masqueradeBit", "minSyncPeriod"));
 
     private ConfigFile(Path path) {
         this.path = path;
@@ -78,70 +100,60 @@ final class ConfigFile {
             throw bad("kind", "expected " + KIND + ", got " + kind);
         }
         known("", m, Set.of("apiVersion", "kind", "bindAddress", "healthzBindAddress", "metricsBindAddress",
-                "hostnameOverride", "nodePortAddresses", "clusterCIDR", "detectLocalMode", "conntrack",
-                "clientConnection", "junction"));
-        if (m.containsKey("bindAddress")) {
-            // Accepted so kube-proxy files load; kube-proxy derives the node IP from it, Junction needs none.
-            String ip = string("bindAddress", m.get("bindAddress"));
-            if (!ip.isEmpty() && !ip.matches("[0-9A-Fa-f:.]+")) {
-                throw bad("bindAddress", "\"" + ip + "\" is not an IP address");
-            }
+                "hostnameOverride", "nodePortAddresses", "clusterCIDR", "detectLocalMode", "conntrack", "clientConnection", "mode", "iptables", "ipvs",
+                "nftables", "junction"),
+                IGNORED);
+        InetAddress bindAddress = bindAddress(m);
+        boolean v6 = bindAddress instanceof Inet6Address;
+        address("healthzBindAddress", m, v6 ? "[::]" : "0.0.0.0", OperationsConfig.HEALTHZ_PORT,
+                ProxyConfig.Builder::healthzBindAddress);
+        address("metricsBindAddress", m, v6 ? "[::1]" : "127.0.0.1", OperationsConfig.METRICS_PORT,
+                ProxyConfig.Builder::metricsBindAddress);
+        String name = optionalString("hostnameOverride", m);
+        if (!name.isBlank()) {
+            set(b -> b.nodeName(name));
         }
-        address("healthzBindAddress", m, ProxyConfig.Builder::healthzBindAddress);
-        address("metricsBindAddress", m, ProxyConfig.Builder::metricsBindAddress);
-        if (m.containsKey("hostnameOverride")) {
-            String name = string("hostnameOverride", m.get("hostnameOverride"));
-            if (!name.isBlank()) {
-                set(b -> b.nodeName(name));
-            }
-        }
-        if (m.containsKey("nodePortAddresses")) {
-            List<Cidr> cidrs = new ArrayList<>();
-            Object v = m.get("nodePortAddresses");
-            if (!(v instanceof List<?> list)) {
-                throw bad("nodePortAddresses", "expected a list of CIDRs");
-            }
-            for (int i = 0; i < list.size(); i++) {
-                String at = "nodePortAddresses[" + i + "]";
-                try {
-                    cidrs.add(Cidr.parse(string(at, list.get(i))));
-                } catch (IllegalArgumentException e) {
-                    throw bad(at, e.getMessage());
-                }
-            }
-            set(b -> b.nodePortAddresses(cidrs));
-        }
-        if (m.containsKey("clusterCIDR")) {
+        nodePortAddresses(m.get("nodePortAddresses"));
+        if (m.get("clusterCIDR") != null) {
             List<Cidr> cidrs = clusterCidrs(string("clusterCIDR", m.get("clusterCIDR")));
             set(b -> b.clusterCidrs(cidrs));
         }
-        if (m.containsKey("detectLocalMode")) {
-            String text = string("detectLocalMode", m.get("detectLocalMode"));
-            // kube-proxy reads "" as its default, which the builder works out.
-            if (!text.isEmpty()) {
-                ProxyConfig.DetectLocalMode mode;
-                try {
-                    mode = ProxyConfig.DetectLocalMode.parse(text);
-                } catch (IllegalArgumentException e) {
-                    throw bad("detectLocalMode", e.getMessage());
-                }
-                set(b -> b.detectLocalMode(mode));
+        String detectLocalMode = optionalString("detectLocalMode", m);
+        // kube-proxy reads "" as its default, which the builder works out.
+        if (!detectLocalMode.isEmpty()) {
+            ProxyConfig.DetectLocalMode mode;
+            try {
+                mode = ProxyConfig.DetectLocalMode.parse(detectLocalMode);
+            } catch (IllegalArgumentException e) {
+                throw bad("detectLocalMode", e.getMessage());
             }
+            set(b -> b.detectLocalMode(mode));
         }
-        if (m.containsKey("clientConnection")) {
+        if (m.get("clientConnection") != null) {
             Map<String, Object> client = map(this, "clientConnection", m.get("clientConnection"));
-            known("clientConnection.", client, Set.of("kubeconfig"));
-            if (client.containsKey("kubeconfig")) {
-                String kubeconfig = string("clientConnection.kubeconfig", client.get("kubeconfig"));
-                if (!kubeconfig.isBlank()) {
-                    set(b -> b.kubeconfig(Path.of(kubeconfig)));
-                }
+            known("clientConnection.", client, Set.of("kubeconfig"),
+                    Set.of("acceptContentTypes", "burst", "contentType", "qps"));
+            String kubeconfig = optionalString("clientConnection.kubeconfig", client);
+            if (!kubeconfig.isBlank()) {
+                set(b -> b.kubeconfig(Path.of(kubeconfig)));
             }
         }
-        if (m.containsKey("conntrack")) {
+        if (m.get("conntrack") != null) {
             Map<String, Object> conntrack = map(this, "conntrack", m.get("conntrack"));
-            known("conntrack.", conntrack, Set.of("udpTimeout"));
-            duration("conntrack.udpTimeout", conntrack.get("udpTimeout"), true, ProxyConfig.Builder::udpIdleTimeout);
+            known("conntrack.", conntrack, Set.of("udpTimeout"), Set.of("maxPerCore", "min", "tcpBeLiberal",
+                    "tcpCloseWaitTimeout", "tcpEstablishedTimeout", "udpStreamTimeout"));
+            // kube-proxy leaves the kernel's timeout alone when this is 0 (kubeadm writes 0s): so does Junction.
+            unlessZero("conntrack.udpTimeout", conntrack.get("udpTimeout"), ProxyConfig.Builder::udpIdleTimeout);
+        }
+        String mode = optionalString("mode", m);
+        syncPeriods(m, mode);
+        if (!mode.isEmpty()) {
+            set(b -> b.warning("--config " + path + ": mode: \"" + mode + "\" : Junction proxies in userspace whatever "
+                    + "kube-proxy's mode (the mode only picks the section whose syncPeriod is read)"));
+        }
+        if (!ignored.isEmpty()) {
+            String list = String.join(", ", ignored.stream().sorted().toList());
+            set(b -> b.warning("--config " + path + ": accepted, without effect on Junction: " + list));
         }
         if (m.containsKey("junction")) {
             junction(map(this, "junction", m.get("junction")));
@@ -162,6 +174,76 @@ final class ConfigFile {
             throw bad("clusterCIDR", e.getMessage());
         }
         return cidrs;
+    }
+
+    /**
+     * The {@code syncPeriod} of the mode's section (iptables unless ipvs or nftables), as kube-proxy converts
+     * it: twice it is the health limit, as Junction's {@code --sync-period}. The other sections, and the other
+     * fields of that one, are accepted and listed.
+     */
+    private void syncPeriods(Map<String, Object> m, String mode) {
+        String used = mode.equals("ipvs") || mode.equals("nftables") ? mode : "iptables";
+        for (Map.Entry<String, Set<String>> section : MODE_SECTIONS.entrySet()) {
+            String name = section.getKey();
+            if (m.get(name) == null) {
+                continue;
+            }
+            if (!name.equals(used)) {
+                ignored.add(name);
+                continue;
+            }
+            Map<String, Object> fields = map(this, name, m.get(name));
+            known(name + ".", fields, Set.of("syncPeriod"), section.getValue());
+            unlessZero(name + ".syncPeriod", fields.get("syncPeriod"), ProxyConfig.Builder::syncPeriod);
+        }
+    }
+
+    /** A duration set only when not zero: kube-proxy's "unset" in a file kubeadm wrote ({@code 0s}). */
+    private void unlessZero(String field, Object value, BiConsumer<ProxyConfig.Builder, Duration> setter) {
+        duration(field, value, false, (b, d) -> {
+            if (!d.isZero()) {
+                setter.accept(b, d);
+            }
+        });
+    }
+
+    /**
+     * kube-proxy's bindAddress: null when absent, empty or unspecified ({@code 0.0.0.0}, {@code ::}). Its family
+     * picks the default health and metrics addresses, and a specific one is the node's primary IP, as in
+     * kube-proxy.
+     */
+    private InetAddress bindAddress(Map<String, Object> m) {
+        String ip = optionalString("bindAddress", m);
+        if (ip.isEmpty()) {
+            return null;
+        }
+        if (!OperationsConfig.isIpLiteral(ip)) {
+            throw bad("bindAddress", "\"" + ip + "\" is not an IP address");
+        }
+        InetAddress address = literal(ip);
+        set(b -> b.bindAddress(address));
+        return address;
+    }
+
+    /** CIDRs, or kube-proxy's {@code primary} alone: the node's primary IPs. Null (kubeadm's default): unset. */
+    private void nodePortAddresses(Object v) {
+        if (v == null) {
+            return;
+        }
+        if (!(v instanceof List<?> list)) {
+            throw bad("nodePortAddresses", "expected a list of CIDRs or [" + NodePortAddresses.PRIMARY + "]");
+        }
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            texts.add(string("nodePortAddresses[" + i + "]", list.get(i)));
+        }
+        NodePortAddresses addresses;
+        try {
+            addresses = NodePortAddresses.parse(texts);
+        } catch (IllegalArgumentException e) {
+            throw bad("nodePortAddresses", e.getMessage());
+        }
+        set(b -> b.nodePortAddresses(addresses));
     }
 
     /** A string field of {@code j} that {@code parse} turns into a value, when present. */
@@ -210,16 +292,36 @@ final class ConfigFile {
         parsed(j, "logFormat", LogFormat::parse, ProxyConfig.Builder::logFormat);
     }
 
-    private void address(String field, Map<String, Object> m, BiConsumer<ProxyConfig.Builder, String> setter) {
-        if (m.containsKey(field)) {
-            String text = string(field, m.get(field));
-            try {
-                OperationsConfig.bindAddress(field, text);
-            } catch (IllegalArgumentException e) {
-                throw bad(field, e.getMessage().substring(field.length() + 2));
-            }
-            set(b -> setter.accept(b, text));
+    /**
+     * kube-proxy's meaning: empty is {@code defaultHost:port}, a bare IP gets {@code port} (its
+     * AppendPortIfNeeded). Unlike the flag, the file cannot disable the server, as in kube-proxy.
+     */
+    private void address(String field, Map<String, Object> m, String defaultHost, int port,
+            BiConsumer<ProxyConfig.Builder, String> setter) {
+        if (!m.containsKey(field)) {
+            return;
         }
+        String text = optionalString(field, m);
+        String hostPort;
+        if (text.isEmpty()) {
+            hostPort = defaultHost + ":" + port;
+        } else if (!hasPort(text) && OperationsConfig.isIpLiteral(text)) {
+            hostPort = (text.contains(":") ? "[" + text + "]" : text) + ":" + port;
+        } else {
+            hostPort = text;
+        }
+        try {
+            OperationsConfig.bindAddress(field, hostPort);
+        } catch (IllegalArgumentException e) {
+            throw bad(field, "\"" + text + "\" is not an IP or IP:port address (e.g. 0.0.0.0, 0.0.0.0:" + port
+                    + " or [::]:" + port + ")");
+        }
+        set(b -> setter.accept(b, hostPort));
+    }
+
+    /** As Go's net.SplitHostPort sees it: {@code [v6]:port}, or one colon; a bare IPv6 address has more. */
+    private static boolean hasPort(String text) {
+        return text.startsWith("[") || (text.contains(":") && text.indexOf(':') == text.lastIndexOf(':'));
     }
 
     private void duration(String field, Object value, boolean positive, BiConsumer<ProxyConfig.Builder, Duration> setter) {
@@ -276,11 +378,35 @@ final class ConfigFile {
         return s;
     }
 
-    private void known(String prefix, Map<String, Object> m, Set<String> fields) {
+    /**
+     * Refuses a field that is neither honoured nor in {@code accepted}; the accepted ones present are noted,
+     * for the one warning that lists them.
+     */
+    private void known(String prefix, Map<String, Object> m, Set<String> honoured, Set<String> accepted) {
         for (String k : m.keySet()) {
-            if (!fields.contains(k)) {
+            if (accepted.contains(k)) {
+                ignored.add(prefix + k);
+            } else if (!honoured.contains(k)) {
                 throw bad(prefix + k, "unknown field");
             }
+        }
+    }
+
+    private void known(String prefix, Map<String, Object> m, Set<String> fields) {
+        known(prefix, m, fields, Set.of());
+    }
+
+    /** A string field that may be absent or null, as kubeadm writes unset ones: then empty. */
+    private String optionalString(String field, Map<String, Object> m) {
+        Object v = m.get(field.substring(field.lastIndexOf('.') + 1));
+        return v == null ? "" : string(field, v);
+    }
+
+    private static InetAddress literal(String ip) {
+        try {
+            return InetAddress.getByName(ip);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 

@@ -22,8 +22,12 @@ public record OperationsConfig(InetSocketAddress healthzBindAddress, InetSocketA
         Duration syncPeriod, Duration shutdownGracePeriod, int metricsMaxServices, boolean metricsPerEndpoint) {
 
     // The defaults as the flags spell them: the help text shows these very constants.
-    public static final String DEFAULT_HEALTHZ = "0.0.0.0:10256";
-    public static final String DEFAULT_METRICS = "127.0.0.1:10249";
+    /** kube-proxy's health port (ports.ProxyHealthzPort), also for a bare IP in the config file. */
+    public static final int HEALTHZ_PORT = 10256;
+    /** kube-proxy's metrics port (ports.ProxyStatusPort), also for a bare IP in the config file. */
+    public static final int METRICS_PORT = 10249;
+    public static final String DEFAULT_HEALTHZ = "0.0.0.0:" + HEALTHZ_PORT;
+    public static final String DEFAULT_METRICS = "127.0.0.1:" + METRICS_PORT;
     public static final String DEFAULT_SYNC_PERIOD = "30s";
     public static final String DEFAULT_SHUTDOWN_GRACE_PERIOD = "30s";
     public static final int DEFAULT_METRICS_MAX_SERVICES = 1000;

@@ -28,21 +28,24 @@ import java.util.Objects;
  * @param udpIdleTimeout  a UDP session idle this long in both directions is closed (kube-proxy's
  *                        conntrack UDP timeout)
  * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
- * @param nodePortAddresses prefixes selecting the node addresses NodePorts listen on; empty: route capture
- *                        uses every non-loopback address, none capture serves no NodePorts
+ * @param nodePortAddresses which node addresses NodePorts listen on
  * @param clusterCidrs    the cluster's pod prefixes, at most one per IP family (kube-proxy's clusterCIDR)
  * @param detectLocalMode how this node's pods are told apart, for externalTrafficPolicy Local's short-circuit
+ * @param bindAddress     kube-proxy's bindAddress when it names one address (null: unspecified); with
+ *                        {@code nodePortAddresses: [primary]} it is the node's primary IP, as in kube-proxy
  * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
  * @param transport       the event loops' I/O mechanism
  * @param operations      health and metrics servers, sync and shutdown grace periods
  * @param logLevel        the root logger's level
  * @param logFormat       text or JSON lines
+ * @param warnings        settings accepted without effect, each one line to log once at start
  */
 public record ProxyConfig(
         Source source, CaptureMode capture, String nodeName, int workers, LbPolicy loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
-        List<Cidr> nodePortAddresses, List<Cidr> clusterCidrs, DetectLocalMode detectLocalMode, boolean keepRoutes,
-        TransportMode transport, OperationsConfig operations, LogLevel logLevel, LogFormat logFormat) {
+        NodePortAddresses nodePortAddresses, List<Cidr> clusterCidrs, DetectLocalMode detectLocalMode,
+        InetAddress bindAddress, boolean keepRoutes, TransportMode transport, OperationsConfig operations,
+        LogLevel logLevel, LogFormat logFormat, List<String> warnings) {
 
     // The defaults as the flags spell them: the help text shows these very constants.
     public static final String DEFAULT_TRANSPORT = "auto";
@@ -204,7 +207,7 @@ public record ProxyConfig(
         if (udpMaxSessions < 1) {
             throw new IllegalArgumentException("--udp-max-sessions: must be at least 1, got " + udpMaxSessions);
         }
-        nodePortAddresses = List.copyOf(nodePortAddresses);
+        Objects.requireNonNull(nodePortAddresses, "nodePortAddresses");
         clusterCidrs = List.copyOf(clusterCidrs);
         try {
             checkClusterCidrs(clusterCidrs);
@@ -215,10 +218,14 @@ public record ProxyConfig(
             throw new IllegalArgumentException("--detect-local-mode: ClusterCIDR needs --cluster-cidr");
         }
         Objects.requireNonNull(detectLocalMode, "detectLocalMode");
+        if (bindAddress != null && bindAddress.isAnyLocalAddress()) {
+            bindAddress = null;
+        }
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(operations, "operations");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(logFormat, "logFormat");
+        warnings = List.copyOf(warnings);
     }
 
     /** A builder holding the defaults. */
@@ -242,9 +249,10 @@ public record ProxyConfig(
         private Duration idleTimeout = Durations.parse(DEFAULT_IDLE_TIMEOUT);
         private Duration udpIdleTimeout = Durations.parse(DEFAULT_UDP_IDLE_TIMEOUT);
         private int udpMaxSessions = DEFAULT_UDP_MAX_SESSIONS;
-        private List<Cidr> nodePortAddresses = List.of();
+        private NodePortAddresses nodePortAddresses = NodePortAddresses.defaults();
         private List<Cidr> clusterCidrs = List.of();
         private DetectLocalMode detectLocalMode;
+        private InetAddress bindAddress;
         private boolean keepRoutes;
         private TransportMode transport = TransportMode.parse(DEFAULT_TRANSPORT);
         private String healthzBindAddress = OperationsConfig.DEFAULT_HEALTHZ;
@@ -255,6 +263,7 @@ public record ProxyConfig(
         private boolean metricsPerEndpoint;
         private LogLevel logLevel = LogLevel.parse(DEFAULT_LOG_LEVEL);
         private LogFormat logFormat = LogFormat.parse(DEFAULT_LOG_FORMAT);
+        private final List<String> warnings = new ArrayList<>();
 
         private Builder() {
         }
@@ -317,8 +326,20 @@ public record ProxyConfig(
             return this;
         }
 
-        public Builder nodePortAddresses(List<Cidr> prefixes) {
-            this.nodePortAddresses = prefixes;
+        public Builder nodePortAddresses(NodePortAddresses addresses) {
+            this.nodePortAddresses = addresses;
+            return this;
+        }
+
+        /** kube-proxy's bindAddress; the unspecified address (0.0.0.0, ::) is the same as none. */
+        public Builder bindAddress(InetAddress address) {
+            this.bindAddress = address;
+            return this;
+        }
+
+        /** A line to log once at start: a setting accepted that has no effect. */
+        public Builder warning(String line) {
+            warnings.add(line);
             return this;
         }
 
@@ -391,16 +412,17 @@ public record ProxyConfig(
         /** @throws IllegalArgumentException naming the first bad setting and the reason */
         public ProxyConfig build() {
             Source source = Source.of(manifests, kubeconfig, master);
-            return new ProxyConfig(source, capture != null ? capture : defaultCapture(),
-                    nodeName != null ? nodeName : hostName(), workers, loadBalancing, connectTimeout, idleTimeout,
-                    udpIdleTimeout, udpMaxSessions, nodePortAddresses, clusterCidrs,
+            // kube-proxy's GetHostname: trimmed and lower-cased, as Node names are, whether given or the host's.
+            String node = (nodeName != null ? nodeName : hostName()).strip().toLowerCase(Locale.ROOT);
+            return new ProxyConfig(source, capture != null ? capture : defaultCapture(), node, workers, loadBalancing,
+                    connectTimeout, idleTimeout, udpIdleTimeout, udpMaxSessions, nodePortAddresses, clusterCidrs,
                     detectLocalMode != null ? detectLocalMode
                             : clusterCidrs.isEmpty() ? DetectLocalMode.NODE_CIDR : DetectLocalMode.CLUSTER_CIDR,
-                    keepRoutes, transport,
+                    bindAddress, keepRoutes, transport,
                     new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
                             OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),
                             syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint),
-                    logLevel, logFormat);
+                    logLevel, logFormat, warnings);
         }
     }
 

@@ -32,6 +32,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.channels.spi.SelectorProvider;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -80,39 +81,76 @@ public final class Transport implements AutoCloseable {
         this.freeBind = freeBind;
     }
 
-    public static Transport create(Kind kind, int workers) {
-        if (workers < 1) {
-            throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+    /**
+     * What a {@link Kind} resolves to on this host, without starting anything.
+     *
+     * @param kind     IO_URING, EPOLL or NIO, never AUTO
+     * @param fallback why the preferred transports were passed over (empty when none was)
+     */
+    public record Choice(Kind kind, String fallback) {
+        /** io_uring, epoll or nio. */
+        public String name() {
+            return kind.name().toLowerCase(Locale.ROOT);
         }
+
+        @Override
+        public String toString() {
+            return fallback.isEmpty() ? name() : name() + " (" + fallback + ")";
+        }
+    }
+
+    /**
+     * The transport {@code kind} takes here: for {@link Kind#AUTO} the first of io_uring, epoll and NIO that
+     * works, with the reason for each one passed over.
+     *
+     * @throws IllegalStateException when {@code kind} names a transport that is unavailable, with the cause
+     */
+    public static Choice choose(Kind kind) {
         if ((kind == Kind.AUTO || kind == Kind.IO_URING) && IoUring.isAvailable()) {
-            // Its socket channels have no family constructor, so they are dual-stack (an IPv4 peer goes through
-            // an IPv4-mapped address); measured as a whole it is still the cheaper transport.
-            return new Transport("io_uring", workers, IoUringIoHandler.newFactory(IO_URING_CONFIG),
-                    family -> new IoUringServerSocketChannel(), family -> new IoUringSocketChannel(),
-                    IoUringDatagramChannel::new, IoUringChannelOption.IP_FREEBIND);
+            return new Choice(Kind.IO_URING, "");
         }
         if (kind == Kind.IO_URING) {
             throw new IllegalStateException("io_uring transport unavailable: " + IoUring.unavailabilityCause());
         }
+        String noIoUring = "io_uring unavailable: " + IoUring.unavailabilityCause();
         if (kind != Kind.NIO && Epoll.isAvailable()) {
-            if (kind == Kind.AUTO) {
-                // Common and harmless: container runtimes' default seccomp profiles refuse io_uring.
-                log.info("io_uring transport unavailable, using epoll: {}", IoUring.unavailabilityCause().toString());
-            }
-            return new Transport("epoll", workers, EpollIoHandler.newFactory(), EpollServerSocketChannel::new,
-                    EpollSocketChannel::new, EpollDatagramChannel::new, EpollChannelOption.IP_FREEBIND);
+            return new Choice(Kind.EPOLL, kind == Kind.AUTO ? noIoUring : "");
         }
         if (kind == Kind.EPOLL) {
             throw new IllegalStateException("epoll transport unavailable: " + Epoll.unavailabilityCause());
         }
-        if (kind == Kind.AUTO) {
-            log.warn("io_uring ({}) and epoll ({}) transports unavailable, using NIO",
-                    IoUring.unavailabilityCause().toString(), Epoll.unavailabilityCause().toString());
+        return new Choice(Kind.NIO, kind == Kind.AUTO
+                ? noIoUring + "; epoll unavailable: " + Epoll.unavailabilityCause() : "");
+    }
+
+    public static Transport create(Kind kind, int workers) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be >= 1, got " + workers);
         }
-        SelectorProvider provider = SelectorProvider.provider();
-        return new Transport("nio", workers, NioIoHandler.newFactory(),
-                family -> new NioServerSocketChannel(provider, family),
-                family -> new NioSocketChannel(provider, family), NioDatagramChannel::new, null);
+        Choice choice = choose(kind);
+        switch (choice.kind()) {
+            case IO_URING:
+                // Its socket channels have no family constructor, so they are dual-stack (an IPv4 peer goes
+                // through an IPv4-mapped address); measured as a whole it is still the cheaper transport.
+                return new Transport("io_uring", workers, IoUringIoHandler.newFactory(IO_URING_CONFIG),
+                        family -> new IoUringServerSocketChannel(), family -> new IoUringSocketChannel(),
+                        IoUringDatagramChannel::new, IoUringChannelOption.IP_FREEBIND);
+            case EPOLL:
+                if (!choice.fallback().isEmpty()) {
+                    // Common and harmless: container runtimes' default seccomp profiles refuse io_uring.
+                    log.info("using epoll transport: {}", choice.fallback());
+                }
+                return new Transport("epoll", workers, EpollIoHandler.newFactory(), EpollServerSocketChannel::new,
+                        EpollSocketChannel::new, EpollDatagramChannel::new, EpollChannelOption.IP_FREEBIND);
+            default:
+                if (!choice.fallback().isEmpty()) {
+                    log.warn("using NIO transport: {}", choice.fallback());
+                }
+                SelectorProvider provider = SelectorProvider.provider();
+                return new Transport("nio", workers, NioIoHandler.newFactory(),
+                        family -> new NioServerSocketChannel(provider, family),
+                        family -> new NioSocketChannel(provider, family), NioDatagramChannel::new, null);
+        }
     }
 
     public String name() {

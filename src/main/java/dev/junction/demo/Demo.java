@@ -3,6 +3,7 @@ package dev.junction.demo;
 import com.sun.net.httpserver.HttpServer;
 import dev.junction.Junction;
 import dev.junction.config.ProxyConfig;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -52,14 +53,25 @@ public final class Demo implements AutoCloseable {
             System.out.println("  curl http://" + ip + ':' + demo.servicePort + "/");
         }
         System.out.println("Manifests (edit them live): " + demo.manifests.resolve("demo.yaml"));
+        InetSocketAddress health = demo.junction.healthAddress();
+        if (health != null) {
+            System.out.println("Health:  curl http://" + curlable(health) + "/healthz");
+        }
+        InetSocketAddress metrics = demo.junction.metricsAddress();
+        if (metrics != null) {
+            System.out.println("Routes:  curl http://" + curlable(metrics) + "/debug/routes");
+            System.out.println("Metrics: curl http://" + curlable(metrics) + "/metrics");
+        }
         System.out.println("Ctrl-C to stop.");
         return Junction.untilSignal(Duration.ZERO, demo::close);
     }
 
     /**
      * Starts backends and proxy; the Services listen on {@code servicePort}. {@code settings} are completed
-     * with the demo's own (its manifest directory, which exists only now; no capture; no health or metrics
-     * server) and then judged as a whole, so a source flag conflicts as it would with {@code --manifests}.
+     * with the demo's own (its manifest directory, which exists only now; no capture) and then judged as a
+     * whole, so a source flag conflicts as it would with {@code --manifests}. The health and metrics servers
+     * start as with {@code run}; one whose port is taken (often by a kube-proxy or another demo) moves to a
+     * free port, since the demo is there to be tried.
      */
     public Demo start(ProxyConfig.Builder settings, int servicePort) throws IOException {
         return start(settings, servicePort, config -> { });
@@ -71,8 +83,16 @@ public final class Demo implements AutoCloseable {
         int backendPort = startBackends();
         manifests = Files.createTempDirectory("junction-demo");
         // The demo serves loopback addresses only: it never installs routes, even as root.
-        ProxyConfig config = settings.manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
-                .healthzBindAddress("").metricsBindAddress("").build();
+        ProxyConfig config = settings.manifests(manifests).capture(ProxyConfig.CaptureMode.NONE).build();
+        InetSocketAddress health = config.operations().healthzBindAddress();
+        if (health != null && isTaken(health)) {
+            settings.healthzBindAddress(NetUtil.toSocketAddressString(health.getAddress().getHostAddress(), 0));
+        }
+        InetSocketAddress metrics = config.operations().metricsBindAddress();
+        if (metrics != null && isTaken(metrics)) {
+            settings.metricsBindAddress(NetUtil.toSocketAddressString(metrics.getAddress().getHostAddress(), 0));
+        }
+        config = settings.build();
         String yaml = template()
                 .replace("${SERVICE_PORT}", Integer.toString(servicePort))
                 .replace("${BACKEND_PORT}", Integer.toString(backendPort))
@@ -140,6 +160,26 @@ public final class Demo implements AutoCloseable {
             Files.deleteIfExists(manifests.resolve("demo.yaml"));
             Files.deleteIfExists(manifests);
         }
+    }
+
+    /** True when a TCP listener cannot bind {@code address} right now; port 0 is never taken. */
+    private static boolean isTaken(InetSocketAddress address) {
+        if (address.getPort() == 0) {
+            return false;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(address);
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** {@code address} as curl takes it: the wildcard address is reached through loopback. */
+    private static String curlable(InetSocketAddress address) {
+        String host = address.getAddress().isAnyLocalAddress()
+                ? InetAddress.getLoopbackAddress().getHostAddress() : address.getAddress().getHostAddress();
+        return NetUtil.toSocketAddressString(host, address.getPort());
     }
 
     /** A port free on the demo's ClusterIPs right now, for tests that must not assume 8080 is free. */

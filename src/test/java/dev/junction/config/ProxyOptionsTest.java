@@ -36,7 +36,7 @@ class ProxyOptionsTest {
         assertEquals(ProxyConfig.TransportMode.NIO, config.transport(), "flag wins");
         assertEquals("node-1", config.nodeName(), "from the file");
         assertEquals(Duration.ofMillis(500), config.connectTimeout(), "from the file");
-        assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("fd00::/8")), config.nodePortAddresses(), "from the file");
+        assertEquals(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("fd00::/8")), config.nodePortAddresses().prefixes(), "from the file");
         assertEquals(LogFormat.JSON, config.logFormat(), "from the file");
         OperationsConfig ops = config.operations();
         assertEquals(new InetSocketAddress("127.0.0.1", 0), ops.metricsBindAddress(), "flag wins");
@@ -68,7 +68,7 @@ class ProxyOptionsTest {
         assertEquals(Duration.ofSeconds(1), config.connectTimeout());
         assertEquals(Duration.ofHours(1), config.idleTimeout());
         assertEquals(65536, config.udpMaxSessions());
-        assertEquals(List.of(), config.nodePortAddresses());
+        assertEquals(NodePortAddresses.defaults(), config.nodePortAddresses());
         assertFalse(config.keepRoutes());
         assertEquals(Runtime.getRuntime().availableProcessors(), config.workers());
         assertEquals(Duration.ofSeconds(30), config.operations().shutdownGracePeriod());
@@ -93,6 +93,23 @@ class ProxyOptionsTest {
         assertEquals(ProxyConfig.DetectLocalMode.CLUSTER_CIDR, config.detectLocalMode(), "kube-proxy's default");
         assertEquals(ProxyConfig.DetectLocalMode.NODE_CIDR,
                 parse("--cluster-cidr", "10.244.0.0/16", "--detect-local-mode", "NodeCIDR").config().detectLocalMode());
+    }
+
+    @Test
+    void aSourceFlagReplacesTheKubeconfigOfAKubeadmFile() throws IOException {
+        Path file = Files.writeString(dir.resolve("kubeadm.yaml"),
+                "clientConnection: {kubeconfig: /var/lib/kube-proxy/kubeconfig.conf}\n");
+        Path manifests = Files.createDirectory(dir.resolve("manifests"));
+        assertEquals(new ProxyConfig.Manifests(manifests),
+                parse("--config", file.toString(), "--manifests", manifests.toString()).config().source());
+        assertEquals(new ProxyConfig.KubeApi(Path.of("/var/lib/kube-proxy/kubeconfig.conf"), "https://10.0.0.1:6443"),
+                parse("--config", file.toString(), "--master", "https://10.0.0.1:6443").config().source(),
+                "--master overrides the kubeconfig's server, as in kube-proxy");
+    }
+
+    @Test
+    void nodePortAddressesFlagTakesPrimaryLikeKubeProxys() {
+        assertEquals(NodePortAddresses.primaryIps(), parse("--nodeport-addresses", "primary").config().nodePortAddresses());
     }
 
     private static ProxyOptions parse(String... args) {

@@ -24,6 +24,7 @@ import dev.junction.model.Protocol;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.TestBackend;
+import dev.junction.testing.Warnings;
 import io.kubernetes.client.openapi.models.V1Endpoint;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;

@@ -2,6 +2,7 @@ package dev.junction.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.junction.testing.Warnings;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,15 +1,19 @@
 package dev.junction.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.config.ProxyConfig;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
+import dev.junction.testing.Http;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -52,12 +56,35 @@ class DemoTest {
     }
 
     @Test
-    void servesNoHealthOrMetricsServerWhateverTheSettingsSay() throws Exception {
+    void startsTheHealthAndMetricsServersLikeRunSoDebugRoutesCanBeTried() throws Exception {
         ProxyConfig.Builder settings = ProxyConfig.builder().workers(1)
                 .healthzBindAddress("127.0.0.1:0").metricsBindAddress("127.0.0.1:0");
         try (Demo demo = new Demo().start(settings, Demo.freeServicePort())) {
-            assertNull(demo.junction().healthAddress());
-            assertNull(demo.junction().metricsAddress());
+            Conditions.await("the manifests to be applied", () -> demo.junction().control().appliedBatches() > 0);
+            assertEquals(200, Http.get(demo.junction().healthAddress(), "/healthz").statusCode());
+            HttpResponse<String> routes = Http.get(demo.junction().metricsAddress(), "/debug/routes");
+            assertEquals(200, routes.statusCode());
+            for (String ip : Demo.CLUSTER_IPS) {
+                assertTrue(routes.body().contains(ip), "/debug/routes lists " + ip + ": " + routes.body());
+            }
+        }
+    }
+
+    @Test
+    void aTakenHealthOrMetricsPortMovesToAFreeOne() throws Exception {
+        try (ServerSocket health = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket metrics = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            ProxyConfig.Builder settings = ProxyConfig.builder().workers(1)
+                    .healthzBindAddress("127.0.0.1:" + health.getLocalPort())
+                    .metricsBindAddress("127.0.0.1:" + metrics.getLocalPort());
+            try (Demo demo = new Demo().start(settings, Demo.freeServicePort())) {
+                InetSocketAddress movedHealth = demo.junction().healthAddress();
+                InetSocketAddress movedMetrics = demo.junction().metricsAddress();
+                assertNotEquals(health.getLocalPort(), movedHealth.getPort());
+                assertNotEquals(metrics.getLocalPort(), movedMetrics.getPort());
+                assertEquals(200, Http.get(movedMetrics, "/metrics").statusCode());
+                assertEquals(InetAddress.getLoopbackAddress(), movedHealth.getAddress(), "same address, other port");
+            }
         }
     }
 

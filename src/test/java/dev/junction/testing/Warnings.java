@@ -1,4 +1,4 @@
-package dev.junction.control;
+package dev.junction.testing;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -8,13 +8,13 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /** The WARNING lines one logger writes while this is open. */
-final class Warnings extends Handler implements AutoCloseable {
+public final class Warnings extends Handler implements AutoCloseable {
 
-    final List<String> lines = new CopyOnWriteArrayList<>();
+    public final List<String> lines = new CopyOnWriteArrayList<>();
     private final Logger logger;
 
     /** Captures what {@code source}'s logger warns. */
-    Warnings(Class<?> source) {
+    public Warnings(Class<?> source) {
         logger = Logger.getLogger(source.getName());
         logger.addHandler(this);
     }
