@@ -4,11 +4,9 @@ import dev.junction.capture.Capture;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Cidr;
-import dev.junction.model.Frontend;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
-import dev.junction.model.ServiceRoute;
 import dev.junction.observe.LiveRoutes;
 import dev.junction.observe.ServiceHealthServer;
 import dev.junction.observe.SyncHealth;
@@ -282,13 +280,12 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         // What this rebuild finds wrong: route building's problems, then a frontend another Service holds.
         List<String> rebuildProblems = new ArrayList<>();
         Consumer<String> report = rebuildProblems::add;
-        Map<Frontend, ServiceRoute> built = svc == null
-                ? Map.of()
-                : RouteBuilder.build(svc, serviceSlices, nodeInfo, defaultPolicy, report);
-        Programmer.Applied applied = programmer.apply(key, built, report);
+        RouteBuilder.Built built = svc == null
+                ? new RouteBuilder.Built(Map.of(), RouteBuilder.NoLocalEndpoints.NONE)
+                : RouteBuilder.rebuild(svc, serviceSlices, nodeInfo, defaultPolicy, report);
+        Programmer.Applied applied = programmer.apply(key, built.routes(), report);
         problems.rebuilt(key, rebuildProblems);
-        metrics.noLocalEndpoints(key, svc == null
-                ? RouteBuilder.NoLocalEndpoints.NONE : RouteBuilder.noLocalEndpoints(svc, serviceSlices, nodeInfo));
+        metrics.noLocalEndpoints(key, built.noLocalEndpoints());
         if (timing != null && applied.swapsOnly()) {
             timing.swapped(key);
         }

@@ -63,6 +63,9 @@ final class RouteBuilder {
     private final NodeInfo node;
     // A set, so a reason found once per port or per family is still reported once.
     private final Set<String> problems = new LinkedHashSet<>();
+    /** Counted by {@link #routes} from the endpoints it categorizes anyway; see {@link NoLocalEndpoints}. */
+    private int internalWithoutLocal;
+    private int externalWithoutLocal;
 
     private RouteBuilder(V1Service service, Collection<CachedSlice> slices, NodeInfo node) {
         this.service = service;
@@ -81,64 +84,31 @@ final class RouteBuilder {
     static Map<Frontend, ServiceRoute> build(
             V1Service svc, Collection<CachedSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
             Consumer<String> problems) {
+        return rebuild(svc, slices, node, defaultPolicy, problems).routes();
+    }
+
+    /** {@link #build}, with what the same pass found for kube-proxy's no-local-endpoints series. */
+    static Built rebuild(
+            V1Service svc, Collection<CachedSlice> slices, NodeInfo node, LbPolicy defaultPolicy,
+            Consumer<String> problems) {
         RouteBuilder builder = new RouteBuilder(svc, slices, node);
         Map<Frontend, ServiceRoute> routes = builder.routes(defaultPolicy);
         builder.problems.forEach(problems);
-        return routes;
+        return new Built(routes, new NoLocalEndpoints(builder.internalWithoutLocal, builder.externalWithoutLocal));
+    }
+
+    /** The routes of one Service, and its service ports without a local endpoint. */
+    record Built(Map<Frontend, ServiceRoute> routes, NoLocalEndpoints noLocalEndpoints) {
     }
 
     /**
-     * How many of {@code svc}'s service ports (each family counted apart, as kube-proxy's per-family proxiers
+     * How many of a Service's service ports (each family counted apart, as kube-proxy's per-family proxiers
      * do) have a Local internal / external traffic policy and endpoints, but none usable on this node: what
      * kube-proxy's {@code kubeproxy_sync_proxy_rules_no_local_endpoints_total} counts. External counts only a
      * port reachable from outside (a NodePort, an externalIP or a load balancer IP).
      */
-    static NoLocalEndpoints noLocalEndpoints(V1Service svc, Collection<CachedSlice> slices, NodeInfo node) {
-        boolean internalLocal = "Local".equals(svc.getSpec().getInternalTrafficPolicy());
-        boolean externalLocal = "Local".equals(svc.getSpec().getExternalTrafficPolicy());
-        if (!internalLocal && !externalLocal) {
-            return NoLocalEndpoints.NONE;
-        }
-        return new RouteBuilder(svc, slices, node).noLocalEndpoints(internalLocal, externalLocal);
-    }
-
-    /** Counts of service ports with a Local traffic policy and no local endpoint. */
     record NoLocalEndpoints(int internal, int external) {
         static final NoLocalEndpoints NONE = new NoLocalEndpoints(0, 0);
-    }
-
-    private NoLocalEndpoints noLocalEndpoints(boolean internalLocal, boolean externalLocal) {
-        if (skipped()) {
-            return NoLocalEndpoints.NONE;
-        }
-        // Problems found here were reported when the routes were built.
-        Set<String> families = new LinkedHashSet<>();
-        addresses("clusterIP", clusterIpTexts(), null).forEach(ip -> families.add(family(ip)));
-        List<InetAddress> externalVips = new ArrayList<>(addresses("externalIP", spec.getExternalIPs(), families));
-        externalVips.addAll(addresses("load balancer IP", vipIngress(), families));
-        int internal = 0;
-        int external = 0;
-        for (V1ServicePort port : spec.getPorts()) {
-            ServicePortName spn = portName(port);
-            if (spn == null) {
-                continue;
-            }
-            boolean nodePort = port.getNodePort() != null && port.getNodePort() != 0;
-            for (String family : families) {
-                EndpointFilter.Usable usable = EndpointFilter.categorize(merge(spn, family), node);
-                // No endpoint anywhere is a refused port, not a missing local one (kube-proxy's hasEndpoints).
-                if (usable.cluster().isEmpty() || !usable.local().isEmpty()) {
-                    continue;
-                }
-                if (internalLocal) {
-                    internal++;
-                }
-                if (externalLocal && (nodePort || externalVips.stream().anyMatch(ip -> family.equals(family(ip))))) {
-                    external++;
-                }
-            }
-        }
-        return new NoLocalEndpoints(internal, external);
     }
 
     private Map<Frontend, ServiceRoute> routes(LbPolicy defaultPolicy) {
@@ -191,8 +161,35 @@ final class RouteBuilder {
                     problems.add("service " + id + ": frontend " + frontend + " is declared twice, kept the first");
                 }
             }
+            if (internalLocal || externalLocal) {
+                boolean hasNodePort = nodePort != null && nodePort != 0;
+                usableByFamily.forEach((family, usable) -> countWithoutLocal(usable, internalLocal,
+                        externalLocal && (hasNodePort || hasFamily(externalIps, family) || hasFamily(lbIps, family))));
+            }
         }
         return Collections.unmodifiableMap(routes);
+    }
+
+    /** One service port of one family; no endpoint anywhere is a refused port, not a missing local one. */
+    private void countWithoutLocal(EndpointFilter.Usable usable, boolean internal, boolean external) {
+        if (usable.cluster().isEmpty() || !usable.local().isEmpty()) {
+            return;
+        }
+        if (internal) {
+            internalWithoutLocal++;
+        }
+        if (external) {
+            externalWithoutLocal++;
+        }
+    }
+
+    private static boolean hasFamily(List<InetAddress> addresses, String family) {
+        for (InetAddress a : addresses) {
+            if (family.equals(family(a))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

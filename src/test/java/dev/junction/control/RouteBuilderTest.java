@@ -538,7 +538,8 @@ class RouteBuilderTest {
     }
 
     private static RouteBuilder.NoLocalEndpoints noLocal(V1Service svc, V1EndpointSlice... slices) {
-        return RouteBuilder.noLocalEndpoints(svc, Arrays.stream(slices).map(CachedSlice::of).toList(), Fixtures.NODE);
+        return RouteBuilder.rebuild(svc, Arrays.stream(slices).map(CachedSlice::of).toList(), Fixtures.NODE,
+                LbPolicy.ROUND_ROBIN, problem -> { }).noLocalEndpoints();
     }
 
     @Test
