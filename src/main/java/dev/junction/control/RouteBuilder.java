@@ -3,6 +3,7 @@ package dev.junction.control;
 import dev.junction.control.EndpointFilter.Candidate;
 import dev.junction.model.Addresses;
 import dev.junction.model.Cidr;
+import dev.junction.model.CidrSet;
 import dev.junction.model.Endpoint;
 import dev.junction.model.Frontend;
 import dev.junction.model.FrontendKind;
@@ -155,7 +156,7 @@ final class RouteBuilder {
                 List<Cidr> allowed = target.kind == FrontendKind.LOAD_BALANCER
                         ? lbSourceRanges.getOrDefault(family(target.address), List.of()) : List.of();
                 ServiceRoute route = new ServiceRoute(spn, target.kind, local ? usable.local() : usable.cluster(),
-                        policy, affinity, allowed, proxyProtocol,
+                        policy, affinity, CidrSet.of(allowed), proxyProtocol,
                         local && target.kind.external() ? shortCircuit(usable) : ShortCircuit.NONE);
                 if (routes.putIfAbsent(frontend, route) != null) {
                     problems.add("service " + id + ": frontend " + frontend + " is declared twice, kept the first");

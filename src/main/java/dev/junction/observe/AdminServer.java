@@ -73,7 +73,7 @@ public final class AdminServer implements AutoCloseable {
                     .field("affinityTimeoutSeconds", f.route().affinityTimeout().toSeconds())
                     .field("proxyProtocol", f.route().proxyProtocol().name().toLowerCase(java.util.Locale.ROOT));
             json.array("sourceRanges");
-            for (Cidr c : f.route().sourceRanges()) {
+            for (Cidr c : f.route().sourceRanges().cidrs()) {
                 json.value(c.toString());
             }
             json.endArray();

@@ -353,11 +353,11 @@ class RouteBuilderTest {
         Map<Frontend, ServiceRoute> routes = build(svc, node);
 
         List<Cidr> ranges = List.of(Cidr.parse("10.244.0.0/16"), Cidr.parse("192.0.2.7/32"));
-        assertEquals(ranges, routes.get(tcp("198.51.100.1", 80)).sourceRanges());
+        assertEquals(ranges, routes.get(tcp("198.51.100.1", 80)).sourceRanges().cidrs());
         assertTrue(routes.get(tcp("198.51.100.1", 80)).allows(Addresses.parse("10.244.3.2")));
         assertTrue(!routes.get(tcp("198.51.100.1", 80)).allows(Addresses.parse("192.168.50.2")));
         for (Frontend f : List.of(CLUSTER_HTTP, tcp("192.0.2.10", 80), tcp("172.16.0.5", 30080))) {
-            assertEquals(List.of(), routes.get(f).sourceRanges(), f.toString());
+            assertEquals(List.of(), routes.get(f).sourceRanges().cidrs(), f.toString());
         }
         assertEquals(List.of(), problems);
     }
@@ -375,8 +375,8 @@ class RouteBuilderTest {
 
         Map<Frontend, ServiceRoute> routes = build(svc);
 
-        assertEquals(List.of(Cidr.parse("203.0.113.0/25")), routes.get(tcp("198.51.100.1", 80)).sourceRanges());
-        assertEquals(List.of(Cidr.parse("2001:db8::/32")), routes.get(tcp("2001:db8:1::1", 80)).sourceRanges());
+        assertEquals(List.of(Cidr.parse("203.0.113.0/25")), routes.get(tcp("198.51.100.1", 80)).sourceRanges().cidrs());
+        assertEquals(List.of(Cidr.parse("2001:db8::/32")), routes.get(tcp("2001:db8:1::1", 80)).sourceRanges().cidrs());
         assertEquals(List.of(), problems);
     }
 
@@ -391,7 +391,7 @@ class RouteBuilderTest {
 
         ServiceRoute lb = build(svc).get(tcp("198.51.100.1", 80));
 
-        assertEquals(List.of(), lb.sourceRanges());
+        assertEquals(List.of(), lb.sourceRanges().cidrs());
         assertTrue(lb.allows(Addresses.parse("203.0.113.130")));
         assertEquals(List.of("service ns/web: loadBalancerSourceRanges has no IPv4 range, so its IPv4 load balancer"
                 + " IPs admit every client, as with kube-proxy"), problems);
@@ -404,7 +404,7 @@ class RouteBuilderTest {
         svc.getSpec().loadBalancerSourceRanges(List.of("203.0.113.0/25", "0.0.0.0/0"));
         NodeInfo node = new NodeInfo(Fixtures.THIS_NODE, null, List.of(Addresses.parse("172.16.0.5")));
 
-        assertEquals(List.of(), build(svc, node).get(tcp("198.51.100.1", 80)).sourceRanges());
+        assertEquals(List.of(), build(svc, node).get(tcp("198.51.100.1", 80)).sourceRanges().cidrs());
         assertEquals(List.of(), problems);
     }
 
@@ -429,14 +429,14 @@ class RouteBuilderTest {
                 Cidr.parse("198.51.100.1/32"), Cidr.parse("198.51.100.2/32"));
         for (String lbIp : List.of("198.51.100.1", "198.51.100.2")) {
             ServiceRoute lb = routes.get(tcp(lbIp, 80));
-            assertEquals(v4, lb.sourceRanges(), lbIp);
+            assertEquals(v4, lb.sourceRanges().cidrs(), lbIp);
             assertTrue(lb.allows(Addresses.parse(lbIp)), "same node to LB, SNATted to LB");
             assertTrue(lb.allows(Addresses.parse("172.16.0.5")), "node to LB");
             assertTrue(lb.allows(Addresses.parse("203.0.113.2")), "accepted external to LB");
             assertFalse(lb.allows(Addresses.parse("203.0.113.130")), "blocked external to LB");
         }
         // The IPv6 ranges hold none of this node's IPv6 addresses: the IPv6 LoadBalancer IP is not admitted.
-        assertEquals(List.of(Cidr.parse("2001:db8::/32")), routes.get(tcp("2001:db8:1::1", 80)).sourceRanges());
+        assertEquals(List.of(Cidr.parse("2001:db8::/32")), routes.get(tcp("2001:db8:1::1", 80)).sourceRanges().cidrs());
         assertEquals(List.of(), problems);
     }
 
@@ -448,7 +448,7 @@ class RouteBuilderTest {
 
         ServiceRoute lb = build(svc, node).get(tcp("198.51.100.1", 80));
 
-        assertEquals(List.of(Cidr.parse("203.0.113.0/25")), lb.sourceRanges());
+        assertEquals(List.of(Cidr.parse("203.0.113.0/25")), lb.sourceRanges().cidrs());
         assertFalse(lb.allows(Addresses.parse("198.51.100.1")));
     }
 

@@ -116,7 +116,7 @@ class ServiceBalancerTest {
     void aShortCircuitTableServesThisNodesOwnClientsFromTheClusterEndpoints() {
         InetAddress vip = Addresses.parse("198.51.100.1");
         ServiceRoute lb = new ServiceRoute(WEB, FrontendKind.LOAD_BALANCER, List.of(A), LbPolicy.ROUND_ROBIN,
-                Duration.ZERO, List.of(), ProxyProtocol.NONE,
+                Duration.ZERO, CidrSet.EMPTY, ProxyProtocol.NONE,
                 new ShortCircuit(CidrSet.of(List.of(Cidr.parse("10.244.3.0/24"), Cidr.parse("172.16.0.5"))),
                         List.of(A, B)));
         EndpointTable table = balancer.tables(List.of(lb)).get(0);

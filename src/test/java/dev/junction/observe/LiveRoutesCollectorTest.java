@@ -114,7 +114,7 @@ class LiveRoutesCollectorTest {
         start(1, false);
         Endpoint local = Endpoint.of("10.1.0.1", 8080);
         ServiceRoute route = new ServiceRoute(A, FrontendKind.LOAD_BALANCER, List.of(local), LbPolicy.ROUND_ROBIN,
-                Duration.ZERO, List.of(), ProxyProtocol.NONE, new ShortCircuit(
+                Duration.ZERO, CidrSet.EMPTY, ProxyProtocol.NONE, new ShortCircuit(
                         CidrSet.of(List.of(Cidr.parse("10.244.3.0/24"))), List.of(local, Endpoint.of("10.1.0.2", 8080))));
         table.frontends = List.of(
                 new LiveRoutes.FrontendStatus(new Frontend(Addresses.parse("198.51.100.1"), 80, Protocol.TCP), route, true,

@@ -449,7 +449,7 @@ class TcpDataPlaneTest {
 
     /** A LoadBalancer route of an externalTrafficPolicy Local Service whose node address is {@link #NODE_ADDRESS}. */
     private static ServiceRoute externalLocal(List<Endpoint> local, List<Endpoint> cluster) {
-        return new ServiceRoute(WEB, FrontendKind.LOAD_BALANCER, local, LbPolicy.ROUND_ROBIN, Duration.ZERO, List.of(),
+        return new ServiceRoute(WEB, FrontendKind.LOAD_BALANCER, local, LbPolicy.ROUND_ROBIN, Duration.ZERO, CidrSet.EMPTY,
                 ProxyProtocol.NONE, new ShortCircuit(CidrSet.of(List.of(Cidr.host(NODE_ADDRESS))), cluster));
     }
 

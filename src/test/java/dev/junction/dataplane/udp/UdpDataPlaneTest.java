@@ -383,7 +383,7 @@ class UdpDataPlaneTest {
     /** A LoadBalancer route of an externalTrafficPolicy Local Service whose node address is 127.0.0.5. */
     private EndpointTable externalLocal(List<Endpoint> local, List<Endpoint> cluster) {
         return balancer.tables(List.of(new ServiceRoute(DNS, FrontendKind.LOAD_BALANCER, local, LbPolicy.ROUND_ROBIN,
-                Duration.ZERO, List.of(), ProxyProtocol.NONE,
+                Duration.ZERO, CidrSet.EMPTY, ProxyProtocol.NONE,
                 new ShortCircuit(CidrSet.of(List.of(Cidr.parse("127.0.0.5"))), cluster)))).get(0);
     }
 
