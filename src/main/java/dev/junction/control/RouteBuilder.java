@@ -13,6 +13,7 @@ import dev.junction.model.ProxyProtocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import dev.junction.model.ShortCircuit;
+import dev.junction.source.ServiceProxyLabels;
 import io.kubernetes.client.openapi.models.V1LoadBalancerIngress;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServicePort;
@@ -45,9 +46,6 @@ final class RouteBuilder {
     static final String ANNOTATION_PREFIX = "junction.dev/";
     static final String LB_ANNOTATION = ANNOTATION_PREFIX + "lb";
     static final String PROXY_PROTOCOL_ANNOTATION = ANNOTATION_PREFIX + "proxy-protocol";
-    static final String SERVICE_PROXY_NAME_LABEL = "service.kubernetes.io/service-proxy-name";
-    static final String HEADLESS_LABEL = "service.kubernetes.io/headless";
-    static final Set<String> SKIP_LABELS = Set.of(SERVICE_PROXY_NAME_LABEL, HEADLESS_LABEL);
     static final int DEFAULT_AFFINITY_SECONDS = 10800;
 
     // Same order for equal inputs whatever the slice order, so equal routes compare equal. By address, then
@@ -213,8 +211,7 @@ final class RouteBuilder {
         if (primary == null || primary.isEmpty() || "None".equals(primary) || "ExternalName".equals(spec.getType())) {
             return true;
         }
-        Map<String, String> labels = service.getMetadata().getLabels();
-        return labels != null && (labels.containsKey(SERVICE_PROXY_NAME_LABEL) || labels.containsKey(HEADLESS_LABEL));
+        return ServiceProxyLabels.excludes(service);
     }
 
     private List<String> clusterIpTexts() {

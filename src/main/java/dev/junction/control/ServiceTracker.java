@@ -1,5 +1,6 @@
 package dev.junction.control;
 
+import dev.junction.source.ServiceProxyLabels;
 import io.kubernetes.client.openapi.models.V1LoadBalancerStatus;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -57,7 +58,7 @@ final class ServiceTracker {
             Map<String, String> annotations = new TreeMap<>();
             if (meta != null && meta.getLabels() != null) {
                 meta.getLabels().forEach((k, v) -> {
-                    if (RouteBuilder.SKIP_LABELS.contains(k)) {
+                    if (k.equals(ServiceProxyLabels.SERVICE_PROXY_NAME) || k.equals(ServiceProxyLabels.HEADLESS)) {
                         labels.put(k, v);
                     }
                 });

@@ -1,5 +1,6 @@
 package dev.junction.control;
 
+import dev.junction.source.ServiceProxyLabels;
 import static dev.junction.control.Fixtures.port;
 import static dev.junction.control.Fixtures.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,9 +44,9 @@ class ServiceTrackerTest {
                 Arguments.argumentSet("spec port", (Consumer<V1Service>) s -> s.getSpec().getPorts().get(0).port(81)),
                 Arguments.argumentSet("traffic policy", (Consumer<V1Service>) s -> s.getSpec().internalTrafficPolicy("Local")),
                 Arguments.argumentSet("proxy-name label",
-                        (Consumer<V1Service>) s -> s.getMetadata().putLabelsItem(RouteBuilder.SERVICE_PROXY_NAME_LABEL, "x")),
+                        (Consumer<V1Service>) s -> s.getMetadata().putLabelsItem(ServiceProxyLabels.SERVICE_PROXY_NAME, "x")),
                 Arguments.argumentSet("headless label",
-                        (Consumer<V1Service>) s -> s.getMetadata().putLabelsItem(RouteBuilder.HEADLESS_LABEL, "")),
+                        (Consumer<V1Service>) s -> s.getMetadata().putLabelsItem(ServiceProxyLabels.HEADLESS, "")),
                 Arguments.argumentSet("lb annotation",
                         (Consumer<V1Service>) s -> s.getMetadata().putAnnotationsItem(RouteBuilder.LB_ANNOTATION, "round-robin")),
                 Arguments.argumentSet("load balancer status", (Consumer<V1Service>) s -> s.status(new V1ServiceStatus()
