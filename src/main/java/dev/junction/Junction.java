@@ -153,6 +153,9 @@ public final class Junction implements AutoCloseable {
         metrics.bindNoLocalEndpoints(control::internalWithoutLocalEndpoints, control::externalWithoutLocalEndpoints);
         metrics.routes(control.liveRoutes());
         http = new HttpServers();
+        metrics.bindHttp(http);
+        log.info("operational HTTP servers: at most {} connections together (open-files limit {}), a request "
+                + "within {}", http.maxConnections(), HttpServers.openFilesLimit(), HttpServers.REQUEST_TIMEOUT);
         // kube-proxy serves health-check node ports on every address of the node.
         serviceHealth = new HttpServiceHealthServer(http, new InetSocketAddress(0).getAddress(), health);
         control.observe(health, serviceHealth);

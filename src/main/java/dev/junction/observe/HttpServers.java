@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -27,25 +28,113 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The small HTTP servers of the operational surface (metrics, health, health-check node ports), all on
  * one event loop of their own so they never compete with the data plane. GET and HEAD only; a handler
- * answers a whole response at once. Thread-safe.
+ * answers a whole response at once.
+ *
+ * <p>Being reachable from anywhere (the health port is {@code 0.0.0.0:10256}), they hold at most
+ * {@link #maxConnections} connections together, a small share of the open-files limit that leaves the rest
+ * to the data plane. At that cap a new connection is still admitted, and the oldest connection of the
+ * server holding the most is closed: a kubelet probe opens a fresh connection and asks at once, so whoever
+ * holds connections open cannot keep it out, and a flood at one port never closes another port's
+ * connections. A request must arrive complete within the request timeout of the connection opening or of
+ * the previous answer, so idle, trickled (slowloris) and never-read connections do not stay. None of this
+ * logs per event: a counter each, and one rate-limited line. Thread-safe; the connection bookkeeping is
+ * confined to the one event loop.
  */
 public final class HttpServers implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HttpServers.class);
 
+    /** The operational servers' share of the open-files limit is 1/DESCRIPTOR_SHARE of it, within the bounds below. */
+    public static final int DESCRIPTOR_SHARE = 64;
+    /** Few enough for a limit of 1024; probes and scrapes need a handful. */
+    public static final int MIN_CONNECTIONS = 16;
+    /** A kubelet's probes and a few Prometheus scrapers need far fewer, whatever the limit. */
+    public static final int MAX_CONNECTIONS = 256;
+    /** A kubelet probe's default timeout is 1 s; a client that takes longer to send a request has none to send. */
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /** How long accepting pauses after an accept failed (descriptors exhausted): the listener stays readable. */
+    static final Duration ACCEPT_PAUSE = Duration.ofMillis(100);
+    private static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
+
     private final EventLoopGroup group =
             new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("junction-http", true), NioIoHandler.newFactory());
+    private final int maxConnections;
+    private final long requestTimeoutNanos;
+    /** Open connections of each server, oldest first; only touched on the event loop. */
+    private final Map<Channel, LinkedHashSet<Channel>> open = new HashMap<>();
+    private int openCount;
+    private final AtomicLong openNow = new AtomicLong();
+    private final AtomicLong evicted = new AtomicLong();
+    private final AtomicLong timedOut = new AtomicLong();
+    private final AtomicLong acceptFailures = new AtomicLong();
+    private final RateLimitedLog evictionLog = new RateLimitedLog(log, LOG_INTERVAL);
+    private final RateLimitedLog acceptLog = new RateLimitedLog(log, LOG_INTERVAL);
+
+    /** Servers with the connection cap that this process's open-files limit allows and the default request timeout. */
+    public HttpServers() {
+        this(maxConnections(openFilesLimit()), REQUEST_TIMEOUT);
+    }
+
+    HttpServers(int maxConnections, Duration requestTimeout) {
+        this.maxConnections = maxConnections;
+        this.requestTimeoutNanos = requestTimeout.toNanos();
+    }
+
+    /**
+     * The cap on operational connections for an open-files limit: 1/{@value #DESCRIPTOR_SHARE} of it,
+     * between {@value #MIN_CONNECTIONS} and {@value #MAX_CONNECTIONS}.
+     */
+    public static int maxConnections(long openFilesLimit) {
+        return (int) Math.max(MIN_CONNECTIONS, Math.min(MAX_CONNECTIONS, openFilesLimit / DESCRIPTOR_SHARE));
+    }
+
+    /** This process's RLIMIT_NOFILE (soft), or {@link Long#MAX_VALUE} where the JVM cannot tell. */
+    public static long openFilesLimit() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount() : Long.MAX_VALUE;
+    }
+
+    /** The cap on connections of all servers together. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Connections open now, on all servers. */
+    public long openConnections() {
+        return openNow.get();
+    }
+
+    /** Connections closed to admit a new one at the cap. */
+    public long evictedConnections() {
+        return evicted.get();
+    }
+
+    /** Connections closed because no complete request arrived within the request timeout. */
+    public long timedOutConnections() {
+        return timedOut.get();
+    }
+
+    /** Accepts that failed (descriptors exhausted); each pauses accepting for a moment. */
+    public long acceptFailures() {
+        return acceptFailures.get();
+    }
 
     /** A request as handlers see it. */
     public record Request(String path, String accept) {
@@ -83,11 +172,14 @@ public final class HttpServers implements AutoCloseable {
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new AcceptFailures())
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
-                                new Responder(handler));
+                        admit(ch);
+                        RequestDeadline deadline = new RequestDeadline();
+                        ch.pipeline().addLast(deadline, new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
+                                new Responder(handler, deadline));
                     }
                 })
                 .bind(address).awaitUninterruptibly();
@@ -103,12 +195,104 @@ public final class HttpServers implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
+    /** Counts {@code ch} among its server's connections, first closing the one that makes room at the cap. */
+    private void admit(Channel ch) {
+        if (openCount >= maxConnections) {
+            LinkedHashSet<Channel> fullest = null;
+            for (LinkedHashSet<Channel> connections : open.values()) {
+                if (fullest == null || connections.size() > fullest.size()) {
+                    fullest = connections;
+                }
+            }
+            Channel oldest = fullest.iterator().next();
+            forget(oldest);
+            oldest.close();
+            evicted.incrementAndGet();
+            evictionLog.warn("operational HTTP servers at their cap of {} connections: closing the oldest on {} "
+                    + "({} open there) to admit a new one", maxConnections,
+                    NetUtil.toSocketAddressString((InetSocketAddress) oldest.parent().localAddress()),
+                    fullest.size() + 1);
+        }
+        open.computeIfAbsent(ch.parent(), server -> new LinkedHashSet<>()).add(ch);
+        openCount++;
+        openNow.set(openCount);
+        ch.closeFuture().addListener(f -> forget(ch));
+    }
+
+    private void forget(Channel ch) {
+        LinkedHashSet<Channel> connections = open.get(ch.parent());
+        if (connections != null && connections.remove(ch)) {
+            openCount--;
+            openNow.set(openCount);
+            if (connections.isEmpty()) {
+                open.remove(ch.parent());
+            }
+        }
+    }
+
+    /**
+     * On a listener: an accept failed, mostly for want of descriptors. Counted and logged once per interval
+     * instead of Netty's warning with a stack trace per failure, and accepting pauses briefly, since the
+     * listener stays readable and would fail again at once.
+     */
+    private final class AcceptFailures extends ChannelInboundHandlerAdapter {
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            acceptFailures.incrementAndGet();
+            acceptLog.warn("operational HTTP server {}: accept failed ({}), pausing accepts for {} ms",
+                    NetUtil.toSocketAddressString((InetSocketAddress) ctx.channel().localAddress()),
+                    cause.getMessage(), ACCEPT_PAUSE.toMillis());
+            ctx.channel().config().setAutoRead(false);
+            ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true),
+                    ACCEPT_PAUSE.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Closes the connection unless a complete request arrives within the request timeout of it opening or
+     * of the previous answer: covers an idle kept-alive connection, a request trickled byte by byte, and
+     * a client that never reads its answer.
+     */
+    private final class RequestDeadline extends ChannelInboundHandlerAdapter {
+
+        private ScheduledFuture<?> timer;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            restart(ctx);
+        }
+
+        /** A request was answered: the next one has the whole timeout again. */
+        void restart(ChannelHandlerContext ctx) {
+            cancel();
+            timer = ctx.executor().schedule(() -> {
+                timedOut.incrementAndGet();
+                ctx.close();
+            }, requestTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            cancel();
+            ctx.fireChannelInactive();
+        }
+
+        private void cancel() {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+        }
+    }
+
     private static final class Responder extends SimpleChannelInboundHandler<FullHttpRequest> {
 
         private final Handler handler;
+        private final RequestDeadline deadline;
 
-        Responder(Handler handler) {
+        Responder(Handler handler, RequestDeadline deadline) {
             this.handler = handler;
+            this.deadline = deadline;
         }
 
         @Override
@@ -135,6 +319,7 @@ public final class HttpServers implements AutoCloseable {
             reply.headers().forEach((k, v) -> res.headers().set(k, v));
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             if (keepAlive) {
+                deadline.restart(ctx.pipeline().context(deadline));
                 res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
                 ctx.writeAndFlush(res);
             } else {

@@ -115,6 +115,22 @@ public final class ProxyMetrics implements AutoCloseable {
                         + " towards a slow socket");
     }
 
+    /** The operational HTTP servers' connections (health, metrics, health-check node ports), against their cap. */
+    public void bindHttp(HttpServers http) {
+        Gauge.builder("junction.http.connections.open", http, HttpServers::openConnections).strongReference(true)
+                .description("Connections open now to the health, metrics and health-check node port servers")
+                .register(registry);
+        Gauge.builder("junction.http.connections.max", http, HttpServers::maxConnections).strongReference(true)
+                .description("Cap on those connections, all servers together (a share of the open-files limit)")
+                .register(registry);
+        counter("junction.http.connections.evicted", http::evictedConnections,
+                "Operational HTTP connections closed at the cap to admit a new one");
+        counter("junction.http.connections.timed.out", http::timedOutConnections,
+                "Operational HTTP connections closed because no complete request arrived in time");
+        counter("junction.http.accept.failures", http::acceptFailures,
+                "Operational HTTP accepts that failed (descriptors exhausted), each pausing accepts briefly");
+    }
+
     /** kube-proxy's last-sync gauge, from the health state's last applied batch. */
     public void bindHealth(ProxyHealth health) {
         Gauge.builder("kubeproxy.sync.proxy.rules.last.timestamp.seconds", health, ProxyHealth::lastUpdatedSeconds)
