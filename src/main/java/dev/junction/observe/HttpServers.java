@@ -256,15 +256,17 @@ public final class HttpServers implements AutoCloseable {
      */
     private final class RequestDeadline extends ChannelInboundHandlerAdapter {
 
+        private ChannelHandlerContext ctx;
         private ScheduledFuture<?> timer;
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
-            restart(ctx);
+            this.ctx = ctx;
+            restart();
         }
 
         /** A request was answered: the next one has the whole timeout again. */
-        void restart(ChannelHandlerContext ctx) {
+        void restart() {
             cancel();
             timer = ctx.executor().schedule(() -> {
                 timedOut.incrementAndGet();
@@ -319,7 +321,7 @@ public final class HttpServers implements AutoCloseable {
             reply.headers().forEach((k, v) -> res.headers().set(k, v));
             boolean keepAlive = HttpUtil.isKeepAlive(req);
             if (keepAlive) {
-                deadline.restart(ctx.pipeline().context(deadline));
+                deadline.restart();
                 res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
                 ctx.writeAndFlush(res);
             } else {
