@@ -57,26 +57,19 @@ class HttpServersTest {
         try (HttpServers http = new HttpServers(4, Duration.ofMinutes(1));
                 Warnings warnings = new Warnings(HttpServers.class)) {
             InetSocketAddress server = address(http.bind(LOOPBACK, OK));
-            List<Socket> idle = new ArrayList<>();
-            try {
-                for (int i = 0; i < 4; i++) {
-                    idle.add(connect(server));
-                }
+            try (Held idle = new Held()) {
+                idle.open(server, 4);
                 Conditions.awaitEquals("4 connections open", 4L, http::openConnections);
-                for (int i = 0; i < 3; i++) {
-                    idle.add(connect(server));
-                }
+                idle.open(server, 3);
 
                 for (int i = 0; i < 3; i++) {
-                    assertEquals(-1, readWithin(idle.get(i), Duration.ofSeconds(10)), "the oldest are closed");
+                    assertEquals(-1, readWithin(idle.sockets.get(i), Duration.ofSeconds(10)), "the oldest are closed");
                 }
                 Conditions.awaitEquals("3 evicted", 3L, http::evictedConnections);
                 assertEquals(4L, http.openConnections());
                 assertEquals(1, warnings.lines.size(), "one line per interval: " + warnings.lines);
                 assertTrue(warnings.lines.get(0).startsWith("operational HTTP servers at their cap of 4 connections"),
                         warnings.lines.get(0));
-            } finally {
-                closeAll(idle);
             }
         }
     }
@@ -85,18 +78,13 @@ class HttpServersTest {
     void healthzAnswersWhileIdleConnectionsHoldTheCap() throws IOException {
         try (HttpServers http = new HttpServers(8, Duration.ofMinutes(1))) {
             InetSocketAddress health = address(http.bind(LOOPBACK, OK));
-            List<Socket> idle = new ArrayList<>();
-            try {
-                for (int i = 0; i < 8; i++) {
-                    idle.add(connect(health));
-                }
+            try (Held idle = new Held()) {
+                idle.open(health, 8);
                 Conditions.awaitEquals("the cap held by idle connections", 8L, http::openConnections);
 
                 // A kubelet probe: a fresh connection, one request at once.
                 assertTrue(probe(health).startsWith("HTTP/1.1 200"));
                 assertTrue(probe(health).startsWith("HTTP/1.1 200"));
-            } finally {
-                closeAll(idle);
             }
         }
     }
@@ -106,18 +94,13 @@ class HttpServersTest {
         try (HttpServers http = new HttpServers(8, Duration.ofMinutes(1))) {
             InetSocketAddress health = address(http.bind(LOOPBACK, OK));
             InetSocketAddress nodePort = address(http.bind(LOOPBACK, OK));
-            List<Socket> flood = new ArrayList<>();
-            try (Socket kept = connect(health)) {
+            try (Socket kept = connect(health); Held flood = new Held()) {
                 Conditions.awaitEquals("the health connection open", 1L, http::openConnections);
-                for (int i = 0; i < 20; i++) {
-                    flood.add(connect(nodePort));
-                }
+                flood.open(nodePort, 20);
                 Conditions.awaitEquals("13 of the flood evicted", 13L, http::evictedConnections);
 
                 kept.getOutputStream().write(HEALTHZ);
                 assertTrue(readAll(kept).startsWith("HTTP/1.1 200"), "the health connection was kept");
-            } finally {
-                closeAll(flood);
             }
         }
     }
@@ -235,9 +218,21 @@ class HttpServersTest {
         return b;
     }
 
-    private static void closeAll(List<Socket> sockets) throws IOException {
-        for (Socket s : sockets) {
-            s.close();
+    /** Connections a test holds open, oldest first; all closed at the end. */
+    private static final class Held implements AutoCloseable {
+        final List<Socket> sockets = new ArrayList<>();
+
+        void open(InetSocketAddress server, int count) throws IOException {
+            for (int i = 0; i < count; i++) {
+                sockets.add(connect(server));
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Socket s : sockets) {
+                s.close();
+            }
         }
     }
 }
