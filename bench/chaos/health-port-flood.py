@@ -9,7 +9,9 @@ proxy_port, health_port, pid, idle, hold = (int(a) for a in sys.argv[1:6])
 host = "127.0.0.1"
 stop = mp.Event()
 canary = {k: mp.Value("d", 0.0) for k in ("ok", "failed", "max_ms")}
-probes = {k: mp.Value("d", 0.0) for k in ("ok", "failed")}
+# Probe results by phase: 0 before the attack, 1 while it connects, 2 while it holds, 3 after it.
+phase = mp.Value("i", 0)
+probes = {k: mp.Array("i", 4) for k in ("ok", "failed")}
 max_fds = mp.Value("d", 0.0)
 
 
@@ -37,9 +39,9 @@ def probe_loop():
                 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 if not s.recv(64).startswith(b"HTTP/1.1 200"):
                     raise OSError("not 200")
-            probes["ok"].value += 1
+            probes["ok"][phase.value] += 1
         except OSError:
-            probes["failed"].value += 1
+            probes["failed"][phase.value] += 1
         stop.wait(0.2)
 
 
@@ -56,6 +58,7 @@ workers = [mp.Process(target=f, daemon=True) for f in (canary_loop, probe_loop, 
 for w in workers:
     w.start()
 time.sleep(1)
+phase.value = 1
 conns, refused = [], 0
 deadline = time.monotonic() + 30
 for _ in range(idle):
@@ -65,6 +68,7 @@ for _ in range(idle):
         conns.append(socket.create_connection((host, health_port), timeout=1))
     except OSError:
         refused += 1
+phase.value = 2
 time.sleep(hold)
 # A connection Junction closed reads as EOF (or a reset) without blocking.
 closed = 0
@@ -78,6 +82,7 @@ for s in conns:
     except OSError:
         closed += 1
     s.close()
+phase.value = 3
 time.sleep(2)
 stop.set()
 for w in workers:
@@ -86,5 +91,6 @@ for w in workers:
         w.terminate()
 print(f"idle connections opened {len(conns)} (failed {refused}), closed by junction {closed}; "
       f"junction max fds {max_fds.value:.0f}; canary ok {canary['ok'].value:.0f} failed {canary['failed'].value:.0f} "
-      f"max {canary['max_ms'].value:.0f} ms; /healthz probes ok {probes['ok'].value:.0f} "
-      f"failed {probes['failed'].value:.0f}")
+      f"max {canary['max_ms'].value:.0f} ms; /healthz probes failed/ok before {probes['failed'][0]}/{probes['ok'][0]}, "
+      f"while connecting {probes['failed'][1]}/{probes['ok'][1]}, while holding {probes['failed'][2]}/{probes['ok'][2]}, "
+      f"after {probes['failed'][3]}/{probes['ok'][3]}")
