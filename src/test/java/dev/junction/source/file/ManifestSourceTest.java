@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.junction.source.ObjectSink;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.RecordingSink;
+import dev.junction.testing.Warnings;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.V1Service;
 import java.io.IOException;
@@ -16,14 +17,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,14 +34,11 @@ class ManifestSourceTest {
     private final List<String> errors = new CopyOnWriteArrayList<>();
     private ManifestSource source;
 
-    private final List<Runnable> cleanups = new ArrayList<>();
-
     @AfterEach
     void closeSource() {
         if (source != null) {
             source.close();
         }
-        cleanups.forEach(Runnable::run);
     }
 
     @Test
@@ -303,23 +297,26 @@ class ManifestSourceTest {
         write("web.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1"));
         write("bad.yaml", service("bad", 70000));
         write("huge.yaml", "#".repeat(ManifestSource.MAX_FILE_BYTES + 1));
-        List<String> loaded = captureInfoLines();
-        start();
-        assertEquals(List.of(dir.resolve("web.yaml") + ": loaded 2 objects (2 upserted, 0 deleted)"), loaded);
-        assertEquals(2, errors.size(), errors.toString());
+        try (Warnings info = new Warnings(ManifestSource.class, Level.INFO)) {
+            List<String> loaded = info.lines;
+            start();
+            assertEquals(List.of(dir.resolve("web.yaml") + ": loaded 2 objects (2 upserted, 0 deleted)"), loaded);
+            assertEquals(2, errors.size(), errors.toString());
 
-        write("db.yaml", service("db", 5432));
-        Files.createDirectory(dir.resolve("..2026_12_07"));
+            // The rescan first: once db.yaml's upsert is seen, it has run.
+            Files.createDirectory(dir.resolve("..2026_12_07"));
+            write("db.yaml", service("db", 5432));
 
-        sink.awaitAfterSync("the new file", events -> events.contains("upsert V1Service default/db"));
-        assertEquals(List.of(dir.resolve("web.yaml") + ": loaded 2 objects (2 upserted, 0 deleted)",
-                dir.resolve("db.yaml") + ": loaded 1 objects (1 upserted, 0 deleted)"), loaded);
-        assertEquals(2, errors.size(), errors.toString());
+            sink.awaitAfterSync("the new file", events -> events.contains("upsert V1Service default/db"));
+            assertEquals(List.of(dir.resolve("web.yaml") + ": loaded 2 objects (2 upserted, 0 deleted)",
+                    dir.resolve("db.yaml") + ": loaded 1 objects (1 upserted, 0 deleted)"), loaded);
+            assertEquals(2, errors.size(), errors.toString());
 
-        write("bad.yaml", service("bad", 70001));
-        Conditions.await("the changed invalid file's line", () -> errors.size(), n -> n == 3);
-        assertEquals(dir.resolve("bad.yaml") + ": document 1: spec.ports[0].port: 70001 is out of range 1-65535;"
-                + " skipping it", errors.get(2));
+            write("bad.yaml", service("bad", 70001));
+            Conditions.await("the changed invalid file's line", () -> errors.size(), n -> n == 3);
+            assertEquals(dir.resolve("bad.yaml") + ": document 1: spec.ports[0].port: 70001 is out of range 1-65535;"
+                    + " skipping it", errors.get(2));
+        }
     }
 
     /**
@@ -413,31 +410,6 @@ class ManifestSourceTest {
                 sink.flush();
             }
         };
-    }
-
-    /** The source's info lines from now until the test ends. */
-    private List<String> captureInfoLines() {
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Logger logger = Logger.getLogger(ManifestSource.class.getName());
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel() == Level.INFO) {
-                    lines.add(record.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(handler);
-        cleanups.add(() -> logger.removeHandler(handler));
-        return lines;
     }
 
     /** {@code text} followed by comment lines up to exactly {@code size} bytes. */
