@@ -51,7 +51,7 @@ final class ManifestReader {
     private static final Pattern PROPERTY = Pattern.compile("^Cannot create property=(\\S+) for JavaBean=");
     private static final String MODEL_PACKAGE = "io.kubernetes.client.openapi.models.";
     /** The manifest source refuses larger files unread, so no document of a file it reads reaches this. */
-    static final int MAX_CODE_POINTS = ManifestSource.MAX_FILE_BYTES;
+    private static final int MAX_CODE_POINTS = ManifestSource.MAX_FILE_BYTES;
     private static final int MAX_ALIASES = 50;
     private static final int MAX_NESTING = 50;
 
