@@ -62,6 +62,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private ServiceHealthTracker serviceHealth;
     private boolean synced;
     private volatile boolean running = true;
+    /** Once a source has failed, its changes are pending for good: health is never told all is applied. */
+    private volatile boolean sourceFailed;
     private volatile long appliedBatches;
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
@@ -171,6 +173,17 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         enqueue(new Event.Synced(System.nanoTime()));
     }
 
+    /**
+     * Reports the source's failure through the health seam every change uses: a change queued now that no
+     * batch will ever apply, so {@code /healthz} and {@code /livez} fail once the health limit has passed, as
+     * kube-proxy's do when its sync loop stops. Called from the failed source's thread.
+     */
+    @Override
+    public void failed(String reason) {
+        sourceFailed = true;
+        health.queued();
+    }
+
     private void enqueue(Event e) {
         metrics.queued(e);
         context.enqueue(e);
@@ -263,6 +276,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 frontendChanges);
         changes.rebuilt();
         appliedBatches++;
+        if (sourceFailed) {
+            return;
+        }
         health.applied();
         if (context.hasQueued()) {
             // Queued while this batch was applied: pending, and this thread's to apply next.

@@ -23,6 +23,13 @@ public interface ObjectSink {
     void synced();
 
     /**
+     * The source has stopped for good (its thread died, its directory is gone): it will deliver nothing more,
+     * so what is served no longer follows the desired state. What it delivered stays in force; health reports
+     * the source as a change that is never applied. {@code reason} is one line, already logged by the source.
+     */
+    void failed(String reason);
+
+    /**
      * Has everything delivered so far applied: on this thread before returning, or, when the sink is
      * applying on another thread already, by that thread as soon as it is done.
      */

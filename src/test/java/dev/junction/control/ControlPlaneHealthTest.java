@@ -136,6 +136,30 @@ class ControlPlaneHealthTest {
         assertEquals(200, status("/livez"));
     }
 
+    /**
+     * Issue 14: the manifest watcher died of an OutOfMemoryError and {@code /healthz} stayed 200 while no change was
+     * applied again. A failed source is a change that never applies: health fails once the limit has passed, as
+     * kube-proxy's does when its sync loop stops, and later batches (the maintenance thread's) do not clear it.
+     */
+    @Test
+    void aFailedSourceFailsHealthOnceTheLimitPassesWhateverIsAppliedAfter() {
+        control.synced();
+        control.flush();
+        Conditions.await("synced", () -> control.appliedBatches() > 0);
+        long applied = control.appliedBatches();
+
+        control.failed("/manifests: the watcher failed: java.lang.OutOfMemoryError: Java heap space");
+        clock.advance(LIMIT.minusSeconds(1));
+        control.upsert(service("web", port("http", 80)));
+        control.flush();
+        Conditions.await("a later batch", () -> control.appliedBatches() > applied);
+        assertEquals(200, status("/healthz"), "within the limit");
+
+        clock.advance(Duration.ofSeconds(2));
+        assertEquals(503, status("/healthz"));
+        assertEquals(503, status("/livez"));
+    }
+
     @Test
     void healthzFailsOnceShutdownBegins() {
         health.stopping();

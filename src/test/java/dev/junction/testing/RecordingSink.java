@@ -51,6 +51,14 @@ public final class RecordingSink implements ObjectSink {
     }
 
     @Override
+    public void failed(String reason) {
+        record("failed: " + reason, null);
+        if (delegate != null) {
+            delegate.failed(reason);
+        }
+    }
+
+    @Override
     public void flush() {
         synchronized (this) {
             flushed = events.size();

@@ -13,8 +13,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
 
 /**
  * Turns the text of one manifest file (YAML, possibly multi-document, or JSON) into validated
@@ -25,9 +30,16 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * ({@code foo/v1 Service} becomes a {@code V1Service}), turns unknown kinds into
  * {@code DynamicKubernetesObject}, and silently drops (with its own ERROR log) a document that is
  * not a mapping. The typed object is then built the way client-java builds it: dump the mapping
- * and load it as the model class, which rejects unknown fields as {@code kubectl apply} does.
+ * and load it as the model class, which rejects unknown fields as {@code kubectl apply} does; before that,
+ * {@link FieldTypes} refuses wrong-typed fields, which the bean loader would read as unset or convert.
  *
- * <p>Stateless and thread-safe.
+ * <p>The parser is bounded against hostile text: at most {@link #MAX_CODE_POINTS} per document, 50 aliases
+ * to collections (the "billion laughs"), 50 levels of nesting, no duplicate keys (refused by the API
+ * server's YAML decoder too). Plain scalars that look like timestamps stay strings, as in the API server's
+ * YAML-to-JSON conversion.
+ *
+ * <p>Stateless and thread-safe; each {@link #read} builds its own parsers (SnakeYAML's are not thread-safe)
+ * and reuses them for every document of the file.
  */
 final class ManifestReader {
 
@@ -38,6 +50,10 @@ final class ManifestReader {
     private static final String ACCEPTED_TEXT = "v1 Service, discovery.k8s.io/v1 EndpointSlice or v1 Node";
     private static final Pattern PROPERTY = Pattern.compile("^Cannot create property=(\\S+) for JavaBean=");
     private static final String MODEL_PACKAGE = "io.kubernetes.client.openapi.models.";
+    /** The manifest source refuses larger files unread, so no document of a file it reads reaches this. */
+    private static final int MAX_CODE_POINTS = ManifestSource.MAX_FILE_BYTES;
+    private static final int MAX_ALIASES = 50;
+    private static final int MAX_NESTING = 50;
 
     private final ObjectValidator validator;
 
@@ -53,7 +69,8 @@ final class ManifestReader {
     List<KubernetesObject> read(String text) throws InvalidManifestException {
         List<KubernetesObject> objects = new ArrayList<>();
         Map<ObjectKey, Integer> seen = new HashMap<>();
-        Iterator<Object> documents = Yaml.getSnakeYaml().loadAll(text).iterator();
+        Map<Class<?>, org.yaml.snakeyaml.Yaml> typed = new HashMap<>();
+        Iterator<Object> documents = treeYaml().loadAll(text).iterator();
         int number = 0;
         while (true) {
             number++;
@@ -70,7 +87,7 @@ final class ManifestReader {
             if (document == null) {
                 continue;
             }
-            KubernetesObject object = toObject(document, number);
+            KubernetesObject object = toObject(document, number, typed);
             List<String> problems = validator.validate(object);
             if (!problems.isEmpty()) {
                 throw new InvalidManifestException("document " + number + ": " + String.join("; ", problems));
@@ -85,7 +102,8 @@ final class ManifestReader {
         }
     }
 
-    private static KubernetesObject toObject(Object document, int number) throws InvalidManifestException {
+    private static KubernetesObject toObject(Object document, int number,
+            Map<Class<?>, org.yaml.snakeyaml.Yaml> typed) throws InvalidManifestException {
         if (!(document instanceof Map<?, ?> map)) {
             throw new InvalidManifestException("document " + number
                     + ": not a Kubernetes object (expected a mapping with apiVersion and kind)");
@@ -101,11 +119,38 @@ final class ManifestReader {
             throw new InvalidManifestException("document " + number + ": unsupported object " + apiVersion + ' '
                     + kind + " (a manifest directory holds " + ACCEPTED_TEXT + ")");
         }
+        String wrongType = FieldTypes.problem(map, type);
+        if (wrongType != null) {
+            throw new InvalidManifestException("document " + number + ": " + wrongType);
+        }
         try {
-            return Yaml.loadAs(Yaml.getSnakeYaml(type).dump(map), type);
+            org.yaml.snakeyaml.Yaml yaml = typed.computeIfAbsent(type, t -> Yaml.getSnakeYaml(t, null, limits()));
+            return yaml.loadAs(yaml.dump(map), type);
         } catch (RuntimeException e) {
             throw new InvalidManifestException("document " + number + ": " + describeMapping(e));
         }
+    }
+
+    private static LoaderOptions limits() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_CODE_POINTS);
+        options.setMaxAliasesForCollections(MAX_ALIASES);
+        options.setNestingDepthLimit(MAX_NESTING);
+        options.setAllowDuplicateKeys(false);
+        options.setAllowRecursiveKeys(false);
+        return options;
+    }
+
+    /** The parser of the untyped tree: SnakeYAML's safe constructor, timestamps left as text. */
+    private static org.yaml.snakeyaml.Yaml treeYaml() {
+        LoaderOptions options = limits();
+        SafeConstructor constructor = new SafeConstructor(options) {
+            {
+                yamlConstructors.put(Tag.TIMESTAMP, yamlConstructors.get(Tag.STR));
+            }
+        };
+        DumperOptions dumper = new DumperOptions();
+        return new org.yaml.snakeyaml.Yaml(constructor, new Representer(dumper), dumper, options);
     }
 
     private static void normalizeNamespace(KubernetesObject object) {

@@ -10,7 +10,10 @@ import dev.junction.source.ObjectValidator;
 import dev.junction.source.ServiceProxyLabels;
 import io.kubernetes.client.common.KubernetesObject;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
@@ -20,8 +23,11 @@ import java.nio.file.Path;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.util.ArrayList;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +47,11 @@ import org.slf4j.LoggerFactory;
  * EndpointSlices that kube-proxy's label selector leaves out ({@link ServiceProxyLabels}) are left out here
  * too, as if the file did not define them: adding such a label deletes the object.
  *
- * <p>A file is all or nothing: while it is invalid (unreadable, bad YAML, unsupported kind, a
- * validation problem) one error line names it and its last good objects stay in force. Objects are
+ * <p>A file is all or nothing: while it is invalid (unreadable, larger than {@link #MAX_FILE_BYTES}, bad
+ * YAML, a wrong-typed field, unsupported kind, a validation problem) one error line names it and its last
+ * good objects stay in force; a file is read only when its content changed since it was last read, so a
+ * rescan after an event overflow neither re-parses nor re-reports the unchanged ones. Each file whose
+ * new content is loaded gets one info line with its objects and what changed. Objects are
  * identified by kind, namespace and name; an object unchanged since the last delivery is not
  * re-delivered. When two files define the same object the file loaded last wins, and the object
  * lives on as long as either file defines it. Delivered objects are also the source's record of
@@ -50,7 +59,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: {@link #start()} delivers the initial state on the caller's thread; afterwards all
  * delivery, error reporting and state below run on the daemon thread {@code junction-manifests}.
- * {@link #close()} returns only after that thread has stopped, so no delivery follows it.
+ * {@link #close()} returns only after that thread has stopped, so no delivery follows it. Should that
+ * thread die (an {@link Error}, a bug), or the directory go away, the source logs why and reports
+ * {@link ObjectSink#failed}: it never stops silently.
  */
 public final class ManifestSource implements AutoCloseable {
 
@@ -59,6 +70,12 @@ public final class ManifestSource implements AutoCloseable {
     private static final long QUIET_MILLIS = 100;
     /** A directory that never goes quiet is still reloaded this often. */
     private static final long MAX_SETTLE_MILLIS = 1_000;
+    /**
+     * Larger files are refused unread. Twice a ConfigMap's limit (1 MiB) and above any real manifest set
+     * (18,900 Services fit, loaded in 5 s on a busy two-core node), while the worst file this size, one 2 MiB
+     * word that SnakeYAML scans in quadratic time, takes 3-4 s there rather than minutes.
+     */
+    static final int MAX_FILE_BYTES = 2 << 20;
 
     private final Path dir;
     private final ObjectSink sink;
@@ -73,9 +90,12 @@ public final class ManifestSource implements AutoCloseable {
     private final Map<ObjectKey, String> owners = new HashMap<>();
     /** What the sink currently holds, to skip re-delivering unchanged objects. */
     private final Map<ObjectKey, KubernetesObject> delivered = new HashMap<>();
+    /** What each file held when last handled (its content's digest, or its size and time when too large). */
+    private final Map<String, String> versions = new HashMap<>();
 
     private boolean started;
-    private boolean closed;
+    /** Set by close() under the lock; the watcher reads it without (close() holds the lock while joining it). */
+    private volatile boolean closed;
     private WatchService watchService;
     private Thread watcher;
 
@@ -149,8 +169,23 @@ public final class ManifestSource implements AutoCloseable {
         }
     }
 
-    /** Runs on the watcher thread until the watch service is closed. */
+    /**
+     * Runs on the watcher thread until the watch service is closed. Anything thrown past the per-file
+     * isolation (an {@link OutOfMemoryError}, a bug) ends it, loudly: the state may be half-applied, so
+     * the source reports itself failed rather than carry on.
+     */
     private void watch() {
+        try {
+            watchChanges();
+        } catch (Throwable e) {
+            if (!closed) {
+                stop("the watcher failed: " + e + "; no further changes will be applied");
+                LOG.error("{}: the watcher failed", dir, e);
+            }
+        }
+    }
+
+    private void watchChanges() {
         try {
             while (true) {
                 Changes changes = new Changes();
@@ -164,14 +199,20 @@ public final class ManifestSource implements AutoCloseable {
                 apply(changes);
                 sink.flush();
                 if (changes.directoryGone) {
-                    errorReporter.accept(dir + ": directory can no longer be watched (deleted or unmounted);"
-                            + " no further changes will be applied");
+                    stop("directory can no longer be watched (deleted or unmounted); no further changes will be"
+                            + " applied");
                     return;
                 }
             }
         } catch (ClosedWatchServiceException | InterruptedException e) {
             // close() was called: stop quietly.
         }
+    }
+
+    private void stop(String reason) {
+        String line = dir + ": " + reason;
+        errorReporter.accept(line);
+        sink.failed(line);
     }
 
     private void apply(Changes changes) {
@@ -206,7 +247,9 @@ public final class ManifestSource implements AutoCloseable {
         for (String name : names) {
             loadIsolated(name);
         }
-        for (String name : new ArrayList<>(filesObjects.keySet())) {
+        Set<String> known = new TreeSet<>(filesObjects.keySet());
+        known.addAll(versions.keySet());
+        for (String name : known) {
             if (!names.contains(name)) {
                 loadIsolated(name);
             }
@@ -224,25 +267,48 @@ public final class ManifestSource implements AutoCloseable {
 
     private void load(String name) {
         Path path = dir.resolve(name);
-        if (!Files.isRegularFile(path)) {
-            replace(name, null);
-            return;
-        }
-        String text;
+        BasicFileAttributes attributes;
+        byte[] bytes;
         try {
-            text = Files.readString(path, StandardCharsets.UTF_8);
+            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            if (!attributes.isRegularFile()) {
+                gone(name);
+                return;
+            }
+            if (attributes.size() > MAX_FILE_BYTES) {
+                tooLarge(name, attributes.size() + " bytes", attributes.size() + "@" + attributes.lastModifiedTime());
+                return;
+            }
+            try (InputStream in = Files.newInputStream(path)) {
+                // The size was read before the file: it may have grown since.
+                bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            }
         } catch (NoSuchFileException e) {
-            // Deleted between the check and the read: the same as not there.
-            replace(name, null);
+            // Deleted between the event and the read: the same as not there.
+            gone(name);
             return;
         } catch (IOException e) {
+            versions.remove(name);
             reportInvalid(name, "cannot read: " + describe(e));
+            return;
+        }
+        if (bytes.length > MAX_FILE_BYTES) {
+            tooLarge(name, "more than " + MAX_FILE_BYTES + " bytes", null);
+            return;
+        }
+        String version = digest(bytes);
+        if (version.equals(versions.get(name))) {
             return;
         }
         List<KubernetesObject> objects;
         try {
-            objects = reader.read(text);
+            objects = reader.read(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString());
+        } catch (CharacterCodingException e) {
+            versions.put(name, version);
+            reportInvalid(name, "cannot read: " + describe(e));
+            return;
         } catch (InvalidManifestException e) {
+            versions.put(name, version);
             reportInvalid(name, e.getMessage());
             return;
         }
@@ -252,7 +318,36 @@ public final class ManifestSource implements AutoCloseable {
                 byKey.put(ObjectKey.of(object), object);
             }
         }
-        replace(name, byKey);
+        Delivered delivered = replace(name, byKey);
+        // Remembered once delivered: a delivery that threw is retried when the file is next seen.
+        versions.put(name, version);
+        LOG.info("{}: loaded {} objects ({} upserted, {} deleted)", path, byKey.size(), delivered.upserts,
+                delivered.deletes);
+    }
+
+    private void gone(String name) {
+        versions.remove(name);
+        Delivered delivered = replace(name, null);
+        if (delivered.upserts + delivered.deletes > 0) {
+            LOG.info("{}: gone ({} deleted, {} upserted from other files)", dir.resolve(name), delivered.deletes,
+                    delivered.upserts);
+        }
+    }
+
+    /** Reported once per version ({@code version} null: unknown, reported each time). */
+    private void tooLarge(String name, String size, String version) {
+        if (version != null && version.equals(versions.put(name, version))) {
+            return;
+        }
+        reportInvalid(name, size + ", over the limit of " + MAX_FILE_BYTES + " bytes for a manifest file; not read");
+    }
+
+    private static String digest(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     private void reportInvalid(String name, String reason) {
@@ -260,12 +355,16 @@ public final class ManifestSource implements AutoCloseable {
         errorReporter.accept(dir.resolve(name) + ": " + reason + "; " + consequence);
     }
 
-    /** Makes {@code objects} the content of file {@code name}; {@code null} means the file is gone. */
-    private void replace(String name, Map<ObjectKey, KubernetesObject> objects) {
+    /**
+     * Makes {@code objects} the content of file {@code name}; {@code null} means the file is gone. Returns
+     * what reached the sink.
+     */
+    private Delivered replace(String name, Map<ObjectKey, KubernetesObject> objects) {
+        Delivered delivered = new Delivered();
         Map<ObjectKey, KubernetesObject> previous =
                 objects == null ? filesObjects.remove(name) : filesObjects.put(name, objects);
         if (previous == null && objects == null) {
-            return;
+            return delivered;
         }
         Map<ObjectKey, KubernetesObject> current = objects == null ? Map.of() : objects;
         for (Map.Entry<ObjectKey, KubernetesObject> entry : current.entrySet()) {
@@ -276,10 +375,10 @@ public final class ManifestSource implements AutoCloseable {
                         dir.resolve(name), dir.resolve(other), key, dir.resolve(name));
             }
             owners.put(key, name);
-            deliver(key, entry.getValue());
+            deliver(key, entry.getValue(), delivered);
         }
         if (previous == null) {
-            return;
+            return delivered;
         }
         for (ObjectKey key : previous.keySet()) {
             if (current.containsKey(key) || !name.equals(owners.get(key))) {
@@ -288,12 +387,13 @@ public final class ManifestSource implements AutoCloseable {
             String other = otherDefiner(key, name);
             if (other == null) {
                 owners.remove(key);
-                retract(key);
+                retract(key, delivered);
             } else {
                 owners.put(key, other);
-                deliver(key, filesObjects.get(other).get(key));
+                deliver(key, filesObjects.get(other).get(key), delivered);
             }
         }
+        return delivered;
     }
 
     private String otherDefiner(ObjectKey key, String name) {
@@ -305,18 +405,26 @@ public final class ManifestSource implements AutoCloseable {
         return null;
     }
 
-    private void deliver(ObjectKey key, KubernetesObject object) {
+    private void deliver(ObjectKey key, KubernetesObject object, Delivered count) {
         if (!object.equals(delivered.get(key))) {
             sink.upsert(object);
             delivered.put(key, object);
+            count.upserts++;
         }
     }
 
-    private void retract(ObjectKey key) {
+    private void retract(ObjectKey key, Delivered count) {
         KubernetesObject object = delivered.remove(key);
         if (object != null) {
             sink.delete(object);
+            count.deletes++;
         }
+    }
+
+    /** How many upserts and deletes one file's change sent to the sink. */
+    private static final class Delivered {
+        int upserts;
+        int deletes;
     }
 
     private void closeWatchService() {

@@ -111,8 +111,71 @@ class ManifestReaderTest {
     void refusesUnknownAndMistypedFieldsWithTheirPath() {
         assertProblem("document 1: spec.bogus: Unable to find property 'bogus' on class: V1ServiceSpec",
                 service("a", 80).replace("spec:", "spec:\n  bogus: 1"));
-        assertProblem("document 1: spec.ports.port: For input string: \"eighty\"",
+        assertProblem("document 1: spec.ports[0].port: must be a 32-bit integer, got the string \"eighty\"",
                 service("a", 80).replace("port: 80", "port: eighty"));
+    }
+
+    /**
+     * Issue 14: {@code ready: abc} and {@code ready: 70000} were read as unset, which means ready. kube-apiserver
+     * refuses a value of the wrong JSON type when it decodes the object ("cannot unmarshal string into Go struct
+     * field EndpointConditions.endpoints.conditions.ready of type bool"), before any validation: so do we.
+     */
+    @Test
+    void refusesWrongTypedFieldsAsTheApiServerDecodingDoes() {
+        String ready = slice("{ready: %s}");
+        assertProblem("document 1: endpoints[0].conditions.ready: must be a boolean (true or false), got the string"
+                + " \"abc\"", ready.formatted("abc"));
+        assertProblem("document 1: endpoints[0].conditions.ready: must be a boolean (true or false), got the integer"
+                + " 70000", ready.formatted("70000"));
+        assertProblem("document 1: endpoints[0].conditions.ready: must be a boolean (true or false), got the string"
+                + " \"true\"", ready.formatted("'true'"));
+        assertProblem("document 1: endpoints[0].conditions.ready: must be a boolean (true or false), got a list",
+                ready.formatted("[true]"));
+        assertProblem("document 1: endpoints[0].conditions: must be a mapping, got the string \"ready\"",
+                slice("ready"));
+        assertProblem("document 1: spec.ports[0].port: must be a 32-bit integer, got the string \"80\"",
+                service("a", 80).replace("port: 80", "port: '80'"));
+        assertProblem("document 1: spec.ports[0].port: must be a 32-bit integer, got the number 80.5",
+                service("a", 80).replace("port: 80", "port: 80.5"));
+        assertProblem("document 1: spec.ports[0].port: 99999999999 is out of range for a 32-bit integer",
+                service("a", 80).replace("port: 80", "port: 99999999999"));
+        assertProblem("document 1: spec.ports: must be a list, got a mapping",
+                service("a", 80).replace("  - port: 80", "    port: 80"));
+        assertProblem("document 1: spec.ports[0].targetPort: must be a string or a 32-bit integer, got the boolean"
+                + " true", service("a", 80).replace("port: 80", "port: 80\n    targetPort: true"));
+        assertProblem("document 1: metadata.name: must be a string, got the integer 123",
+                service("a", 80).replace("name: a", "name: 123"));
+        assertProblem("document 1: metadata.annotations.a: must be a string, got the integer 1",
+                service("a", 80).replace("name: a", "name: a\n  annotations: {a: 1}"));
+        // The value is quoted and escaped: a manifest cannot forge a log line.
+        assertProblem("document 1: endpoints[0].conditions.ready: must be a boolean (true or false), got the string"
+                + " \"abc\\u000aERROR forged\"", ready.formatted("\"abc\\nERROR forged\""));
+    }
+
+    @Test
+    void plainScalarsThatLookLikeTimestampsStayText() throws Exception {
+        V1Service service = assertInstanceOf(V1Service.class, reader.read(
+                service("a", 80).replace("name: a", "name: a\n  annotations: {released: 2001-12-14}")).get(0));
+        assertEquals("2001-12-14", service.getMetadata().getAnnotations().get("released"));
+    }
+
+    @Test
+    void refusesAliasBombsDeepNestingAndDuplicateKeys() {
+        StringBuilder laughs = new StringBuilder("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (int i = 1; i < 9; i++) {
+            laughs.append("a").append(i).append(": &a").append(i).append(" [");
+            laughs.append(("*a" + (i - 1) + ", ").repeat(8)).append("*a").append(i - 1).append("]\n");
+        }
+        InvalidManifestException bomb = assertThrows(InvalidManifestException.class, () -> reader.read(
+                service("a", 80).replace("name: a", "name: a\n  annotations:\n" + laughs.toString().indent(4))));
+        assertEquals("document 1: invalid YAML: Number of aliases for non-scalar nodes exceeds the specified max=50",
+                bomb.getMessage());
+        String deep = "[".repeat(60) + "]".repeat(60);
+        InvalidManifestException nested = assertThrows(InvalidManifestException.class, () -> reader.read(
+                service("a", 80).replace("name: a", "name: a\n  annotations: {a: " + deep + "}")));
+        assertEquals("document 1: invalid YAML: Nesting Depth exceeded max 50", nested.getMessage());
+        assertProblem("document 1: invalid YAML: line 5, column 3: found duplicate key name (while constructing a"
+                + " mapping at line 4, column 3)", service("a", 80).replace("name: a", "name: a\n  name: b"));
     }
 
     @Test
@@ -131,6 +194,18 @@ class ManifestReaderTest {
     private void assertProblem(String expected, String text) {
         InvalidManifestException e = assertThrows(InvalidManifestException.class, () -> reader.read(text));
         assertEquals(expected, e.getMessage());
+    }
+
+    /** An EndpointSlice whose one endpoint has {@code conditions} (YAML text, may hold a %s to fill in later). */
+    private static String slice(String conditions) {
+        return """
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: s, labels: {kubernetes.io/service-name: web}}
+                addressType: IPv4
+                endpoints: [{addresses: [10.1.0.1], conditions: %s}]
+                ports: [{port: 8080}]
+                """.formatted(conditions);
     }
 
     static String service(String name, int port) {

@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.junction.source.ObjectSink;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.RecordingSink;
+import dev.junction.testing.Warnings;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.V1Service;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -235,30 +238,9 @@ class ManifestSourceTest {
     @Test
     void aSinkThatThrowsDoesNotStopTheWatcher() throws IOException {
         AtomicBoolean failOnce = new AtomicBoolean();
-        ObjectSink flaky = new ObjectSink() {
-            @Override
-            public void upsert(KubernetesObject object) {
-                if (failOnce.compareAndSet(true, false)) {
-                    throw new IllegalStateException("sink is having a bad day");
-                }
-                sink.upsert(object);
-            }
-
-            @Override
-            public void delete(KubernetesObject object) {
-                sink.delete(object);
-            }
-
-            @Override
-            public void synced() {
-                sink.synced();
-            }
-
-            @Override
-            public void flush() {
-                sink.flush();
-            }
-        };
+        ObjectSink flaky = failingOnce(failOnce, () -> {
+            throw new IllegalStateException("sink is having a bad day");
+        });
         write("web.yaml", service("web", 80));
         source = new ManifestSource(dir, flaky, errors::add);
         source.start();
@@ -271,6 +253,111 @@ class ManifestSourceTest {
 
         sink.awaitAfterSync("later changes", events -> events.contains("upsert V1Service default/web"));
         assertEquals(82, port(sink.last("upsert V1Service default/web")));
+    }
+
+    /**
+     * Issue 14: a 1 GiB sparse file ({@code truncate -s 1G}) threw OutOfMemoryError in the watcher, after which no
+     * change was ever applied. It is refused by its size, unread, and the next edit of another file applies.
+     */
+    @Test
+    void aFileOverTheSizeCapIsRefusedUnreadAndOtherEditsStillApply() throws IOException {
+        write("web.yaml", service("web", 80));
+        start();
+
+        try (RandomAccessFile huge = new RandomAccessFile(dir.resolve("huge.yaml").toFile(), "rw")) {
+            huge.setLength(1L << 30);
+        }
+        write("web.yaml", service("web", 81));
+
+        sink.awaitAfterSync("the edit after the huge file", events -> events.contains("upsert V1Service default/web"));
+        assertEquals(81, port(sink.last("upsert V1Service default/web")));
+        assertEquals(List.of(dir.resolve("huge.yaml") + ": 1073741824 bytes, over the limit of 2097152 bytes for a"
+                + " manifest file; not read; skipping it"), errors);
+    }
+
+    @Test
+    void aFileOfExactlyTheSizeCapIsReadAndOneByteMoreIsNot() throws IOException {
+        String padded = padTo(service("web", 80), ManifestSource.MAX_FILE_BYTES);
+        write("web.yaml", padded);
+        write("db.yaml", padTo(service("db", 5432), ManifestSource.MAX_FILE_BYTES + 1));
+        start();
+
+        assertEquals(List.of("upsert V1Service default/web", "synced"), sink.events());
+        assertEquals(List.of(dir.resolve("db.yaml") + ": 2097153 bytes, over the limit of 2097152 bytes for a"
+                + " manifest file; not read; skipping it"), errors);
+    }
+
+    /**
+     * Issue 14: a rescan (after an inotify OVERFLOW, which the JDK also signals once 512 events wait unread, or a
+     * ConfigMap's "..data" swap: the same path) re-logged every invalid file and re-parsed every file. Unchanged
+     * files are now neither reloaded nor reported again; a file whose content changed is.
+     */
+    @Test
+    void aRescanNeitherReloadsNorReReportsUnchangedFiles() throws IOException {
+        write("web.yaml", service("web", 80) + "---\n" + slice("web-1", "10.1.0.1"));
+        write("bad.yaml", service("bad", 70000));
+        write("huge.yaml", "#".repeat(ManifestSource.MAX_FILE_BYTES + 1));
+        try (Warnings info = new Warnings(ManifestSource.class, Level.INFO)) {
+            List<String> loaded = info.lines;
+            start();
+            assertEquals(List.of(dir.resolve("web.yaml") + ": loaded 2 objects (2 upserted, 0 deleted)"), loaded);
+            assertEquals(2, errors.size(), errors.toString());
+
+            // The rescan first: once db.yaml's upsert is seen, it has run.
+            Files.createDirectory(dir.resolve("..2026_12_07"));
+            write("db.yaml", service("db", 5432));
+
+            sink.awaitAfterSync("the new file", events -> events.contains("upsert V1Service default/db"));
+            assertEquals(List.of(dir.resolve("web.yaml") + ": loaded 2 objects (2 upserted, 0 deleted)",
+                    dir.resolve("db.yaml") + ": loaded 1 objects (1 upserted, 0 deleted)"), loaded);
+            assertEquals(2, errors.size(), errors.toString());
+
+            write("bad.yaml", service("bad", 70001));
+            Conditions.await("the changed invalid file's line", () -> errors.size(), n -> n == 3);
+            assertEquals(dir.resolve("bad.yaml") + ": document 1: spec.ports[0].port: 70001 is out of range 1-65535;"
+                    + " skipping it", errors.get(2));
+        }
+    }
+
+    /**
+     * Issue 14: an Error in the watcher (OutOfMemoryError) ended the thread silently. Now it is one line and
+     * {@link ObjectSink#failed}, which fails the proxy's health; the thread is gone, as its state may be half-applied.
+     */
+    @Test
+    void anErrorThatEndsTheWatcherIsReportedAndTheSourceFailed() throws IOException {
+        AtomicBoolean failNext = new AtomicBoolean();
+        ObjectSink failing = failingOnce(failNext, () -> {
+            throw new OutOfMemoryError("Java heap space");
+        });
+        write("web.yaml", service("web", 80));
+        source = new ManifestSource(dir, failing, errors::add);
+        source.start();
+
+        failNext.set(true);
+        write("web.yaml", service("web", 81));
+
+        Conditions.await("the watcher to stop", ManifestSourceTest::watcherThreads, n -> n == 0);
+        String line = dir + ": the watcher failed: java.lang.OutOfMemoryError: Java heap space; no further changes"
+                + " will be applied";
+        assertEquals(List.of(line), errors);
+        assertEquals(List.of("failed: " + line), sink.eventsAfterSync());
+    }
+
+    @Test
+    void aDirectoryThatGoesAwayIsReportedAndTheSourceFailed() throws IOException {
+        Path watched = Files.createDirectory(dir.resolve("manifests"));
+        Files.writeString(watched.resolve("web.yaml"), service("web", 80));
+        source = new ManifestSource(watched, sink, errors::add);
+        source.start();
+
+        Files.delete(watched.resolve("web.yaml"));
+        Files.delete(watched);
+
+        sink.awaitAfterSync("the failure", events -> events.stream().anyMatch(e -> e.startsWith("failed: ")));
+        String line = watched + ": directory can no longer be watched (deleted or unmounted); no further changes"
+                + " will be applied";
+        assertEquals(List.of("delete V1Service default/web", "failed: " + line), sink.eventsAfterSync());
+        assertEquals(List.of(line), errors);
     }
 
     @Test
@@ -290,6 +377,49 @@ class ManifestSourceTest {
         source.close();
         assertEquals(0, watcherThreads());
         assertThrows(IllegalStateException.class, source::start);
+    }
+
+    /** A sink that records in {@link #sink}, except that its first upsert once {@code armed} is set runs {@code fail}. */
+    private ObjectSink failingOnce(AtomicBoolean armed, Runnable fail) {
+        return new ObjectSink() {
+            @Override
+            public void upsert(KubernetesObject object) {
+                if (armed.compareAndSet(true, false)) {
+                    fail.run();
+                }
+                sink.upsert(object);
+            }
+
+            @Override
+            public void delete(KubernetesObject object) {
+                sink.delete(object);
+            }
+
+            @Override
+            public void synced() {
+                sink.synced();
+            }
+
+            @Override
+            public void failed(String reason) {
+                sink.failed(reason);
+            }
+
+            @Override
+            public void flush() {
+                sink.flush();
+            }
+        };
+    }
+
+    /** {@code text} followed by comment lines up to exactly {@code size} bytes. */
+    private static String padTo(String text, int size) {
+        StringBuilder padded = new StringBuilder(text);
+        while (padded.length() < size) {
+            int line = Math.min(80, size - padded.length());
+            padded.append(line == 1 ? "\n" : "#" + "x".repeat(line - 2) + "\n");
+        }
+        return padded.toString();
     }
 
     private void start() {
