@@ -110,6 +110,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private volatile boolean watching;
     private volatile long lastActivityNanos;
     private volatile boolean quietCancelled;
+    /** Written only by the loop thread. */
+    private volatile long relistsServerBehind;
 
     ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, Consumer<String> reporter,
             Runnable onFirstList, WatchSettings settings) {
@@ -141,6 +143,11 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             quietCancelled = true;
             call.cancel();
         }
+    }
+
+    /** Relists so far because the API server was behind the resourceVersion held; read from any thread. */
+    long relistsServerBehind() {
+        return relistsServerBehind;
     }
 
     /** Stops the loop and waits for it; no delivery follows. Idempotent. */
@@ -512,6 +519,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         behind = true;
         resourceVersion = null;
         delivered.replaceAll((key, version) -> "");
+        relistsServerBehind++;
     }
 
     private void upsert(JsonObject json) {

@@ -262,6 +262,7 @@ class KubeSourceTest {
         assertFalse(sink.events().contains("delete V1Service shop/web"), sink.events().toString());
         assertTrue(api.requests().stream().filter(r -> r.startsWith("LIST /api/v1/services"))
                 .noneMatch(r -> r.contains("resourceVersion=")), "listed from etcd: " + api.requests());
+        assertEquals(2, source.relistsServerBehind(), "the Services and the EndpointSlices relisted once each");
 
         // Watching again from the restored server's version: later changes arrive, once.
         awaitWatching();
@@ -287,6 +288,7 @@ class KubeSourceTest {
 
         awaitFlushed("delete V1Service shop/late");
         assertEquals(lists + 1, api.count("LIST /api/v1/services"), api.requests().toString());
+        assertEquals(1, source.relistsServerBehind());
         assertFalse(sink.events().contains("delete V1Service shop/web"), sink.events().toString());
     }
 
@@ -316,6 +318,7 @@ class KubeSourceTest {
         awaitFlushed("upsert V1Service shop/reused", 2);
         assertEquals("10.0.0.9", ((V1Service) sink.last("upsert V1Service shop/reused")).getSpec().getClusterIP());
         assertEquals(2, sink.count(WEB), "every object re-delivered: " + sink.events());
+        assertEquals(1, source.relistsServerBehind());
     }
 
     /**
