@@ -273,14 +273,25 @@ class KubeSourceTest {
         assertEquals(List.of(), problems);
     }
 
-    /** The watch survives the restore (an API server in front of the restored etcd): its bookmark goes back. */
-    @Test
-    void bookmarkBehindTheVersionHeldRelists() {
+    /**
+     * Serves and watches shop/web, takes a backup, then adds {@code lost} Services (the restore will lose them)
+     * and waits until they are delivered.
+     */
+    private FakeApiServer.Backup backupThenLose(String... lost) {
         api.apply(service("web", "10.0.0.1", 80, ""));
         startWatching();
         FakeApiServer.Backup backup = api.backup();
-        api.apply(service("late", "10.0.0.3", 80, ""));
-        awaitFlushed("upsert V1Service shop/late");
+        for (int i = 0; i < lost.length; i++) {
+            api.apply(service(lost[i], "10.0.1." + (i + 1), 80, ""));
+            awaitFlushed("upsert V1Service shop/" + lost[i]);
+        }
+        return backup;
+    }
+
+    /** The watch survives the restore (an API server in front of the restored etcd): its bookmark goes back. */
+    @Test
+    void bookmarkBehindTheVersionHeldRelists() {
+        FakeApiServer.Backup backup = backupThenLose("late");
         long lists = api.count("LIST /api/v1/services");
 
         api.restore(backup);
@@ -298,12 +309,7 @@ class KubeSourceTest {
      */
     @Test
     void listBehindTheVersionHeldRedeliversEveryObject() {
-        api.apply(service("web", "10.0.0.1", 80, ""));
-        startWatching();
-        FakeApiServer.Backup backup = api.backup();
-        api.apply(service("reused", "10.0.0.2", 80, ""));
-        api.apply(service("late", "10.0.0.3", 80, ""));
-        awaitFlushed("upsert V1Service shop/late");
+        FakeApiServer.Backup backup = backupThenLose("reused", "late");
         long lists = api.count("LIST /api/v1/services");
 
         api.restore(backup);
