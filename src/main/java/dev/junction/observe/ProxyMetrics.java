@@ -131,6 +131,13 @@ public final class ProxyMetrics implements AutoCloseable {
                 "Operational HTTP accepts that failed (descriptors exhausted), each pausing accepts briefly");
     }
 
+    /** The Kubernetes API source's counters. */
+    public void bindKubeSource(LongSupplier relistsServerBehind) {
+        counter("junction.kube.relists.server.behind", relistsServerBehind,
+                "Relists because the API server was behind the resourceVersion held (etcd restored from a backup,"
+                        + " or a watch cache lagging behind etcd)");
+    }
+
     /** kube-proxy's last-sync gauge, from the health state's last applied batch. */
     public void bindHealth(ProxyHealth health) {
         Gauge.builder("kubeproxy.sync.proxy.rules.last.timestamp.seconds", health, ProxyHealth::lastUpdatedSeconds)

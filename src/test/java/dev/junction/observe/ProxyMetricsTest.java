@@ -54,6 +54,14 @@ class ProxyMetricsTest {
         }
     }
 
+    @Test
+    void relistsOfAnApiServerBehindAreCounted() {
+        try (ProxyMetrics metrics = new ProxyMetrics(0, false)) {
+            metrics.bindKubeSource(() -> 3);
+            assertEquals(3.0, sample(metrics.scrape(ProxyMetrics.TEXT), "junction_kube_relists_server_behind_total"));
+        }
+    }
+
     /** The project's own version, from the pom the build filtered it from. */
     private static String projectVersion() throws IOException {
         Matcher m = Pattern.compile("<artifactId>junction</artifactId>\\s*<version>([^<]+)</version>")

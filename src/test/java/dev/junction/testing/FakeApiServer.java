@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * selectors ({@code metadata.name}, {@code metadata.namespace}), bookmarks, and {@code 410 Gone}
  * for a watch from before the last compaction. Tests drive it: apply and delete objects, compact,
  * expire, stall or abruptly drop open watches, hold list responses, page lists, expire continue tokens,
- * and go away and come back.
+ * go away and come back, and be restored from a backup (its resourceVersion goes backwards: a watch from a
+ * version it has not reached is answered as kube-apiserver does, 504 with cause {@code ResourceVersionTooLarge}).
  * Thread-safe; every change is written to open watches before the call returns.
  */
 public final class FakeApiServer implements AutoCloseable {
@@ -68,6 +69,35 @@ public final class FakeApiServer implements AutoCloseable {
     private record Change(long version, Resource resource, JsonObject before, JsonObject after) {
     }
 
+    /** The stored state at one moment, as an etcd snapshot holds it: see {@link #backup()}. */
+    public static final class Backup {
+        private final Map<Resource, Map<String, JsonObject>> objects = new HashMap<>();
+        private final long version;
+        private final long compactedBelow;
+
+        private Backup(Map<Resource, Map<String, JsonObject>> objects, long version, long compactedBelow) {
+            objects.forEach((resource, byKey) -> {
+                Map<String, JsonObject> copy = new TreeMap<>();
+                byKey.forEach((key, object) -> copy.put(key, object.deepCopy()));
+                this.objects.put(resource, copy);
+            });
+            this.version = version;
+            this.compactedBelow = compactedBelow;
+        }
+    }
+
+    /** How a watch from a resourceVersion the server has not reached is answered. */
+    public enum TooLargeAnswer {
+        /** The watch request fails: HTTP 504 with the Status (the cacher when it gives up waiting). */
+        HTTP_STATUS,
+        /** The watch request succeeds and its stream carries one ERROR event with the Status, then ends. */
+        ERROR_EVENT
+    }
+
+    /** A request as received, and when (System.nanoTime()). */
+    private record Received(long nanos, String text) {
+    }
+
     private final int port;
     private volatile ServerSocket server;
     private final Object lock = new Object();
@@ -75,7 +105,7 @@ public final class FakeApiServer implements AutoCloseable {
     private final List<Change> history = new ArrayList<>();
     private final List<Watch> watches = new ArrayList<>();
     private final Map<Resource, CountDownLatch> heldLists = new ConcurrentHashMap<>();
-    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final List<Received> requests = new CopyOnWriteArrayList<>();
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
     private final Map<Resource, Integer> failingLists = new ConcurrentHashMap<>();
     /** Pages served and not yet finished, by continue token: the rest of a consistent snapshot. */
@@ -83,9 +113,12 @@ public final class FakeApiServer implements AutoCloseable {
     private final Map<String, String> pageVersions = new ConcurrentHashMap<>();
     private volatile int maxPage = Integer.MAX_VALUE;
     private volatile boolean expireContinue;
+    private volatile TooLargeAnswer tooLargeAnswer = TooLargeAnswer.HTTP_STATUS;
     private int tokens;
     private long version = 100;
     private long compactedBelow;
+    /** How many versions the watch cache lags behind the store; lists are served from the store. */
+    private long watchCacheLag;
 
     private FakeApiServer() throws IOException {
         for (Resource r : Resource.values()) {
@@ -175,6 +208,46 @@ public final class FakeApiServer implements AutoCloseable {
         }
     }
 
+    /** The stored objects and resourceVersion now, to {@link #restore} later. */
+    public Backup backup() {
+        synchronized (lock) {
+            return new Backup(objects, version, compactedBelow);
+        }
+    }
+
+    /**
+     * etcd restored from {@code backup}: the objects and the resourceVersion are what they were then, and
+     * every change made since is lost, history included. Open watches stay open (drop them to play an API
+     * server restarted with its etcd); later changes continue from the backup's resourceVersion.
+     */
+    public void restore(Backup backup) {
+        synchronized (lock) {
+            backup.objects.forEach((resource, byKey) -> {
+                Map<String, JsonObject> restored = objects.get(resource);
+                restored.clear();
+                byKey.forEach((key, object) -> restored.put(key, object.deepCopy()));
+            });
+            history.removeIf(c -> c.version > backup.version);
+            version = backup.version;
+            compactedBelow = backup.compactedBelow;
+        }
+    }
+
+    /** How later watches from a resourceVersion the server has not reached are answered. */
+    public void tooLargeAnswer(TooLargeAnswer answer) {
+        tooLargeAnswer = answer;
+    }
+
+    /**
+     * The watch cache stays {@code versions} behind the store, as a lagging API server's does: a watch from
+     * a list's resourceVersion (served from the store) is then answered "too large resource version".
+     */
+    public void lagWatchCache(long versions) {
+        synchronized (lock) {
+            watchCacheLag = versions;
+        }
+    }
+
     /** Forgets history: a watch from any resourceVersion older than the current one gets 410 Gone. */
     public void compact() {
         synchronized (lock) {
@@ -240,11 +313,16 @@ public final class FakeApiServer implements AutoCloseable {
 
     /** Requests received so far, as {@code LIST|WATCH path?decoded-query}. */
     public List<String> requests() {
-        return List.copyOf(requests);
+        return requests.stream().map(Received::text).toList();
     }
 
     public long count(String prefix) {
-        return requests.stream().filter(r -> r.startsWith(prefix)).count();
+        return requests.stream().filter(r -> r.text.startsWith(prefix)).count();
+    }
+
+    /** When each request starting with {@code prefix} was received, in System.nanoTime(), in order. */
+    public List<Long> receivedNanos(String prefix) {
+        return requests.stream().filter(r -> r.text.startsWith(prefix)).map(Received::nanos).toList();
     }
 
     public int openWatches() {
@@ -305,7 +383,8 @@ public final class FakeApiServer implements AutoCloseable {
                 }
             }
             boolean watch = "true".equals(query.get("watch"));
-            requests.add((watch ? "WATCH " : "LIST ") + path + (q < 0 ? "" : "?" + decode(target.substring(q + 1))));
+            requests.add(new Received(System.nanoTime(),
+                    (watch ? "WATCH " : "LIST ") + path + (q < 0 ? "" : "?" + decode(target.substring(q + 1)))));
             OutputStream out = socket.getOutputStream();
             if (resource == null) {
                 respond(out, 404, status(404, "NotFound", "no such resource " + path).toString());
@@ -395,9 +474,21 @@ public final class FakeApiServer implements AutoCloseable {
             throws IOException {
         Watch w = new Watch(socket, resource, query);
         synchronized (lock) {
-            w.writeHeaders();
             String from = query.get("resourceVersion");
             long since = from == null || from.isEmpty() || from.equals("0") ? version : Long.parseLong(from);
+            long cached = version - watchCacheLag;
+            if (since > cached) {
+                JsonObject tooLarge = tooLarge(since, cached);
+                if (tooLargeAnswer == TooLargeAnswer.HTTP_STATUS) {
+                    respond(socket.getOutputStream(), 504, tooLarge.toString());
+                } else {
+                    w.writeHeaders();
+                    w.send(event("ERROR", tooLarge));
+                    w.end();
+                }
+                return;
+            }
+            w.writeHeaders();
             if (since < compactedBelow) {
                 w.send(gone());
                 w.end();
@@ -507,6 +598,21 @@ public final class FakeApiServer implements AutoCloseable {
 
     private static String gone() {
         return event("ERROR", status(410, "Expired", "too old resource version"));
+    }
+
+    /** kube-apiserver's answer to a watch from a version it has not reached (NewTooLargeResourceVersionError). */
+    private static JsonObject tooLarge(long asked, long current) {
+        JsonObject s = status(504, "Timeout", "Timeout: Too large resource version: " + asked + ", current: " + current);
+        JsonObject cause = new JsonObject();
+        cause.addProperty("reason", "ResourceVersionTooLarge");
+        cause.addProperty("message", "Too large resource version");
+        JsonArray causes = new JsonArray();
+        causes.add(cause);
+        JsonObject details = new JsonObject();
+        details.add("causes", causes);
+        details.addProperty("retryAfterSeconds", 1);
+        s.add("details", details);
+        return s;
     }
 
     private static JsonObject status(int code, String reason, String message) {

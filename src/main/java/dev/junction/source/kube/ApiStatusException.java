@@ -1,6 +1,7 @@
 package dev.junction.source.kube;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import okhttp3.Response;
@@ -9,33 +10,75 @@ import okhttp3.Response;
 final class ApiStatusException extends Exception {
 
     private static final int MAX_BODY_CHARS = 300;
+    private static final String TOO_LARGE_CAUSE = "ResourceVersionTooLarge";
+    /** What API servers before 1.18.6 said instead of the cause (client-go still checks for it). */
+    private static final String TOO_LARGE_MESSAGE = "Too large resource version";
 
-    ApiStatusException(int code, String message) {
+    private final boolean tooLargeResourceVersion;
+
+    private ApiStatusException(int code, String message) {
+        this(code, message, false);
+    }
+
+    private ApiStatusException(int code, String message, boolean tooLargeResourceVersion) {
         super("API server answered " + code + (message == null || message.isBlank() ? "" : ": " + message));
+        this.tooLargeResourceVersion = tooLargeResourceVersion;
     }
 
     /** From a failed response, with the Status message when the body is one. */
     static ApiStatusException of(Response response) {
-        String message;
+        String body;
         try {
-            String body = response.body().string();
-            message = statusMessage(body);
+            body = response.body().string();
         } catch (IOException | RuntimeException e) {
-            message = response.message();
+            return new ApiStatusException(response.code(), response.message());
         }
-        return new ApiStatusException(response.code(), message);
-    }
-
-    private static String statusMessage(String body) {
+        JsonObject status = null;
         try {
-            JsonElement message = JsonParser.parseString(body).getAsJsonObject().get("message");
-            if (message != null && message.isJsonPrimitive()) {
-                return message.getAsString();
-            }
+            JsonElement json = JsonParser.parseString(body);
+            status = json.isJsonObject() ? json.getAsJsonObject() : null;
         } catch (RuntimeException e) {
-            // Not a Status: show the start of the body instead.
+            // Not a Status: the message shows the start of the body instead.
+        }
+        if (status != null && string(status, "message") != null) {
+            return of(response.code(), status);
         }
         String flat = body.strip().replaceAll("\\s+", " ");
-        return flat.length() > MAX_BODY_CHARS ? flat.substring(0, MAX_BODY_CHARS) + "..." : flat;
+        return new ApiStatusException(response.code(),
+                flat.length() > MAX_BODY_CHARS ? flat.substring(0, MAX_BODY_CHARS) + "..." : flat);
+    }
+
+    /** From a Status object: a failed response's body or a watch ERROR event's object. */
+    static ApiStatusException of(int code, JsonObject status) {
+        return new ApiStatusException(code, string(status, "message"), tooLargeResourceVersion(status));
+    }
+
+    /**
+     * The server has not reached the resourceVersion asked for (504, reason Timeout, cause
+     * ResourceVersionTooLarge): recognised as client-go's reflector does (isTooLargeResourceVersionError).
+     */
+    boolean tooLargeResourceVersion() {
+        return tooLargeResourceVersion;
+    }
+
+    private static boolean tooLargeResourceVersion(JsonObject status) {
+        JsonElement details = status.get("details");
+        JsonElement causes = details != null && details.isJsonObject() ? details.getAsJsonObject().get("causes") : null;
+        boolean timeout = "Timeout".equals(string(status, "reason"));
+        if (causes != null && causes.isJsonArray()) {
+            for (JsonElement cause : causes.getAsJsonArray()) {
+                if (cause.isJsonObject() && (TOO_LARGE_CAUSE.equals(string(cause.getAsJsonObject(), "reason"))
+                        || timeout && TOO_LARGE_MESSAGE.equals(string(cause.getAsJsonObject(), "message")))) {
+                    return true;
+                }
+            }
+        }
+        String message = string(status, "message");
+        return timeout && message != null && message.contains(TOO_LARGE_MESSAGE);
+    }
+
+    private static String string(JsonObject object, String field) {
+        JsonElement e = object.get(field);
+        return e != null && e.isJsonPrimitive() ? e.getAsString() : null;
     }
 }

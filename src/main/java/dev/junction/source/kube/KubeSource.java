@@ -145,6 +145,14 @@ public final class KubeSource implements AutoCloseable {
         }
     }
 
+    /**
+     * Relists so far, of every resource, because the API server was behind the resourceVersion held (etcd
+     * restored from a backup, or a watch cache lagging behind etcd); read from any thread.
+     */
+    public long relistsServerBehind() {
+        return watchers.stream().mapToLong(ResourceWatcher::relistsServerBehind).sum();
+    }
+
     /** Called on a watcher's thread after its first complete list has been delivered. */
     private void initialListDone() {
         if (listsPending.decrementAndGet() == 0) {

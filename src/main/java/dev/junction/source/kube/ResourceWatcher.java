@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  * backoff from the last resourceVersion seen; a watch quiet beyond {@link WatchSettings#quietLimit()}
  * is cancelled by {@link #checkQuiet(long)} and restarted.
  *
+ * <p>An API server behind the resourceVersion held (etcd restored from a backup) is relisted from its
+ * current state, every object re-delivered and the ones it lacks deleted: when it answers the watch
+ * "too large resource version" (as client-go's reflector does), or when a bookmark or a list carries a
+ * resourceVersion lower than the one held. resourceVersions are opaque to clients, so the last two compare
+ * them only when both are decimal integers, which kube-apiserver's are (etcd revisions; KEP-5504 makes that
+ * comparison the API's contract); others are never compared. Such relists back off like failures until
+ * the watch delivers again, so a server that stays behind cannot make them a busy loop.
+ *
  * <p>Every object is decoded on its own (a bad item does not fail its list) and validated; an invalid
  * object is reported in one line and skipped, and when a valid version of it was delivered before,
  * that version stays in force. An object with the resourceVersion already delivered is not re-delivered
@@ -60,7 +68,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         Call watch(String resourceVersion, int timeoutSeconds) throws ApiException;
     }
 
-    private enum WatchEnd { GONE, ENDED, QUIET }
+    private enum WatchEnd { GONE, BEHIND, ENDED, QUIET }
 
     private final String kind;
     private final Class<T> type;
@@ -88,8 +96,11 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private final Map<String, String> delivered = new HashMap<>();
     /** Invalid objects already reported, by key, with the resourceVersion reported. */
     private final Map<String, String> rejected = new HashMap<>();
+    /** The last resourceVersion seen; null after the server was found behind it, until the next list. */
     private String resourceVersion;
     private boolean failing;
+    /** The server was found behind the resourceVersion held and the watch has not delivered since. */
+    private boolean behind;
     private long backoffMillis;
     private boolean listedOnce;
 
@@ -99,6 +110,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private volatile boolean watching;
     private volatile long lastActivityNanos;
     private volatile boolean quietCancelled;
+    /** Written only by the loop thread. */
+    private volatile long relistsServerBehind;
 
     ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, Consumer<String> reporter,
             Runnable onFirstList, WatchSettings settings) {
@@ -130,6 +143,11 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             quietCancelled = true;
             call.cancel();
         }
+    }
+
+    /** Relists so far because the API server was behind the resourceVersion held; read from any thread. */
+    long relistsServerBehind() {
+        return relistsServerBehind;
     }
 
     /** Stops the loop and waits for it; no delivery follows. Idempotent. */
@@ -170,6 +188,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 if (end == WatchEnd.GONE) {
                     log.info("{}: resourceVersion {} is too old (410 Gone); listing again", kind, resourceVersion);
                     needList = true;
+                } else if (end == WatchEnd.BEHIND) {
+                    needList = true;
+                    pause();
                 } else if (end == WatchEnd.QUIET) {
                     log.warn("{}: watch quiet for more than {}; restarting it", kind, settings.quietLimit());
                 } else if (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1)) {
@@ -220,6 +241,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 if (page != null) {
                     listVersion = page.metadata.resourceVersion;
                     continueToken = page.metadata.continueToken;
+                    behindHeld("a list", listVersion);
                     for (T item : page.items) {
                         String key = key(item);
                         listed.add(key);
@@ -230,6 +252,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                     JsonObject metadata = object(list, "metadata");
                     listVersion = string(metadata, "resourceVersion");
                     continueToken = string(metadata, "continue");
+                    behindHeld("a list", listVersion);
                     JsonElement items = list.get("items");
                     if (items != null && items.isJsonArray()) {
                         for (JsonElement item : items.getAsJsonArray()) {
@@ -278,15 +301,21 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 return WatchEnd.GONE;
             }
             if (!response.isSuccessful()) {
-                throw ApiStatusException.of(response);
+                ApiStatusException failure = ApiStatusException.of(response);
+                if (failure.tooLargeResourceVersion()) {
+                    serverBehind(failure.getMessage());
+                    return WatchEnd.BEHIND;
+                }
+                throw failure;
             }
             recovered();
             BufferedSource source = response.body().source();
             String line;
             while ((line = source.readUtf8Line()) != null) {
                 lastActivityNanos = System.nanoTime();
-                if (!line.isBlank() && handleLine(line)) {
-                    return WatchEnd.GONE;
+                WatchEnd end = line.isBlank() ? null : handleLine(line);
+                if (end != null) {
+                    return end;
                 }
                 if (source.getBuffer().indexOf((byte) '\n') < 0) {
                     // No further event read yet: apply what this burst delivered before waiting for more.
@@ -360,9 +389,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     /**
      * Applies one watch line. The common case decodes it straight into the typed object, without the JSON
      * tree that would double the garbage of every change; ERROR events and objects that do not decode go
-     * through the tree, which names the problem precisely. Returns true when the resourceVersion is gone.
+     * through the tree, which names the problem precisely. Returns how the watch ends, or null when it goes on.
      */
-    private boolean handleLine(String line) throws ApiStatusException {
+    private WatchEnd handleLine(String line) throws ApiStatusException {
         if (!line.contains("\"ERROR\"")) {
             WatchLine<T> event = null;
             try {
@@ -373,36 +402,45 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             if (event != null && event.type != null && event.object != null
                     && event.object.getMetadata() != null) {
                 String version = event.object.getMetadata().getResourceVersion();
+                if ("BOOKMARK".equals(event.type) && behindHeld("a bookmark", version)) {
+                    return WatchEnd.BEHIND;
+                }
                 switch (event.type) {
                     case "ADDED", "MODIFIED" -> accept(key(event.object), event.object, version);
                     case "DELETED" -> delete(key(event.object), event.object);
                     case "BOOKMARK" -> { }
                     default -> log.debug("{}: ignoring watch event of type {}", kind, event.type);
                 }
-                if (version != null) {
-                    resourceVersion = version;
-                }
-                return false;
+                delivering(version);
+                return null;
             }
         }
         return handleEvent(JsonParser.parseString(line).getAsJsonObject());
     }
 
-    /** Applies one watch event; returns true when the server says the resourceVersion is gone. */
-    private boolean handleEvent(JsonObject event) throws ApiStatusException {
+    /** Applies one watch event; returns how the watch ends, or null when it goes on. */
+    private WatchEnd handleEvent(JsonObject event) throws ApiStatusException {
         String eventType = string(event, "type");
         JsonObject object = object(event, "object");
         if ("ERROR".equals(eventType)) {
             JsonElement code = object.get("code");
             int status = code != null && code.isJsonPrimitive() ? code.getAsInt() : 0;
             if (status == STATUS_GONE) {
-                return true;
+                return WatchEnd.GONE;
             }
-            throw new ApiStatusException(status, string(object, "message"));
+            ApiStatusException failure = ApiStatusException.of(status, object);
+            if (failure.tooLargeResourceVersion()) {
+                serverBehind("watch ERROR event: " + failure.getMessage());
+                return WatchEnd.BEHIND;
+            }
+            throw failure;
         }
         String version = string(object(object, "metadata"), "resourceVersion");
         if (eventType == null) {
             throw new JsonParseException("watch event without a type");
+        }
+        if (eventType.equals("BOOKMARK") && behindHeld("a bookmark", version)) {
+            return WatchEnd.BEHIND;
         }
         switch (eventType) {
             case "ADDED", "MODIFIED" -> upsert(object);
@@ -410,10 +448,78 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             case "BOOKMARK" -> { }
             default -> log.debug("{}: ignoring watch event of type {}", kind, eventType);
         }
+        delivering(version);
+        return null;
+    }
+
+    /** The watch delivered an event or bookmark at {@code version}: it is the one held now. */
+    private void delivering(String version) {
         if (version != null) {
             resourceVersion = version;
         }
-        return false;
+        if (behind) {
+            // The server serves the watch again: relists after it are no longer in a row.
+            behind = false;
+            backoffMillis = settings.minBackoff().toMillis();
+        }
+    }
+
+    /**
+     * True, and the server found behind, when {@code what} (a bookmark, or a list page before its items are
+     * delivered) carries a resourceVersion below the one held.
+     */
+    private boolean behindHeld(String what, String version) {
+        if (!olderThanHeld(version)) {
+            return false;
+        }
+        serverBehind(what + " at resourceVersion " + version);
+        return true;
+    }
+
+    /**
+     * True when {@code version} is below the resourceVersion held, both decimal integers. kube-apiserver's are
+     * etcd revisions, which only grow: lower means the server lost history (etcd restored from a backup).
+     * Compared as digit strings (longer is larger), so no size limit applies; anything else is not compared.
+     */
+    private boolean olderThanHeld(String version) {
+        String held = resourceVersion;
+        if (!decimal(version) || !decimal(held)) {
+            return false;
+        }
+        return version.length() != held.length() ? version.length() < held.length() : version.compareTo(held) < 0;
+    }
+
+    /** Digits without a leading zero (or "0"): the form of a kube-apiserver resourceVersion. */
+    private static boolean decimal(String version) {
+        if (version == null || version.isEmpty() || version.length() > 1 && version.charAt(0) == '0') {
+            return false;
+        }
+        for (int i = 0; i < version.length(); i++) {
+            char c = version.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The server is behind the resourceVersion held: what was delivered may include objects it no longer has
+     * and versions it will reuse for other content, so the next list re-delivers every object and deletes the
+     * ones it lacks, and nothing is resumed from the resourceVersion held. One line per episode.
+     */
+    private void serverBehind(String reason) {
+        if (!behind) {
+            log.warn("{}: the API server is behind resourceVersion {} held ({}), as after etcd was restored from a "
+                    + "backup; listing its current state and replacing every object held", kind, resourceVersion,
+                    reason);
+        } else {
+            log.debug("{}: API server still behind: {}", kind, reason);
+        }
+        behind = true;
+        resourceVersion = null;
+        delivered.replaceAll((key, version) -> "");
+        relistsServerBehind++;
     }
 
     private void upsert(JsonObject json) {
@@ -487,7 +593,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     }
 
     private void recovered() {
-        backoffMillis = settings.minBackoff().toMillis();
+        if (!behind) {
+            backoffMillis = settings.minBackoff().toMillis();
+        }
         if (failing) {
             failing = false;
             log.info("{}: API server reachable again; watching from resourceVersion {}", kind, resourceVersion);

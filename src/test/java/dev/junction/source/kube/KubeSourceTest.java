@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.FakeApiServer.Resource;
+import dev.junction.testing.FakeApiServer.TooLargeAnswer;
 import dev.junction.testing.RecordingSink;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
@@ -23,6 +24,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The kube source against a real HTTP server playing the API server: what reaches the sink, and when. */
 class KubeSourceTest {
@@ -223,6 +226,142 @@ class KubeSourceTest {
         api.apply(service("after", "10.0.0.2", 80, ""));
         awaitEvent("upsert V1Service shop/after");
         assertEquals(1, sink.count(WEB));
+    }
+
+    /**
+     * etcd restored from a backup, the API server restarted with it: the watches ask for a resourceVersion it
+     * has not reached and it answers "too large resource version", in either form. client-go's reflector then
+     * lists with resourceVersion "" (reflector.go, isTooLargeResourceVersionError); so does the source, and
+     * the objects the restore lost and the one deleted since go, while the restored state loses nothing.
+     */
+    @ParameterizedTest
+    @EnumSource(TooLargeAnswer.class)
+    void tooLargeResourceVersionRelistsTheRestoredState(TooLargeAnswer answer) {
+        api.tooLargeAnswer(answer);
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(service("doomed", "10.0.0.2", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        startWatching();
+        FakeApiServer.Backup backup = api.backup();
+        // Each watch holds a version the restored server will not have reached when they ask again.
+        api.apply(service("late", "10.0.0.3", 80, ""));
+        api.apply(service("later", "10.0.0.4", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.2"));
+        awaitFlushed(WEB_SLICE, 2);
+        awaitFlushed("upsert V1Service shop/later");
+
+        api.restore(backup);
+        api.dropWatches();
+        api.delete(Resource.SERVICES, "shop", "doomed");
+
+        awaitFlushed("delete V1Service shop/doomed");
+        awaitFlushed("delete V1Service shop/late");
+        awaitFlushed("delete V1Service shop/later");
+        awaitFlushed(WEB_SLICE, 3);
+        assertEquals("10.1.0.1", ((V1EndpointSlice) sink.last(WEB_SLICE)).getEndpoints().get(0).getAddresses().get(0));
+        assertFalse(sink.events().contains("delete V1Service shop/web"), sink.events().toString());
+        assertTrue(api.requests().stream().filter(r -> r.startsWith("LIST /api/v1/services"))
+                .noneMatch(r -> r.contains("resourceVersion=")), "listed from etcd: " + api.requests());
+        assertEquals(2, source.relistsServerBehind(), "the Services and the EndpointSlices relisted once each");
+
+        // Watching again from the restored server's version: later changes arrive, once.
+        awaitWatching();
+        api.apply(service("after", "10.0.0.5", 80, ""));
+        awaitFlushed("upsert V1Service shop/after");
+        assertEquals(1, sink.count("upsert V1Service shop/after"));
+        assertEquals(1, sink.count("synced"));
+        assertEquals(List.of(), problems);
+    }
+
+    /**
+     * Serves and watches shop/web, takes a backup, then adds {@code lost} Services (the restore will lose them)
+     * and waits until they are delivered.
+     */
+    private FakeApiServer.Backup backupThenLose(String... lost) {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        startWatching();
+        FakeApiServer.Backup backup = api.backup();
+        for (int i = 0; i < lost.length; i++) {
+            api.apply(service(lost[i], "10.0.1." + (i + 1), 80, ""));
+            awaitFlushed("upsert V1Service shop/" + lost[i]);
+        }
+        return backup;
+    }
+
+    /** The watch survives the restore (an API server in front of the restored etcd): its bookmark goes back. */
+    @Test
+    void bookmarkBehindTheVersionHeldRelists() {
+        FakeApiServer.Backup backup = backupThenLose("late");
+        long lists = api.count("LIST /api/v1/services");
+
+        api.restore(backup);
+        api.bookmark();
+
+        awaitFlushed("delete V1Service shop/late");
+        assertEquals(lists + 1, api.count("LIST /api/v1/services"), api.requests().toString());
+        assertEquals(1, source.relistsServerBehind());
+        assertFalse(sink.events().contains("delete V1Service shop/web"), sink.events().toString());
+    }
+
+    /**
+     * A list older than the version held (a 410 after the restore): the server reuses versions the lost
+     * history had, so an object rewritten since with a version already delivered is delivered again.
+     */
+    @Test
+    void listBehindTheVersionHeldRedeliversEveryObject() {
+        FakeApiServer.Backup backup = backupThenLose("reused", "late");
+        long lists = api.count("LIST /api/v1/services");
+
+        api.restore(backup);
+        api.holdLists(Resource.SERVICES);
+        api.expireWatches();
+        Conditions.await("the relist to be asked for", () -> api.count("LIST /api/v1/services") > lists);
+        // Gets the resourceVersion the lost "reused" had, with other content, before the list is served.
+        api.apply(service("reused", "10.0.0.9", 80, ""));
+        api.releaseLists(Resource.SERVICES);
+
+        awaitFlushed("delete V1Service shop/late");
+        awaitFlushed("upsert V1Service shop/reused", 2);
+        assertEquals("10.0.0.9", ((V1Service) sink.last("upsert V1Service shop/reused")).getSpec().getClusterIP());
+        assertEquals(2, sink.count(WEB), "every object re-delivered: " + sink.events());
+        assertEquals(1, source.relistsServerBehind());
+    }
+
+    /**
+     * An API server whose watch cache stays behind the list it serves from etcd answers every watch "too large"
+     * (either form): the relists that follow back off like failures instead of looping.
+     */
+    @ParameterizedTest
+    @EnumSource(TooLargeAnswer.class)
+    void relistsOfAServerThatStaysBehindBackOff(TooLargeAnswer answer) {
+        api.tooLargeAnswer(answer);
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        Duration minBackoff = Duration.ofMillis(50);
+        Duration maxBackoff = Duration.ofMillis(800);
+        start(new WatchSettings(Duration.ofMinutes(5), minBackoff, maxBackoff, Duration.ofSeconds(5)));
+        awaitFlushed("synced");
+        awaitWatching();
+        api.lagWatchCache(1);
+        api.dropWatches();
+
+        String watches = "WATCH /api/v1/services";
+        int answered = 7;
+        Conditions.await(answered + " watches answered too large", () -> api.count(watches) > answered);
+        List<Long> times = api.receivedNanos(watches);
+        // Jittered backoff pauses at least half the delay, which doubles from minBackoff to maxBackoff.
+        long floorMillis = 0;
+        for (long delay = minBackoff.toMillis(), i = 2; i < answered; i++, delay = Math.min(2 * delay, maxBackoff.toMillis())) {
+            floorMillis += delay / 2;
+        }
+        long tookMillis = (times.get(answered) - times.get(2)) / 1_000_000;
+        assertTrue(tookMillis >= floorMillis, "relists " + tookMillis + " ms apart in all, less than " + floorMillis);
+        assertTrue(api.count("LIST /api/v1/services") >= answered - 1, "relisted: " + api.requests());
+
+        // Caught up: watching again, and nothing was lost.
+        api.lagWatchCache(0);
+        api.apply(service("after", "10.0.0.5", 80, ""));
+        awaitFlushed("upsert V1Service shop/after");
+        assertFalse(sink.events().contains("delete V1Service shop/web"), sink.events().toString());
     }
 
     @Test

@@ -35,9 +35,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** API server → kube source → control plane → TCP data plane: changes in the API move real traffic. */
 class KubeSourceTrafficTest {
+
+    private static final Logger log = LoggerFactory.getLogger(KubeSourceTrafficTest.class);
 
     private final FakeApiServer api = FakeApiServer.start();
     private final List<String> problems = new CopyOnWriteArrayList<>();
@@ -94,9 +98,13 @@ class KubeSourceTrafficTest {
     }
 
     private Set<String> namesSeen(int connections) {
+        return namesSeen(vip, connections);
+    }
+
+    private static Set<String> namesSeen(InetSocketAddress address, int connections) {
         Set<String> names = new HashSet<>();
         for (int i = 0; i < connections; i++) {
-            names.add(backendName(vip));
+            names.add(backendName(address));
         }
         return names;
     }
@@ -153,6 +161,47 @@ class KubeSourceTrafficTest {
         api.apply(webSlice(2));
         api.recover();
         Conditions.awaitEquals("the change made during the outage", Set.of("b3"), () -> namesSeen(4));
+        assertEquals(List.of(), problems);
+    }
+
+    /**
+     * etcd restored from a backup behind an API server that restarts: the watches ask for a resourceVersion
+     * the server has not reached (504, cause ResourceVersionTooLarge), and client-go's reflector relists
+     * from etcd (reflector.go, isTooLargeResourceVersionError). A Service deleted after the restore, and
+     * one created after the backup, stop being served; the restored state keeps serving.
+     */
+    @Test
+    void aServiceDeletedAfterEtcdIsRestoredStopsBeingServed() throws IOException {
+        InetSocketAddress lateVip = Clients.unusedLoopbackVip();
+        InetSocketAddress keptVip = Clients.unusedLoopbackVip();
+        api.apply(service("web", vip));
+        api.apply(webSlice(0));
+        api.apply(service("kept", keptVip));
+        api.apply(slice("kept-1", "kept", backends.get(0).port(), backends.get(1).address().getHostAddress()));
+        startSource();
+        Conditions.await("the services to listen", () -> reachable(vip) && reachable(keptVip));
+        FakeApiServer.Backup backup = api.backup();
+
+        // Writes the restore will lose, enough that the versions held stay ahead of the restored server's.
+        for (int i = 0; i < 20; i++) {
+            api.apply(slice("filler-1", "filler", 9, "10.9.9." + (i + 1)));
+        }
+        api.apply(service("late", lateVip));
+        api.apply(slice("late-1", "late", backends.get(0).port(), backends.get(2).address().getHostAddress()));
+        Conditions.await("the late service to listen", () -> reachable(lateVip));
+
+        api.restore(backup);
+        api.dropWatches();
+        long deleted = System.nanoTime();
+        api.delete(Resource.SERVICES, "shop", "web");
+        Conditions.await("the deleted Service to stop listening", () -> !reachable(vip));
+        Conditions.await("the Service the restore lost to stop listening", () -> !reachable(lateVip));
+        log.info("converged {} ms after the deletion", (System.nanoTime() - deleted) / 1_000_000);
+        assertEquals(Set.of("b2"), namesSeen(keptVip, 4));
+
+        // Watching again: later changes arrive.
+        api.apply(slice("kept-1", "kept", backends.get(0).port(), backends.get(2).address().getHostAddress()));
+        Conditions.awaitEquals("a change after the restore", Set.of("b3"), () -> namesSeen(keptVip, 4));
         assertEquals(List.of(), problems);
     }
 
