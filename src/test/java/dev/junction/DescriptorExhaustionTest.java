@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
+import dev.junction.testing.Manifests;
 import dev.junction.testing.Http;
+import dev.junction.testing.JunctionProcess;
 import dev.junction.testing.TestBackend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,28 +62,11 @@ class DescriptorExhaustionTest {
         try (TestBackend backend = TestBackend.start("b1")) {
             InetSocketAddress vip = Clients.unusedLoopbackVip();
             Path manifests = Files.createDirectory(dir.resolve("manifests"));
-            Files.writeString(manifests.resolve("web.yaml"), """
-                    apiVersion: v1
-                    kind: Service
-                    metadata: {name: web, namespace: default}
-                    spec:
-                      clusterIP: %s
-                      ports: [{port: %d}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
-                    addressType: IPv4
-                    ports: [{port: %d, protocol: TCP}]
-                    endpoints: [{addresses: ["%s"]}]
-                    """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), backend.port(),
-                    backend.address().getHostAddress()));
+            Files.writeString(manifests.resolve("web.yaml"),
+                    Manifests.serviceWithOneEndpoint("web", vip, backend.address(), backend.port()));
             Path log = dir.resolve("junction.log");
-            process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), "dev.junction.Main", "run",
-                    "--manifests", manifests.toString(), "--capture", "none", "--workers", "1",
-                    "--transport", transport, "--healthz-bind-address", "", "--metrics-bind-address", "127.0.0.1:0")
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            process = JunctionProcess.start(manifests, log, "--transport", transport, "--healthz-bind-address", "",
+                    "--metrics-bind-address", "127.0.0.1:0");
             Conditions.await("Junction serves the Service", Duration.ofSeconds(30), () -> served(vip));
             InetSocketAddress metrics = metricsAddress(Files.readString(log));
 

@@ -8,6 +8,7 @@ import dev.junction.config.ProxyConfig;
 import dev.junction.model.Frontend;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
+import dev.junction.testing.Manifests;
 import dev.junction.testing.TestBackend;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,22 +62,8 @@ class ShutdownOrderTest {
     void connectionsLeftAfterTheGracePeriodAreResetBeforeTheRoutesAreRemoved() throws Exception {
         InetSocketAddress vip = Clients.unusedLoopbackVip();
         try (TestBackend backend = TestBackend.start("b1")) {
-            Files.writeString(manifests.resolve("web.yaml"), """
-                    apiVersion: v1
-                    kind: Service
-                    metadata: {name: web, namespace: shop}
-                    spec:
-                      clusterIP: %s
-                      ports: [{port: %d}]
-                    ---
-                    apiVersion: discovery.k8s.io/v1
-                    kind: EndpointSlice
-                    metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
-                    addressType: IPv4
-                    ports: [{port: %d, protocol: TCP}]
-                    endpoints: [{addresses: ["%s"]}]
-                    """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), backend.port(),
-                    backend.address().getHostAddress()));
+            Files.writeString(manifests.resolve("web.yaml"),
+                    Manifests.serviceWithOneEndpoint("web", vip, backend.address(), backend.port()));
             ProxyConfig config = ProxyConfig.builder().manifests(manifests).capture(ProxyConfig.CaptureMode.NONE)
                     .nodeName("node-a").workers(1).healthzBindAddress("").metricsBindAddress("").build();
             RecordingCapture capture = new RecordingCapture();

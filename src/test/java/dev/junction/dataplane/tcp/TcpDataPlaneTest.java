@@ -370,9 +370,7 @@ class TcpDataPlaneTest {
                 throw new IllegalStateException(e);
             }
         });
-        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN,
-                List.of(new Endpoint(silent.getInetAddress(), silent.getLocalPort())),
-                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofHours(1), Duration.ofMillis(300), false));
+        InetSocketAddress vip = proxyWithHalfCloseTimeout(kind, silent);
         try (Socket s = connect(vip)) {
             s.getOutputStream().write("request\n".getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
@@ -388,6 +386,12 @@ class TcpDataPlaneTest {
             assertTrue(System.nanoTime() - halfClosed >= TimeUnit.MILLISECONDS.toNanos(300), "not before the timeout");
         }
         Conditions.await("both sides closed", () -> plane.activeConnections() == 0);
+    }
+
+    /** A proxy to {@code endpoint} that closes a half-closed connection after 300 ms idle, an open one after 1 h. */
+    private InetSocketAddress proxyWithHalfCloseTimeout(Transport.Kind kind, ServerSocket endpoint) throws Exception {
+        return proxy(kind, LbPolicy.ROUND_ROBIN, List.of(new Endpoint(endpoint.getInetAddress(), endpoint.getLocalPort())),
+                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofHours(1), Duration.ofMillis(300), false));
     }
 
     /** The half-close timeout counts idleness: an answer still streaming after the client's FIN is not cut. */
@@ -411,9 +415,7 @@ class TcpDataPlaneTest {
                 throw new IllegalStateException(e);
             }
         });
-        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN,
-                List.of(new Endpoint(slow.getInetAddress(), slow.getLocalPort())),
-                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofHours(1), Duration.ofMillis(300), false));
+        InetSocketAddress vip = proxyWithHalfCloseTimeout(kind, slow);
         try (Socket s = connect(vip)) {
             s.getOutputStream().write("request\n".getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
