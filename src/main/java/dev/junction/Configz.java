@@ -60,6 +60,7 @@ final class Configz {
                 .field("lb", config.loadBalancing().label())
                 .field("connectTimeout", config.connectTimeout())
                 .field("idleTimeout", config.idleTimeout())
+                .field("halfCloseTimeout", config.halfCloseTimeout())
                 .field("udpMaxSessions", config.udpMaxSessions())
                 .field("shutdownGracePeriod", ops.shutdownGracePeriod())
                 .object("metrics")

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One running proxy: wires transport, data plane, control plane and source, and starts and stops them in
  * order (data plane first and last, so nothing is programmed into a plane that is not there; the capture
- * closes after the control plane, so its routes go once no listener is left to program), and, as a
+ * closes after the control plane and after the connections left are reset, so its routes go once no
+ * listener is left to program and every client has had its RST), and, as a
  * process, serves until SIGTERM/SIGINT ({@link #serveUntilSignal}). Not thread-safe; start and close from
  * one thread.
  */
@@ -68,8 +69,14 @@ public final class Junction implements AutoCloseable {
 
     /** A proxy; health and metrics servers whose address is null are not started. */
     public Junction(ProxyConfig config) {
+        this(config, null);
+    }
+
+    /** A proxy that uses {@code capture} rather than the one its configuration names, when not null. */
+    Junction(ProxyConfig config, Capture capture) {
         this.config = config;
         this.operations = config.operations();
+        this.capture = capture;
     }
 
     /**
@@ -101,9 +108,12 @@ public final class Junction implements AutoCloseable {
             case EPOLL -> Transport.Kind.EPOLL;
             case NIO -> Transport.Kind.NIO;
         }, config.workers());
-        capture = route ? RouteCapture.create(config.keepRoutes()) : Capture.none();
+        if (capture == null) {
+            capture = route ? RouteCapture.create(config.keepRoutes()) : Capture.none();
+        }
         tcp = new TcpDataPlane(transport,
-                new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout(), route));
+                new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout(),
+                        config.halfCloseTimeout(), route));
         UdpDataPlane udp = new UdpDataPlane(transport,
                 UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
         metrics = new ProxyMetrics(operations.metricsMaxServices(), operations.metricsPerEndpoint());
@@ -150,6 +160,7 @@ public final class Junction implements AutoCloseable {
         metrics.bindJvm();
         metrics.bindNetty("dataplane", (io.netty.buffer.PooledByteBufAllocator) transport.allocator());
         metrics.bindUdp(udp::activeSessions, udp::evictedSessions, udp::expiredSessions, udp::droppedDatagrams);
+        metrics.bindTcp(tcp::acceptFailures, tcp::connectsWithoutSocket);
         metrics.bindHealth(health);
         metrics.bindNoLocalEndpoints(control::internalWithoutLocalEndpoints, control::externalWithoutLocalEndpoints);
         metrics.routes(control.liveRoutes());
@@ -197,7 +208,7 @@ public final class Junction implements AutoCloseable {
         }
         long left = tcp == null ? 0 : tcp.activeConnections();
         if (left > 0) {
-            log.warn("shutdown grace period over: closing {} connections", left);
+            log.warn("shutdown grace period over: resetting {} connections", left);
         }
     }
 
@@ -298,6 +309,11 @@ public final class Junction implements AutoCloseable {
         closeSource();
         if (control != null) {
             control.close();
+        }
+        // Connections end before the routes go: a RST sent from a VIP still routed here reaches the client,
+        // while one sent after would leave the client waiting on a connection that no longer exists.
+        if (tcp != null) {
+            tcp.resetAll();
         }
         if (capture != null) {
             capture.close();

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
+import dev.junction.testing.JunctionProcess;
+import dev.junction.testing.Manifests;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -52,28 +54,11 @@ class GracefulShutdownTest {
 
         InetSocketAddress vip = Clients.unusedLoopbackVip();
         Path manifests = Files.createDirectory(dir.resolve("manifests"));
-        Files.writeString(manifests.resolve("slow.yaml"), """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: slow, namespace: default}
-                spec:
-                  clusterIP: %s
-                  ports: [{port: %d}]
-                ---
-                apiVersion: discovery.k8s.io/v1
-                kind: EndpointSlice
-                metadata: {name: slow-1, namespace: default, labels: {kubernetes.io/service-name: slow}}
-                addressType: IPv4
-                ports: [{port: %d, protocol: TCP}]
-                endpoints: [{addresses: ["127.0.0.1"]}]
-                """.formatted(vip.getAddress().getHostAddress(), vip.getPort(), backend.getLocalPort()));
+        Files.writeString(manifests.resolve("slow.yaml"),
+                Manifests.serviceWithOneEndpoint("slow", vip, backend.getInetAddress(), backend.getLocalPort()));
         Path log = dir.resolve("junction.log");
-        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.junction.Main", "run",
-                "--manifests", manifests.toString(), "--capture", "none", "--workers", "1",
-                "--healthz-bind-address", "127.0.0.1:0", "--metrics-bind-address", "127.0.0.1:0",
-                "--shutdown-grace-period", "30s")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        process = JunctionProcess.start(manifests, log, "--healthz-bind-address", "127.0.0.1:0",
+                "--metrics-bind-address", "127.0.0.1:0", "--shutdown-grace-period", "30s");
         Conditions.await("Junction listens on the Service", Duration.ofSeconds(30), () -> accepts(vip));
 
         try (Socket inFlight = Clients.connect(vip)) {

@@ -40,6 +40,12 @@ public final class CommonOptions {
                     + "eighth of it, so within 1/8 more); 0 disables. Default: " + ProxyConfig.DEFAULT_IDLE_TIMEOUT + ".")
     Duration idleTimeout;
 
+    @Option(names = "--half-close-timeout", paramLabel = "DURATION",
+            description = "Close a TCP connection once one side has sent its FIN and nothing has moved either way "
+                    + "for this long (HAProxy's timeout client-fin/server-fin); 0: only --idle-timeout applies. "
+                    + "Default: " + ProxyConfig.DEFAULT_HALF_CLOSE_TIMEOUT + ".")
+    Duration halfCloseTimeout;
+
     @Option(names = "--udp-idle-timeout", paramLabel = "DURATION",
             description = "Close a UDP session idle this long in both directions (kube-proxy's conntrack "
                     + "UDP timeout). Default: " + ProxyConfig.DEFAULT_UDP_IDLE_TIMEOUT + ".")
@@ -96,6 +102,7 @@ public final class CommonOptions {
         set(lb, b::loadBalancing);
         set(connectTimeout, b::connectTimeout);
         set(idleTimeout, b::idleTimeout);
+        set(halfCloseTimeout, b::halfCloseTimeout);
         set(udpIdleTimeout, b::udpIdleTimeout);
         set(udpMaxSessions, b::udpMaxSessions);
         set(healthzBindAddress, b::healthzBindAddress);

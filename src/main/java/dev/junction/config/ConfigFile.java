@@ -265,7 +265,7 @@ final class ConfigFile {
 
     private void junction(Map<String, Object> j) {
         known("junction.", j, Set.of("manifests", "capture", "keepRoutes", "workers", "transport", "lb", "connectTimeout",
-                "idleTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "metrics", "logLevel",
+                "idleTimeout", "halfCloseTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "metrics", "logLevel",
                 "logFormat"));
         if (j.containsKey("manifests")) {
             Path dir = Path.of(string("junction.manifests", j.get("manifests")));
@@ -278,6 +278,7 @@ final class ConfigFile {
         parsed(j, "lb", LbPolicy::parse, ProxyConfig.Builder::loadBalancing);
         duration("junction.connectTimeout", j.get("connectTimeout"), true, ProxyConfig.Builder::connectTimeout);
         duration("junction.idleTimeout", j.get("idleTimeout"), false, ProxyConfig.Builder::idleTimeout);
+        duration("junction.halfCloseTimeout", j.get("halfCloseTimeout"), false, ProxyConfig.Builder::halfCloseTimeout);
         integer("junction.udpMaxSessions", j, 1, Integer.MAX_VALUE, ProxyConfig.Builder::udpMaxSessions);
         duration("junction.syncPeriod", j.get("syncPeriod"), true, ProxyConfig.Builder::syncPeriod);
         duration("junction.shutdownGracePeriod", j.get("shutdownGracePeriod"), false,

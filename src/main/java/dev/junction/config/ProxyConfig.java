@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param loadBalancing   default policy for Services without the annotation
  * @param connectTimeout  per connect attempt to an endpoint
  * @param idleTimeout     a TCP connection idle this long in both directions is closed; zero disables
+ * @param halfCloseTimeout a TCP connection one side of which has sent its FIN is closed once idle this long
+ *                        (HAProxy's timeout client-fin/server-fin); zero: the idle timeout applies
  * @param udpIdleTimeout  a UDP session idle this long in both directions is closed (kube-proxy's
  *                        conntrack UDP timeout)
  * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
@@ -42,8 +44,8 @@ import java.util.Objects;
  */
 public record ProxyConfig(
         Source source, CaptureMode capture, String nodeName, int workers, LbPolicy loadBalancing,
-        Duration connectTimeout, Duration idleTimeout, Duration udpIdleTimeout, int udpMaxSessions,
-        NodePortAddresses nodePortAddresses, List<Cidr> clusterCidrs, DetectLocalMode detectLocalMode,
+        Duration connectTimeout, Duration idleTimeout, Duration halfCloseTimeout, Duration udpIdleTimeout,
+        int udpMaxSessions, NodePortAddresses nodePortAddresses, List<Cidr> clusterCidrs, DetectLocalMode detectLocalMode,
         InetAddress bindAddress, boolean keepRoutes, TransportMode transport, OperationsConfig operations,
         LogLevel logLevel, LogFormat logFormat, List<String> warnings) {
 
@@ -52,6 +54,13 @@ public record ProxyConfig(
     public static final String DEFAULT_LB = "round-robin";
     public static final String DEFAULT_CONNECT_TIMEOUT = "1s";
     public static final String DEFAULT_IDLE_TIMEOUT = "1h";
+    /**
+     * Long past any answer a client that has finished sending still waits for, yet not the idle timeout's hour
+     * for a connection whose client has gone and whose endpoint never answers. kube-proxy keeps conntrack's
+     * CLOSE_WAIT entries 1h because the kernel's 60s broke clients in long silences (kubernetes#32551);
+     * this timeout restarts on every byte either way, so a half-closed connection that still moves is never cut.
+     */
+    public static final String DEFAULT_HALF_CLOSE_TIMEOUT = "5m";
     /** kube-proxy's conntrack UDP timeout. */
     public static final String DEFAULT_UDP_IDLE_TIMEOUT = "30s";
     public static final int DEFAULT_UDP_MAX_SESSIONS = 65536;
@@ -201,6 +210,9 @@ public record ProxyConfig(
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("--idle-timeout: must not be negative, got " + idleTimeout);
         }
+        if (halfCloseTimeout.isNegative()) {
+            throw new IllegalArgumentException("--half-close-timeout: must not be negative, got " + halfCloseTimeout);
+        }
         if (udpIdleTimeout.isNegative() || udpIdleTimeout.isZero()) {
             throw new IllegalArgumentException("--udp-idle-timeout: must be positive, got " + udpIdleTimeout);
         }
@@ -247,6 +259,7 @@ public record ProxyConfig(
         private LbPolicy loadBalancing = LbPolicy.parse(DEFAULT_LB);
         private Duration connectTimeout = Durations.parse(DEFAULT_CONNECT_TIMEOUT);
         private Duration idleTimeout = Durations.parse(DEFAULT_IDLE_TIMEOUT);
+        private Duration halfCloseTimeout = Durations.parse(DEFAULT_HALF_CLOSE_TIMEOUT);
         private Duration udpIdleTimeout = Durations.parse(DEFAULT_UDP_IDLE_TIMEOUT);
         private int udpMaxSessions = DEFAULT_UDP_MAX_SESSIONS;
         private NodePortAddresses nodePortAddresses = NodePortAddresses.defaults();
@@ -313,6 +326,11 @@ public record ProxyConfig(
 
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = timeout;
+            return this;
+        }
+
+        public Builder halfCloseTimeout(Duration timeout) {
+            this.halfCloseTimeout = timeout;
             return this;
         }
 
@@ -415,7 +433,7 @@ public record ProxyConfig(
             // kube-proxy's GetHostname: trimmed and lower-cased, as Node names are, whether given or the host's.
             String node = (nodeName != null ? nodeName : hostName()).strip().toLowerCase(Locale.ROOT);
             return new ProxyConfig(source, capture != null ? capture : defaultCapture(), node, workers, loadBalancing,
-                    connectTimeout, idleTimeout, udpIdleTimeout, udpMaxSessions, nodePortAddresses, clusterCidrs,
+                    connectTimeout, idleTimeout, halfCloseTimeout, udpIdleTimeout, udpMaxSessions, nodePortAddresses, clusterCidrs,
                     detectLocalMode != null ? detectLocalMode
                             : clusterCidrs.isEmpty() ? DetectLocalMode.NODE_CIDR : DetectLocalMode.CLUSTER_CIDR,
                     bindAddress, keepRoutes, transport,

@@ -138,6 +138,14 @@ public final class ProxyMetrics implements AutoCloseable {
                         + " or a watch cache lagging behind etcd)");
     }
 
+    /** The TCP data plane's counters of descriptor (or other resource) exhaustion. */
+    public void bindTcp(LongSupplier acceptFailures, LongSupplier connectsWithoutSocket) {
+        counter("junction.tcp.accept.failures", acceptFailures,
+                "TCP accepts that failed (descriptor limit or other resource exhaustion); each pauses its listener 100 ms");
+        counter("junction.tcp.connect.no.socket", connectsWithoutSocket,
+                "TCP connections refused because no socket could be created towards an endpoint (descriptor limit)");
+    }
+
     /** kube-proxy's last-sync gauge, from the health state's last applied batch. */
     public void bindHealth(ProxyHealth health) {
         Gauge.builder("kubeproxy.sync.proxy.rules.last.timestamp.seconds", health, ProxyHealth::lastUpdatedSeconds)

@@ -46,6 +46,7 @@ class ConfigFileTest {
         assertEquals(LbPolicy.LEAST_CONNECTIONS, config.loadBalancing());
         assertEquals(Duration.ofMillis(500), config.connectTimeout());
         assertEquals(Duration.ofHours(1), config.idleTimeout());
+        assertEquals(Duration.ofMinutes(2), config.halfCloseTimeout());
         assertEquals(Duration.ofSeconds(45), ops.shutdownGracePeriod());
         assertEquals(2000, ops.metricsMaxServices());
         assertFalse(ops.metricsPerEndpoint());

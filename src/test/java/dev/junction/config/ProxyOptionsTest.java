@@ -67,6 +67,7 @@ class ProxyOptionsTest {
         assertEquals(ProxyConfig.TransportMode.AUTO, config.transport());
         assertEquals(Duration.ofSeconds(1), config.connectTimeout());
         assertEquals(Duration.ofHours(1), config.idleTimeout());
+        assertEquals(Duration.ofMinutes(5), config.halfCloseTimeout());
         assertEquals(65536, config.udpMaxSessions());
         assertEquals(NodePortAddresses.defaults(), config.nodePortAddresses());
         assertFalse(config.keepRoutes());
@@ -83,6 +84,12 @@ class ProxyOptionsTest {
         ProxyConfig config = parse("--config", file.toString(), "--lb", "round-robin").config();
         assertEquals(LbPolicy.ROUND_ROBIN, config.loadBalancing(), "flag wins");
         assertEquals(true, config.keepRoutes(), "from the file");
+    }
+
+    @Test
+    void halfCloseTimeoutFlagSetsItAndZeroLeavesOnlyTheIdleTimeout() {
+        assertEquals(Duration.ofSeconds(20), parse("--half-close-timeout", "20s").config().halfCloseTimeout());
+        assertEquals(Duration.ZERO, parse("--half-close-timeout", "0").config().halfCloseTimeout());
     }
 
     @Test

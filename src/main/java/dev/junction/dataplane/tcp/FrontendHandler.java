@@ -41,9 +41,11 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     // Epoll reads on RDHUP even with auto-read off, so a client that writes and half-closes at once can
     // deliver bytes before the backend is connected; they wait here (one read batch at most).
     private ArrayDeque<Object> early;
-    private IdleSweep idleSweep;
-    // Owned by idleSweep: this connection's last activity mark and its links in the loop's list.
+    private LoopConnections loopConnections;
+    // Owned by loopConnections: this connection's last activity mark, whether a side has sent its FIN while
+    // the other has not, and its links in the loop's list.
     long idleMark;
+    boolean halfClosed;
     FrontendHandler idlePrev;
     FrontendHandler idleNext;
 
@@ -67,23 +69,36 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
             return;
         }
         table = table.forClient(clientAddress, listener.frontend().address());
-        idleSweep = plane.idleSweep();
-        if (idleSweep != null) {
-            idleSweep.add(this, client.eventLoop());
-        }
+        loopConnections = plane.loopConnections(client.eventLoop());
+        loopConnections.add(this);
         connectNext();
     }
 
     @Override
     void active() {
-        if (idleSweep != null) {
-            idleMark = idleSweep.sweeps();
+        if (loopConnections != null) {
+            idleMark = loopConnections.sweeps();
         }
     }
 
-    /** Called by the idle sweep: nothing moved either way for the idle timeout. */
+    /** One side has sent its FIN: from now on (and from its last activity) the half-close timeout applies. */
+    @Override
+    void halfClosed() {
+        halfClosed = true;
+        active();
+    }
+
+    /** Called by the loop's sweep: nothing moved either way for the idle (or half-close) timeout. */
     void idleTimedOut() {
         closeBoth(client);
+    }
+
+    /** Junction is stopping: both peers get a RST, so none is left waiting on a connection that is gone. */
+    void reset() {
+        if (peer != null) {
+            refuse(peer);
+        }
+        refuse(client);
     }
 
     @Override
@@ -109,9 +124,9 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releaseEarly();
-        if (idleSweep != null) {
-            idleSweep.remove(this);
-            idleSweep = null;
+        if (loopConnections != null) {
+            loopConnections.remove(this);
+            loopConnections = null;
         }
         if (counters != null) {
             counters.closed();
@@ -152,9 +167,10 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         try {
             ch = plane.transport().newSocketChannel(endpoint.socketAddress().getAddress());
         } catch (ChannelException e) {
-            // No socket at all (descriptors exhausted, family unsupported): refused here, because on a
-            // retry this runs inside a connect listener, where Netty would swallow the exception and leave
-            // the client open and unread.
+            // No socket at all (descriptors exhausted, family unsupported): no fault of the endpoint, so it is
+            // not marked. Refused here, because on a retry this runs inside a connect listener, where Netty
+            // would swallow the exception and leave the client open and unread.
+            plane.noSocket(e);
             counters.failed();
             refuse(client);
             return;
@@ -261,6 +277,11 @@ final class FrontendHandler extends RelayHandler implements ChannelFutureListene
         @Override
         void active() {
             peerRelay.active();
+        }
+
+        @Override
+        void halfClosed() {
+            peerRelay.halfClosed();
         }
     }
 }

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * Copies bytes from its channel to the peer channel. Writes are flushed once per read batch; reading
  * stops while the peer is not writable and resumes when it drains, so memory per connection is bounded
  * by the peer's write-buffer high water mark. A half-close is forwarded as a shutdown of the peer's
- * output; the pair closes when both directions are done, or when {@link IdleSweep} finds it idle.
+ * output; the pair closes when both directions are done, or when {@link LoopConnections} finds it idle
+ * (for the half-close timeout once one direction is done).
  * Event-loop confined: both channels of a connection live on the same loop.
  */
 class RelayHandler extends ChannelInboundHandlerAdapter {
@@ -61,8 +62,12 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
-    /** Traffic moved on this connection: it is not idle (see {@link IdleSweep}). */
+    /** Traffic moved on this connection: it is not idle (see {@link LoopConnections}). */
     void active() {
+    }
+
+    /** This side has sent its FIN and the other side has not (see {@link LoopConnections}). */
+    void halfClosed() {
     }
 
     @Override
@@ -73,8 +78,11 @@ class RelayHandler extends ChannelInboundHandlerAdapter {
                 // Both directions are done: deliver what is still queued each way, then close.
                 closeAfterFlush(ctx.channel());
                 closeAfterFlush(peer);
-            } else if (peer != null) {
-                shutdownPeerOutput();
+            } else {
+                halfClosed();
+                if (peer != null) {
+                    shutdownPeerOutput();
+                }
             }
         } else {
             ctx.fireUserEventTriggered(evt);

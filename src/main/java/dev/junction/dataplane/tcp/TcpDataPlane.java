@@ -8,16 +8,23 @@ import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
 import dev.junction.model.Protocol;
+import dev.junction.observe.RateLimitedLog;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.LoggerFactory;
 
 /**
  * TCP listeners: one server channel per frontend, each connection relayed to an endpoint picked from the
@@ -42,8 +49,16 @@ public final class TcpDataPlane implements DataPlane {
     private final TcpOptions options;
     private final int connectTimeoutMillis;
     private final LongAdder active = new LongAdder();
-    /** Each event loop's idle sweep; null when connections may idle forever. */
-    private final FastThreadLocal<IdleSweep> idleSweeps;
+    private final AcceptBackoff acceptBackoff = new AcceptBackoff();
+    private final LongAdder noSocket = new LongAdder();
+    private final RateLimitedLog noSocketLog =
+            new RateLimitedLog(LoggerFactory.getLogger(TcpDataPlane.class), AcceptBackoff.LOG_INTERVAL);
+    private final long idleNanos;
+    private final long halfCloseNanos;
+    /** Each event loop's connections, created on the loop's first connection. */
+    private final FastThreadLocal<LoopConnections> loopConnections = new FastThreadLocal<>();
+    /** Every loop's connections, for {@link #resetAll}. */
+    private final Set<LoopConnections> allLoopConnections = ConcurrentHashMap.newKeySet();
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
         if (options.freeBind() && transport.freeBind() == null) {
@@ -53,13 +68,8 @@ public final class TcpDataPlane implements DataPlane {
         this.transport = transport;
         this.options = options;
         this.connectTimeoutMillis = (int) options.connectTimeout().toMillis();
-        long idleNanos = saturatedNanos(options.idleTimeout());
-        this.idleSweeps = idleNanos == 0 ? null : new FastThreadLocal<>() {
-            @Override
-            protected IdleSweep initialValue() {
-                return new IdleSweep(idleNanos);
-            }
-        };
+        this.idleNanos = saturatedNanos(options.idleTimeout());
+        this.halfCloseNanos = saturatedNanos(options.halfCloseTimeout());
     }
 
     /** Nanoseconds of {@code d}, capped: an idle timeout beyond ~292 years means never, not a crash. */
@@ -71,9 +81,15 @@ public final class TcpDataPlane implements DataPlane {
         }
     }
 
-    /** The calling event loop's idle sweep, or null when the idle timeout is off. Call on an event loop. */
-    IdleSweep idleSweep() {
-        return idleSweeps == null ? null : idleSweeps.get();
+    /** The connections of {@code loop}, the calling event loop. */
+    LoopConnections loopConnections(EventLoop loop) {
+        LoopConnections connections = loopConnections.getIfExists();
+        if (connections == null) {
+            connections = new LoopConnections(loop, idleNanos, halfCloseNanos);
+            loopConnections.set(connections);
+            allLoopConnections.add(connections);
+        }
+        return connections;
     }
 
     Transport transport() {
@@ -96,9 +112,55 @@ public final class TcpDataPlane implements DataPlane {
         active.decrement();
     }
 
+    /**
+     * No socket could be created to connect to an endpoint (descriptor limit, most likely): the client is
+     * refused, the endpoint is not blamed, and one line per interval says how often.
+     */
+    void noSocket(Throwable cause) {
+        noSocket.increment();
+        noSocketLog.warn("TCP connections refused: no socket to connect to an endpoint: {}{}", cause.getMessage(),
+                descriptorHint(cause));
+    }
+
+    /** A hint for the log line when {@code cause} is the descriptor limit (EMFILE or ENFILE); else empty. */
+    static String descriptorHint(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
+                return " (the open-files limit is reached: raise LimitNOFILE / ulimit -n)";
+            }
+        }
+        return "";
+    }
+
+    /** Accepts that failed on any listener (each pauses that listener briefly); for a metric. */
+    public long acceptFailures() {
+        return acceptBackoff.failures();
+    }
+
+    /** Connections to endpoints that could not get a socket; for a metric. */
+    public long connectsWithoutSocket() {
+        return noSocket.sum();
+    }
+
     /** Client connections open now, on every listener (closed listeners included); for a graceful drain. */
     public long activeConnections() {
         return active.sum();
+    }
+
+    /**
+     * Resets every open connection (RST to client and endpoint) and waits, up to a few seconds, until each
+     * loop has done so: Junction is stopping, and a client must learn that now, while its packets still
+     * reach this host, rather than wait on a connection nothing serves. Call once the listeners are closed.
+     */
+    public void resetAll() {
+        List<Future<?>> done = new ArrayList<>();
+        for (LoopConnections connections : allLoopConnections) {
+            done.add(connections.loop().submit(connections::resetAll));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (Future<?> f : done) {
+            f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
     }
 
     @Override
@@ -148,6 +210,7 @@ public final class TcpDataPlane implements DataPlane {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, transport.allocator())
+                .handler(acceptBackoff)
                 .childOption(ChannelOption.ALLOCATOR, transport.allocator())
                 // TCP_NODELAY is on already: Netty's socket channel configs enable it when they are created.
                 .childOption(ChannelOption.AUTO_READ, false)

@@ -4,14 +4,17 @@ import java.time.Duration;
 
 /**
  * Per-connection behaviour of the TCP data plane: connect timeout per attempt, how many endpoints a
- * connection may try, how long a connection may sit idle in both directions (zero: forever), and whether
- * listeners bind with IP_FREEBIND (route capture: the VIP's route may not exist yet; io_uring or epoll, not NIO).
+ * connection may try, how long a connection may sit idle in both directions (zero: forever), how long it
+ * may sit idle once one side has sent its FIN and the other has not (zero: as long as the idle timeout),
+ * and whether listeners bind with IP_FREEBIND (route capture: the VIP's route may not exist yet; io_uring
+ * or epoll, not NIO).
  */
-public record TcpOptions(Duration connectTimeout, int maxConnectAttempts, Duration idleTimeout, boolean freeBind) {
+public record TcpOptions(Duration connectTimeout, int maxConnectAttempts, Duration idleTimeout,
+        Duration halfCloseTimeout, boolean freeBind) {
 
-    /** Options for listeners on addresses that are already local. */
+    /** Options for listeners on addresses that are already local, without a half-close timeout of their own. */
     public TcpOptions(Duration connectTimeout, int maxConnectAttempts, Duration idleTimeout) {
-        this(connectTimeout, maxConnectAttempts, idleTimeout, false);
+        this(connectTimeout, maxConnectAttempts, idleTimeout, Duration.ZERO, false);
     }
 
     public TcpOptions {
@@ -23,6 +26,9 @@ public record TcpOptions(Duration connectTimeout, int maxConnectAttempts, Durati
         }
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idle timeout must not be negative");
+        }
+        if (halfCloseTimeout.isNegative()) {
+            throw new IllegalArgumentException("half-close timeout must not be negative");
         }
     }
 }

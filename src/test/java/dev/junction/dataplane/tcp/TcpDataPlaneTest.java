@@ -6,6 +6,7 @@ import static dev.junction.testing.Clients.readLine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.dataplane.FrontendHandle;
@@ -73,6 +74,7 @@ class TcpDataPlaneTest {
     private Transport transport;
     private ServiceBalancer balancer;
     private FrontendHandle frontend;
+    private TcpDataPlane plane;
 
     @AfterEach
     void tearDown() throws Exception {
@@ -126,7 +128,7 @@ class TcpDataPlaneTest {
             Ejection ejection) throws Exception {
         transport = Transport.create(kind, 2);
         balancer = new ServiceBalancer(WEB, System::nanoTime, ThreadLocalRandom::current, ejection);
-        TcpDataPlane plane = new TcpDataPlane(transport, options);
+        plane = new TcpDataPlane(transport, options);
         frontend = plane.open(new Frontend(address, 0, Protocol.TCP), balancer.tables(List.of(route)).get(0));
         return frontend.localAddress();
     }
@@ -348,6 +350,95 @@ class TcpDataPlaneTest {
             assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300), "not before the timeout");
         }
         Conditions.await("backend side closed too", () -> backends.get(0).openConnections() == 0);
+    }
+
+    /**
+     * Issue 14 item 7 (no kube-proxy test case: kube-proxy leaves this to conntrack's CLOSE_WAIT timeout,
+     * --conntrack-tcp-timeout-close-wait): the client has sent its request and its FIN, the endpoint accepts
+     * and never answers; the pair closes after the half-close timeout, not after the hour of the idle timeout.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void aHalfClosedConnectionWhoseEndpointNeverAnswersClosesAfterTheHalfCloseTimeout(Transport.Kind kind)
+            throws Exception {
+        ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        closeables.add(silent);
+        CompletableFuture<Socket> accepted = CompletableFuture.supplyAsync(() -> {
+            try {
+                return silent.accept();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        InetSocketAddress vip = proxyWithHalfCloseTimeout(kind, silent);
+        try (Socket s = connect(vip)) {
+            s.getOutputStream().write("request\n".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            Socket endpointSide = accepted.get(10, TimeUnit.SECONDS);
+            closeables.add(endpointSide);
+            endpointSide.setSoTimeout(10_000);
+            InputStream endpointIn = endpointSide.getInputStream();
+            assertEquals("request", readLine(endpointIn));
+            assertEquals(-1, endpointIn.read(), "the client's FIN is forwarded");
+            long halfClosed = System.nanoTime();
+
+            assertEquals(-1, s.getInputStream().read(), "the proxy closes the client side");
+            assertTrue(System.nanoTime() - halfClosed >= TimeUnit.MILLISECONDS.toNanos(300), "not before the timeout");
+        }
+        Conditions.await("both sides closed", () -> plane.activeConnections() == 0);
+    }
+
+    /** A proxy to {@code endpoint} that closes a half-closed connection after 300 ms idle, an open one after 1 h. */
+    private InetSocketAddress proxyWithHalfCloseTimeout(Transport.Kind kind, ServerSocket endpoint) throws Exception {
+        return proxy(kind, LbPolicy.ROUND_ROBIN, List.of(new Endpoint(endpoint.getInetAddress(), endpoint.getLocalPort())),
+                new TcpOptions(Duration.ofSeconds(1), 3, Duration.ofHours(1), Duration.ofMillis(300), false));
+    }
+
+    /** The half-close timeout counts idleness: an answer still streaming after the client's FIN is not cut. */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void aHalfClosedConnectionThatKeepsMovingOutlivesTheHalfCloseTimeout(Transport.Kind kind) throws Exception {
+        ServerSocket slow = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        closeables.add(slow);
+        // Answers with ten bytes a tenth of the timeout apart (the pause is the pacing, not a synchronisation).
+        CompletableFuture.runAsync(() -> {
+            try (Socket c = slow.accept()) {
+                InputStream in = c.getInputStream();
+                while (in.read() != -1) {
+                    // The request, up to the client's FIN.
+                }
+                for (int i = 0; i < 10; i++) {
+                    Thread.sleep(100);
+                    c.getOutputStream().write('0' + i);
+                }
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        InetSocketAddress vip = proxyWithHalfCloseTimeout(kind, slow);
+        try (Socket s = connect(vip)) {
+            s.getOutputStream().write("request\n".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            assertEquals("0123456789", new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** Issue 14 item 6: what Junction does to the connections left at the end of the shutdown grace period. */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void resetAllSendsEveryOpenConnectionARst(Transport.Kind kind) throws Exception {
+        List<TestBackend> backends = backends(1);
+        InetSocketAddress vip = proxy(kind, LbPolicy.ROUND_ROBIN, endpoints(backends));
+        try (Socket s = connect(vip)) {
+            InputStream in = s.getInputStream();
+            assertEquals("b0", readLine(in));
+
+            plane.resetAll();
+
+            assertThrows(SocketException.class, in::read, "a reset, not a clean close");
+        }
+        Conditions.await("the endpoint side is closed too", () -> backends.get(0).openConnections() == 0);
+        assertEquals(0, plane.activeConnections());
     }
 
     @ParameterizedTest
