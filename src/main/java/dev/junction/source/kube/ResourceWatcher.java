@@ -210,6 +210,14 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 }
                 log.error("{}: list/watch failed", kind, e);
                 pause();
+            } catch (Error e) {
+                // Out of memory, a stack overflow: what this thread holds can no longer be trusted. Stopping
+                // and saying so fails health, so the kubelet restarts the proxy instead of it serving
+                // frozen routes while /healthz stays 200.
+                String reason = kind + " watch stopped: " + e + "; no further changes will be applied";
+                log.error("{}", reason, e);
+                sink.failed(reason);
+                return;
             }
         }
     }

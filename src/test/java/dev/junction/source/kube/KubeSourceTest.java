@@ -9,11 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.junction.source.ObjectSink;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.FakeApiServer.Resource;
 import dev.junction.testing.FakeApiServer.TooLargeAnswer;
 import dev.junction.testing.RecordingSink;
+import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Service;
@@ -84,6 +86,47 @@ class KubeSourceTest {
         start();
         awaitFlushed("synced");
         awaitWatching();
+    }
+
+    /** Issue 14, item 4, for the API source: an Error never ends a watcher thread silently. */
+    @Test
+    void anErrorThatEndsAWatcherIsReportedAndTheSourceFailed() {
+        RecordingSink failing = new RecordingSink(new ObjectSink() {
+            @Override
+            public void upsert(KubernetesObject object) {
+                if ("boom".equals(object.getMetadata().getName())) {
+                    throw new OutOfMemoryError("Java heap space");
+                }
+            }
+
+            @Override
+            public void delete(KubernetesObject object) {
+            }
+
+            @Override
+            public void synced() {
+            }
+
+            @Override
+            public void failed(String reason) {
+            }
+
+            @Override
+            public void flush() {
+            }
+        });
+        source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", failing, problems::add,
+                WatchSettings.defaults());
+        source.start();
+        Conditions.await("synced", () -> failing.flushedEvents().contains("synced"));
+
+        api.apply(service("boom", "10.0.0.9", 80, ""));
+
+        String failed = "failed: Service watch stopped: java.lang.OutOfMemoryError: Java heap space; no further"
+                + " changes will be applied";
+        Conditions.await(failed + " in " + failing.events(), () -> failing.events().contains(failed));
+        assertEquals(List.of("upsert V1Service shop/boom", failed),
+                failing.events().subList(failing.events().indexOf("synced") + 1, failing.events().size()));
     }
 
     @Test
