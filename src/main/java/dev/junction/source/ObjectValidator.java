@@ -306,6 +306,7 @@ public final class ObjectValidator {
         String clusterIp = spec.getClusterIP();
         checkPrimaryClusterIp("spec.clusterIP", clusterIp, problems);
         List<String> clusterIps = nonNull(spec.getClusterIPs());
+        int before = problems.size();
         for (int i = 0; i < clusterIps.size(); i++) {
             String path = "spec.clusterIPs[" + i + "]";
             if (i > 0) {
@@ -316,6 +317,20 @@ public final class ObjectValidator {
                 checkPrimaryClusterIp(path, clusterIps.get(0), problems);
             }
         }
+        if (problems.size() > before || clusterIps.size() < 2) {
+            return;
+        }
+        String primary = clusterIps.get(0);
+        if (primary == null || primary.isEmpty() || "None".equals(primary)) {
+            problems.add("spec.clusterIPs: " + clusterIps + " may hold \"None\" or \"\" only as its single value");
+        } else if (clusterIps.size() > 2 || isIpv6(primary) == isIpv6(clusterIps.get(1))) {
+            // Junction listens on every cluster IP: the API server allows one per family.
+            problems.add("spec.clusterIPs: " + clusterIps + " may hold no more than one IP for each IP family");
+        }
+    }
+
+    private static boolean isIpv6(String address) {
+        return Addresses.parse(address) instanceof Inet6Address;
     }
 
     private static void checkPrimaryClusterIp(String path, String value, List<String> problems) {

@@ -185,6 +185,13 @@ class ObjectValidatorTest {
                         "spec.clusterIP: \"0.0.0.0\" " + UNSPECIFIED),
                 service("secondary clusterIP unspecified", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "::")),
                         "spec.clusterIPs[1]: \"::\" " + UNSPECIFIED),
+                service("clusterIPs of one family", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "10.96.0.11")),
+                        "spec.clusterIPs: [10.96.0.10, 10.96.0.11] may hold no more than one IP for each IP family"),
+                service("three clusterIPs", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "fd00::10", "fd00::11")),
+                        "spec.clusterIPs: [10.96.0.10, fd00::10, fd00::11] may hold no more than one IP for each IP family"),
+                service("clusterIPs None and an IP", s -> s.getSpec().clusterIP("None")
+                        .clusterIPs(List.of("None", "10.96.0.10")),
+                        "spec.clusterIPs: [None, 10.96.0.10] may hold \"None\" or \"\" only as its single value"),
                 service("clusterIP loopback, as standalone use has", s -> s.getSpec().clusterIP("127.0.0.10")),
                 service("ingress ip unspecified", s -> s.status(ingress(new V1LoadBalancerIngress().ip("0.0.0.0"))),
                         "status.loadBalancer.ingress[0].ip: \"0.0.0.0\" " + UNSPECIFIED),
