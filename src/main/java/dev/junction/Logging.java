@@ -89,16 +89,75 @@ public final class Logging {
         return w.toString();
     }
 
-    /** {@code 2025-01-01T00:00:00.123Z INFO  ControlPlane - message}, the stack trace on following lines. */
+    /**
+     * The stack trace with each line printStackTrace writes kept to one line: an exception's message may
+     * carry an object's name, and a line break in it would start a line of its own.
+     */
+    private static String escapedStackTrace(Throwable t) {
+        StringWriter w = new StringWriter();
+        // printStackTrace writes every line, message lines included, through println(Object).
+        t.printStackTrace(new PrintWriter(w) {
+            @Override
+            public void println(Object line) {
+                super.println(escapeControls(String.valueOf(line)));
+            }
+
+            @Override
+            public void println(String line) {
+                super.println(escapeControls(line));
+            }
+        });
+        return w.toString();
+    }
+
+    /**
+     * {@code text} with every character that could end or rewrite a line written as an escape: LF and CR as
+     * backslash-n and backslash-r; the other C0 and C1 controls, DEL, and the Unicode line and paragraph
+     * separators as backslash-u and four hex digits, as JSON writes them. Tab stays: it breaks no line, and
+     * stack trace frames start with one.
+     */
+    static String escapeControls(String text) {
+        int i = 0;
+        while (i < text.length() && !mustEscape(text.charAt(i))) {
+            i++;
+        }
+        if (i == text.length()) {
+            return text;
+        }
+        StringBuilder b = new StringBuilder(text.length() + 16).append(text, 0, i);
+        for (; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!mustEscape(c)) {
+                b.append(c);
+            } else if (c == '\n') {
+                b.append("\\n");
+            } else if (c == '\r') {
+                b.append("\\r");
+            } else {
+                b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean mustEscape(char c) {
+        return c != '\t' && Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+    }
+
+    /**
+     * {@code 2025-01-01T00:00:00.123Z INFO  ControlPlane - message}, the stack trace on following lines. Object
+     * names and values from the API server or a manifest end up in messages, so control characters in the
+     * message and in the stack trace's lines are escaped: every line that starts with a time is one event.
+     */
     static final class Text extends Formatter {
         @Override
         public String format(LogRecord r) {
             StringBuilder b = new StringBuilder(128).append(Instant.ofEpochMilli(r.getMillis())).append(' ')
                     .append(String.format(Locale.ROOT, "%-5s", levelName(r.getLevel()))).append(' ')
-                    .append(shortName(r.getLoggerName())).append(" - ").append(formatMessage(r))
+                    .append(shortName(r.getLoggerName())).append(" - ").append(escapeControls(formatMessage(r)))
                     .append(System.lineSeparator());
             if (r.getThrown() != null) {
-                b.append(stackTrace(r.getThrown()));
+                b.append(escapedStackTrace(r.getThrown()));
             }
             return b.toString();
         }

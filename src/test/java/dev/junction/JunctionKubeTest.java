@@ -3,6 +3,7 @@ package dev.junction;
 import static dev.junction.testing.Clients.backendName;
 import static dev.junction.testing.Clients.reachable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.junction.config.ProxyConfig;
 import dev.junction.testing.Clients;
@@ -10,9 +11,15 @@ import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.Kubeconfigs;
 import dev.junction.testing.TestBackend;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,30 +31,68 @@ class JunctionKubeTest {
 
     @Test
     void servesWhatTheApiServerHolds() throws Exception {
+        // An API server refuses loopback endpoints, so the backend listens on one of the host's own addresses.
+        InetAddress hostAddress = nonLoopbackAddress();
+        assumeTrue(hostAddress != null, "needs an IPv4 address on a non-loopback interface");
+        try (TestBackend backend = TestBackend.start("b1", hostAddress, 0)) {
+            InetSocketAddress vip = serve(backend.address().getHostAddress(), backend.port(), served ->
+                    Conditions.awaitEquals("traffic to the backend", "b1", () -> backendName(served)));
+            assertEquals(false, reachable(vip), "listeners close with the proxy");
+        }
+    }
+
+    /**
+     * Issue 14: an EndpointSlice endpoint 127.0.0.1:10249 made Junction's /debug/routes reachable from a
+     * remote client. kube-apiserver refuses loopback endpoints (ValidateEndpointIP), and so does Junction's
+     * API source: the Service listens but has no endpoint, so a connection is reset.
+     */
+    @Test
+    void loopbackEndpointFromTheApiServerIsNotServed() throws Exception {
+        try (TestBackend backend = TestBackend.start("b1")) {
+            serve("127.0.0.1", backend.port(), Clients::assertReset);
+        }
+    }
+
+    /**
+     * Runs the proxy on a fake API server that holds Service shop/web (a loopback ClusterIP) and its slice with
+     * one endpoint at {@code endpoint}:{@code port}, hands the listening VIP to {@code check}, and returns it.
+     */
+    private InetSocketAddress serve(String endpoint, int port, Consumer<InetSocketAddress> check)
+            throws Exception {
         InetSocketAddress vip = Clients.unusedLoopbackVip();
-        String ip = vip.getAddress().getHostAddress();
-        int port = vip.getPort();
-        try (FakeApiServer api = FakeApiServer.start(); TestBackend backend = TestBackend.start("b1")) {
+        try (FakeApiServer api = FakeApiServer.start()) {
             api.apply("""
                     {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "web", "namespace": "shop"},
                      "spec": {"clusterIP": "%s", "ports": [{"name": "http", "port": %d}]}}
-                    """.formatted(ip, port));
+                    """.formatted(vip.getAddress().getHostAddress(), vip.getPort()));
             api.apply("""
                     {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
                      "metadata": {"name": "web-1", "namespace": "shop", "labels": {"kubernetes.io/service-name": "web"}},
                      "addressType": "IPv4", "ports": [{"name": "http", "port": %d}],
-                     "endpoints": [{"addresses": ["127.0.0.1"]}]}
-                    """.formatted(backend.port()));
+                     "endpoints": [{"addresses": ["%s"]}]}
+                    """.formatted(port, endpoint));
             Path kubeconfig = Kubeconfigs.write(dir.resolve("kubeconfig"), api.url());
             ProxyConfig config = ProxyConfig.builder().kubeconfig(kubeconfig).capture(ProxyConfig.CaptureMode.NONE)
                     .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO)
                     .healthzBindAddress("").metricsBindAddress("").build();
             try (Junction junction = new Junction(config).start()) {
                 Conditions.await("the service to listen", () -> reachable(vip));
-                Conditions.awaitEquals("traffic to the backend", "b1", () -> backendName(vip));
+                check.accept(vip);
             }
-            assertEquals(false, reachable(vip), "listeners close with the proxy");
         }
+        return vip;
     }
 
+    private static InetAddress nonLoopbackAddress() throws SocketException {
+        for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (nic.isUp() && !nic.isLoopback()) {
+                for (InetAddress address : Collections.list(nic.getInetAddresses())) {
+                    if (address instanceof Inet4Address && !address.isLinkLocalAddress()) {
+                        return address;
+                    }
+                }
+            }
+        }
+        return null;
+    }
 }

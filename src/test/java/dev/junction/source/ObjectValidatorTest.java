@@ -24,6 +24,7 @@ import io.kubernetes.client.openapi.models.V1SessionAffinityConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,22 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ObjectValidatorTest {
 
-    private final ObjectValidator validator = new ObjectValidator();
+    static final String DNS1035 = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
+            + "with an alphabetic character, and end with an alphanumeric character";
+    static final String DNS1123_LABEL = "a DNS-1123 label must consist of lower case alphanumeric characters or '-', "
+            + "and must start and end with an alphanumeric character";
+    static final String DNS1123_SUBDOMAIN = "a DNS-1123 subdomain must consist of lower case alphanumeric characters, "
+            + "'-' or '.', and must start and end with an alphanumeric character";
+    static final String LABEL_VALUE = "a label value must be empty or consist of alphanumeric characters, '-', '_' or "
+            + "'.', and must start and end with an alphanumeric character";
+    static final String QUALIFIED_NAME = "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+            + "start and end with an alphanumeric character";
+    static final String UNSPECIFIED = "may not be unspecified (0.0.0.0, ::)";
+    static final String LOOPBACK = "may not be in the loopback range (127.0.0.0/8, ::1/128)";
+    static final String LINK_LOCAL = "may not be in the link-local range (169.254.0.0/16, fe80::/10)";
+    static final String LINK_LOCAL_MULTICAST = "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)";
+
+    private final ObjectValidator validator = ObjectValidator.apiServer();
 
     static Stream<Arguments> services() {
         return Stream.of(
@@ -79,7 +95,7 @@ class ObjectValidatorTest {
                 service("port and protocol twice", s -> s.getSpec().getPorts().get(1).port(80).protocol(null),
                         "spec.ports[1].port: 80/TCP is already used by spec.ports[0]"),
                 service("nodePort and protocol twice", s -> {
-                    s.getSpec().getPorts().get(0).nodePort(30080);
+                    s.getSpec().type("NodePort").getPorts().get(0).nodePort(30080);
                     s.getSpec().getPorts().get(1).nodePort(30080).protocol("TCP");
                 }, "spec.ports[1].nodePort: 30080/TCP is already used by spec.ports[0]"),
                 service("nodePort zero twice", s -> {
@@ -131,6 +147,93 @@ class ObjectValidatorTest {
                         "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 86401 is out of range 1-86400"),
                 service("affinity config without clientIP", s -> s.getSpec().sessionAffinityConfig(
                         new V1SessionAffinityConfig())),
+                // kube-apiserver's ValidateService on the fields Junction reads (issue 14: "type: Bogus",
+                // "internalTrafficPolicy: Sideways" and externalIP 0.0.0.0 were accepted).
+                service("type Bogus", s -> s.getSpec().type("Bogus"),
+                        "spec.type: unsupported value \"Bogus\" (ClusterIP, NodePort, LoadBalancer or ExternalName)"),
+                service("type empty is defaulted", s -> s.getSpec().type("")),
+                service("internalTrafficPolicy Sideways", s -> s.getSpec().internalTrafficPolicy("Sideways"),
+                        "spec.internalTrafficPolicy: unsupported value \"Sideways\" (Cluster or Local)"),
+                service("internalTrafficPolicy empty", s -> s.getSpec().internalTrafficPolicy(""),
+                        "spec.internalTrafficPolicy: unsupported value \"\" (Cluster or Local)"),
+                service("externalTrafficPolicy lower case", s -> s.getSpec().type("NodePort").externalTrafficPolicy("local"),
+                        "spec.externalTrafficPolicy: unsupported value \"local\" (Cluster or Local)"),
+                service("externalTrafficPolicy Local", s -> s.getSpec().type("NodePort").externalTrafficPolicy("Local")),
+                service("ipFamilyPolicy unknown", s -> s.getSpec().ipFamilyPolicy("DualStack"),
+                        "spec.ipFamilyPolicy: unsupported value \"DualStack\" (SingleStack, PreferDualStack or "
+                                + "RequireDualStack)"),
+                service("ipFamilies dual-stack", s -> s.getSpec().ipFamilyPolicy("RequireDualStack")
+                        .ipFamilies(List.of("IPv4", "IPv6")).clusterIPs(List.of("10.96.0.10", "fd00::10"))),
+                service("ipFamilies unknown", s -> s.getSpec().ipFamilies(List.of("IPv4", "IPv5")),
+                        "spec.ipFamilies[1]: unsupported value \"IPv5\" (IPv4 or IPv6)"),
+                service("ipFamilies twice", s -> s.getSpec().ipFamilies(List.of("IPv4", "IPv4")),
+                        "spec.ipFamilies[1]: \"IPv4\" is already spec.ipFamilies[0]"),
+                service("externalIP unspecified", s -> s.getSpec().externalIPs(List.of("192.0.2.1", "0.0.0.0")),
+                        "spec.externalIPs[1]: \"0.0.0.0\" " + UNSPECIFIED),
+                service("externalIP IPv6 unspecified", s -> s.getSpec().externalIPs(List.of("::")),
+                        "spec.externalIPs[0]: \"::\" " + UNSPECIFIED),
+                service("externalIP loopback", s -> s.getSpec().externalIPs(List.of("127.0.0.2", "::1")),
+                        "spec.externalIPs[0]: \"127.0.0.2\" " + LOOPBACK, "spec.externalIPs[1]: \"::1\" " + LOOPBACK),
+                service("externalIP link-local", s -> s.getSpec().externalIPs(List.of("169.254.169.254", "fe80::1")),
+                        "spec.externalIPs[0]: \"169.254.169.254\" " + LINK_LOCAL,
+                        "spec.externalIPs[1]: \"fe80::1\" " + LINK_LOCAL),
+                service("externalIP link-local multicast", s -> s.getSpec().externalIPs(List.of("224.0.0.251", "ff02::fb")),
+                        "spec.externalIPs[0]: \"224.0.0.251\" " + LINK_LOCAL_MULTICAST,
+                        "spec.externalIPs[1]: \"ff02::fb\" " + LINK_LOCAL_MULTICAST),
+                service("externalIP other multicast, as the API server", s -> s.getSpec().externalIPs(List.of("239.1.2.3"))),
+                service("clusterIP unspecified", s -> s.getSpec().clusterIP("0.0.0.0"),
+                        "spec.clusterIP: \"0.0.0.0\" " + UNSPECIFIED),
+                service("secondary clusterIP unspecified", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "::")),
+                        "spec.clusterIPs[1]: \"::\" " + UNSPECIFIED),
+                service("clusterIPs of one family", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "10.96.0.11")),
+                        "spec.clusterIPs: [10.96.0.10, 10.96.0.11] may hold no more than one IP for each IP family"),
+                service("three clusterIPs", s -> s.getSpec().clusterIPs(List.of("10.96.0.10", "fd00::10", "fd00::11")),
+                        "spec.clusterIPs: [10.96.0.10, fd00::10, fd00::11] may hold no more than one IP for each IP family"),
+                service("clusterIPs None and an IP", s -> s.getSpec().clusterIP("None")
+                        .clusterIPs(List.of("None", "10.96.0.10")),
+                        "spec.clusterIPs: [None, 10.96.0.10] may hold \"None\" or \"\" only as its single value"),
+                service("clusterIP loopback, as standalone use has", s -> s.getSpec().clusterIP("127.0.0.10")),
+                service("ingress ip unspecified", s -> s.status(ingress(new V1LoadBalancerIngress().ip("0.0.0.0"))),
+                        "status.loadBalancer.ingress[0].ip: \"0.0.0.0\" " + UNSPECIFIED),
+                service("name upper case", s -> s.getMetadata().name("Web"),
+                        "metadata.name: \"Web\" is invalid: " + DNS1035),
+                service("name starts with a digit", s -> s.getMetadata().name("1web"),
+                        "metadata.name: \"1web\" is invalid: " + DNS1035),
+                service("name with a line break", s -> s.getMetadata().name("web\nERROR forged"),
+                        "metadata.name: \"web\nERROR forged\" is invalid: " + DNS1035),
+                service("name of 63 characters", s -> s.getMetadata().name("w".repeat(63))),
+                service("name of 64 characters", s -> s.getMetadata().name("w".repeat(64)),
+                        "metadata.name: \"" + "w".repeat(64) + "\" is invalid: must be no more than 63 characters"),
+                service("long name shown cut", s -> s.getMetadata().name("w".repeat(300)),
+                        "metadata.name: \"" + "w".repeat(100) + "\"... (300 characters) is invalid: must be no more "
+                                + "than 63 characters"),
+                service("namespace with underscore", s -> s.getMetadata().namespace("my_ns"),
+                        "metadata.namespace: \"my_ns\" is invalid: " + DNS1123_LABEL),
+                service("labels valid", s -> s.getMetadata().labels(Map.of("service.kubernetes.io/service-proxy-name",
+                        "Other_1.x", "app", ""))),
+                service("label key with two slashes", s -> s.getMetadata().labels(Map.of("a/b/c", "x")),
+                        "metadata.labels: key \"a/b/c\" is invalid: a qualified name is a name with an optional DNS "
+                                + "subdomain prefix and '/'"),
+                service("label key prefix upper case", s -> s.getMetadata().labels(Map.of("Example.com/x", "y")),
+                        "metadata.labels: key \"Example.com/x\" is invalid: prefix part: " + DNS1123_SUBDOMAIN),
+                service("label key name with space", s -> s.getMetadata().labels(Map.of("my key", "y")),
+                        "metadata.labels: key \"my key\" is invalid: " + QUALIFIED_NAME),
+                service("label value with space", s -> s.getMetadata().labels(Map.of("app", "my app")),
+                        "metadata.labels[\"app\"]: \"my app\" is invalid: " + LABEL_VALUE),
+                service("port name upper case", s -> s.getSpec().getPorts().get(0).name("HTTP"),
+                        "spec.ports[0].name: \"HTTP\" is invalid: " + DNS1123_LABEL),
+                service("port name missing beside another port", s -> s.getSpec().getPorts().get(1).name(null),
+                        "spec.ports[1].name: missing (every port of a Service with more than one port needs a name)"),
+                service("single port without a name", s -> {
+                    s.getSpec().getPorts().remove(1);
+                    s.getSpec().getPorts().get(0).name(null);
+                }),
+                service("port name twice", s -> s.getSpec().getPorts().get(1).name("http"),
+                        "spec.ports[1].name: \"http\" is already used by spec.ports[0]"),
+                service("headless NodePort", s -> s.getSpec().type("NodePort").clusterIP("None"),
+                        "spec.clusterIP: may not be \"None\" for NodePort Services"),
+                service("nodePort on a ClusterIP Service", s -> s.getSpec().getPorts().get(0).nodePort(30080),
+                        "spec.ports[0].nodePort: 30080 may not be used when type is ClusterIP"),
                 service("every problem listed", s -> {
                     s.getSpec().clusterIP("x");
                     s.getSpec().getPorts().get(0).port(70000);
@@ -177,7 +280,42 @@ class ObjectValidatorTest {
                         "ports[0].port: 65536 is out of range 1-65535"),
                 slice("protocol UDP", s -> s.getPorts().get(0).protocol("UDP")),
                 slice("protocol unknown", s -> s.getPorts().get(0).protocol("QUIC"),
-                        "ports[0].protocol: unsupported protocol \"QUIC\" (TCP, UDP or SCTP)"));
+                        "ports[0].protocol: unsupported protocol \"QUIC\" (TCP, UDP or SCTP)"),
+                // kube-apiserver's ValidateEndpointSlice (issue 14: an endpoint 127.0.0.1:10249 from the API made
+                // Junction's /debug/routes reachable from a remote client).
+                slice("loopback endpoint", s -> s.endpoints(List.of(endpoint("10.1.0.1"), endpoint("127.0.0.1"))),
+                        "endpoints[1].addresses[0]: \"127.0.0.1\" " + LOOPBACK),
+                slice("IPv6 loopback endpoint", s -> s.addressType("IPv6").endpoints(List.of(endpoint("::1"))),
+                        "endpoints[0].addresses[0]: \"::1\" " + LOOPBACK),
+                slice("unspecified endpoint", s -> s.endpoints(List.of(endpoint("0.0.0.0"))),
+                        "endpoints[0].addresses[0]: \"0.0.0.0\" " + UNSPECIFIED),
+                slice("link-local endpoint", s -> s.endpoints(List.of(endpoint("169.254.169.254"))),
+                        "endpoints[0].addresses[0]: \"169.254.169.254\" " + LINK_LOCAL),
+                slice("link-local multicast endpoint", s -> s.addressType("IPv6").endpoints(List.of(endpoint("ff02::1"))),
+                        "endpoints[0].addresses[0]: \"ff02::1\" " + LINK_LOCAL_MULTICAST),
+                slice("name with dots", s -> s.getMetadata().name("web.abc")),
+                slice("name upper case", s -> s.getMetadata().name("Web-abc"),
+                        "metadata.name: \"Web-abc\" is invalid: " + DNS1123_SUBDOMAIN),
+                slice("service-name label too long", s -> s.getMetadata().labels(Map.of("kubernetes.io/service-name",
+                        "w".repeat(64))), "metadata.labels[\"kubernetes.io/service-name\"]: \"" + "w".repeat(64)
+                        + "\" is invalid: must be no more than 63 characters"),
+                slice("nodeName invalid", s -> s.endpoints(List.of(endpoint("10.1.0.1").nodeName("Node_A"))),
+                        "endpoints[0].nodeName: \"Node_A\" is invalid: " + DNS1123_SUBDOMAIN),
+                slice("port name invalid", s -> s.getPorts().get(0).name("http_alt"),
+                        "ports[0].name: \"http_alt\" is invalid: " + DNS1123_LABEL),
+                slice("port name twice", s -> s.getPorts().add(new DiscoveryV1EndpointPort().name("http").port(8443)),
+                        "ports[1].name: \"http\" is already used by ports[0]"),
+                slice("unnamed ports twice", s -> s.ports(new ArrayList<>(List.of(new DiscoveryV1EndpointPort().port(1),
+                        new DiscoveryV1EndpointPort().port(2)))), "ports[1].name: \"\" is already used by ports[0]"),
+                slice("zone hint invalid", s -> s.endpoints(List.of(endpoint("10.1.0.1").hints(new V1EndpointHints()
+                        .addForZonesItem(new V1ForZone().name("zone a"))))),
+                        "endpoints[0].hints.forZones[0].name: \"zone a\" is invalid: " + LABEL_VALUE),
+                slice("zone hint twice", s -> s.endpoints(List.of(endpoint("10.1.0.1").hints(new V1EndpointHints()
+                        .addForZonesItem(new V1ForZone().name("a")).addForZonesItem(new V1ForZone().name("a"))))),
+                        "endpoints[0].hints.forZones[1].name: \"a\" is already endpoints[0].hints.forZones[0].name"),
+                slice("node hint invalid", s -> s.endpoints(List.of(endpoint("10.1.0.1").hints(new V1EndpointHints()
+                        .addForNodesItem(new V1ForNode().name("-node"))))),
+                        "endpoints[0].hints.forNodes[0].name: \"-node\" is invalid: " + DNS1123_SUBDOMAIN));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -196,6 +334,31 @@ class ObjectValidatorTest {
     void nodeNeedsOnlyAName() {
         assertEquals(List.of(), validator.validate(new V1Node().metadata(new V1ObjectMeta().name("node-1"))));
         assertEquals(List.of("metadata.name: missing"), validator.validate(new V1Node().metadata(new V1ObjectMeta())));
+    }
+
+    @Test
+    void nodeNameAndLabelsFollowTheApiServersRules() {
+        V1Node node = new V1Node().metadata(new V1ObjectMeta().name("Node_1")
+                .labels(Map.of("topology.kubernetes.io/zone", "zone a")));
+        assertEquals(List.of("metadata.name: \"Node_1\" is invalid: " + DNS1123_SUBDOMAIN,
+                "metadata.labels[\"topology.kubernetes.io/zone\"]: \"zone a\" is invalid: " + LABEL_VALUE),
+                validator.validate(node));
+    }
+
+    /** Standalone: backends on the proxy's host. Everything else the API server refuses stays refused. */
+    @Test
+    void manifestsMayHaveLoopbackEndpointsOnly() {
+        ObjectValidator manifests = ObjectValidator.allowingLoopbackEndpoints();
+        V1EndpointSlice v4 = (V1EndpointSlice) slice("v4", s -> s.endpoints(List.of(endpoint("127.0.0.1"),
+                endpoint("127.3.4.5"), endpoint("0.0.0.0"), endpoint("169.254.0.1")))).get()[1];
+        assertEquals(List.of("endpoints[2].addresses[0]: \"0.0.0.0\" " + UNSPECIFIED,
+                "endpoints[3].addresses[0]: \"169.254.0.1\" " + LINK_LOCAL), manifests.validate(v4));
+        V1EndpointSlice v6 = (V1EndpointSlice) slice("v6", s -> s.addressType("IPv6").endpoints(List.of(
+                endpoint("::1")))).get()[1];
+        assertEquals(List.of(), manifests.validate(v6));
+        V1Service service = (V1Service) service("externalIP", s -> s.getSpec().externalIPs(List.of("127.0.0.2")))
+                .get()[1];
+        assertEquals(List.of("spec.externalIPs[0]: \"127.0.0.2\" " + LOOPBACK), manifests.validate(service));
     }
 
     static Stream<Arguments> nodePodCidrs() {

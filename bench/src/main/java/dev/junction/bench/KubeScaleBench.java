@@ -8,6 +8,7 @@ import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.source.ObjectValidator;
 import dev.junction.source.kube.KubeSource;
 import dev.junction.source.kube.WatchSettings;
 import io.kubernetes.client.openapi.ApiClient;
@@ -122,7 +123,8 @@ public final class KubeScaleBench {
                     Map.of(Protocol.TCP, tcp), Capture.none(), ServiceBalancer::create, meters);
             control.start();
             KubeSource source = new KubeSource(new ApiClient().setBasePath(url), "node-a", control,
-                    line -> System.err.println("problem: " + line), WatchSettings.defaults());
+                    ObjectValidator.apiServer(), line -> System.err.println("problem: " + line),
+                    WatchSettings.defaults());
             long start = System.nanoTime();
             source.start();
             while (control.appliedBatches() == 0) {

@@ -81,7 +81,8 @@ public final class ManifestSource implements AutoCloseable {
     private final ObjectSink sink;
     private final Consumer<String> errorReporter;
     private final long quietMillis;
-    private final ManifestReader reader = new ManifestReader(new ObjectValidator());
+    /** Manifests describe one host, where backends may listen on loopback: no API server judged them. */
+    private final ManifestReader reader = new ManifestReader(ObjectValidator.allowingLoopbackEndpoints());
 
     // Confined to the start() caller until the watcher thread starts, then to the watcher thread.
     /** Last good objects of each file (by file name), in document order. */

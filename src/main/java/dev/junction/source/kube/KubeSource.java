@@ -1,6 +1,7 @@
 package dev.junction.source.kube;
 
 import dev.junction.source.ObjectSink;
+import dev.junction.source.ObjectValidator;
 import dev.junction.source.ServiceProxyLabels;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -48,19 +49,24 @@ public final class KubeSource implements AutoCloseable {
     private final ScheduledExecutorService watchdog;
     private boolean started;
 
-    /** A source with default timing whose problems are logged at ERROR. */
+    /** A source with default timing and the API server's rules, whose problems are logged at ERROR. */
     public KubeSource(ApiClient client, String nodeName, ObjectSink sink) {
-        this(client, nodeName, sink, line -> log.error("{}", line), WatchSettings.defaults());
+        this(client, nodeName, sink, ObjectValidator.apiServer(), line -> log.error("{}", line),
+                WatchSettings.defaults());
     }
 
-    /** A source that hands each problem line (an invalid object) to {@code problemReporter}. */
-    public KubeSource(ApiClient client, String nodeName, ObjectSink sink, Consumer<String> problemReporter,
-            WatchSettings settings) {
+    /**
+     * A source that judges objects by {@code validator} and hands each problem line (an invalid object) to
+     * {@code problemReporter}.
+     */
+    public KubeSource(ApiClient client, String nodeName, ObjectSink sink, ObjectValidator validator,
+            Consumer<String> problemReporter, WatchSettings settings) {
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(nodeName, "nodeName");
         this.sink = Objects.requireNonNull(sink, "sink");
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(problemReporter, "problemReporter");
+        Objects.requireNonNull(validator, "validator");
         LenientJson.install();
         client.setReadTimeout(0);
         CoreV1Api core = new CoreV1Api(client);
@@ -110,11 +116,12 @@ public final class KubeSource implements AutoCloseable {
             }
         };
         this.watchers = List.of(
-                new ResourceWatcher<>("Service", V1Service.class, services, sink, problemReporter,
+                new ResourceWatcher<>("Service", V1Service.class, services, sink, validator, problemReporter,
                         this::initialListDone, settings),
-                new ResourceWatcher<>("EndpointSlice", V1EndpointSlice.class, slices, sink, problemReporter,
-                        this::initialListDone, settings),
-                new ResourceWatcher<>("Node", V1Node.class, node, sink, problemReporter, () -> { }, settings));
+                new ResourceWatcher<>("EndpointSlice", V1EndpointSlice.class, slices, sink, validator,
+                        problemReporter, this::initialListDone, settings),
+                new ResourceWatcher<>("Node", V1Node.class, node, sink, validator, problemReporter, () -> { },
+                        settings));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "junction-kube-watchdog");
             t.setDaemon(true);

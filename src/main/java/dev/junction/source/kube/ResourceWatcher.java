@@ -78,7 +78,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private final java.lang.reflect.Type pageType;
     private final Calls calls;
     private final ObjectSink sink;
-    private final ObjectValidator validator = new ObjectValidator();
+    private final ObjectValidator validator;
     private final Consumer<String> reporter;
     private final Runnable onFirstList;
     private final WatchSettings settings;
@@ -113,8 +113,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     /** Written only by the loop thread. */
     private volatile long relistsServerBehind;
 
-    ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, Consumer<String> reporter,
-            Runnable onFirstList, WatchSettings settings) {
+    ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, ObjectValidator validator,
+            Consumer<String> reporter, Runnable onFirstList, WatchSettings settings) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.type = Objects.requireNonNull(type, "type");
         this.lineType = TypeToken.getParameterized(WatchLine.class, type).getType();
@@ -124,6 +124,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         JSON.getGson().getAdapter(TypeToken.get(lineType));
         this.calls = Objects.requireNonNull(calls, "calls");
         this.sink = Objects.requireNonNull(sink, "sink");
+        this.validator = Objects.requireNonNull(validator, "validator");
         this.reporter = Objects.requireNonNull(reporter, "reporter");
         this.onFirstList = Objects.requireNonNull(onFirstList, "onFirstList");
         this.settings = Objects.requireNonNull(settings, "settings");

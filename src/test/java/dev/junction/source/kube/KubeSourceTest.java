@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.source.ObjectSink;
+import dev.junction.source.ObjectValidator;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.FakeApiServer.Resource;
@@ -52,7 +53,8 @@ class KubeSourceTest {
     }
 
     private KubeSource start(WatchSettings settings) {
-        source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, problems::add, settings);
+        source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, ObjectValidator.apiServer(),
+                problems::add, settings);
         source.start();
         return source;
     }
@@ -115,8 +117,8 @@ class KubeSourceTest {
             public void flush() {
             }
         });
-        source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", failing, problems::add,
-                WatchSettings.defaults());
+        source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", failing,
+                ObjectValidator.apiServer(), problems::add, WatchSettings.defaults());
         source.start();
         Conditions.await("synced", () -> failing.flushedEvents().contains("synced"));
 
@@ -501,6 +503,23 @@ class KubeSourceTest {
         assertEquals(2026, web.getMetadata().getCreationTimestamp().getYear());
         assertEquals(8080, web.getSpec().getPorts().get(0).getTargetPort().getIntValue());
         assertEquals(List.of(), problems);
+    }
+
+    /**
+     * Issue 14: an EndpointSlice endpoint 127.0.0.1:10249 made Junction's own /debug/routes reachable from a
+     * remote client. kube-apiserver refuses loopback endpoints (ValidateEndpointIP); so does this source.
+     */
+    @Test
+    void loopbackEndpointFromTheApiIsRefused() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(slice("web-1", "web", 10249, "127.0.0.1"));
+        api.apply(slice("web-2", "web", 8080, "10.1.0.1"));
+        start();
+        awaitEvent("synced");
+        assertEquals(0, sink.count(WEB_SLICE));
+        assertTrue(sink.events().contains("upsert V1EndpointSlice shop/web-2"), sink.events().toString());
+        assertEquals(List.of("EndpointSlice shop/web-1: endpoints[0].addresses[0]: \"127.0.0.1\" may not be in the "
+                + "loopback range (127.0.0.0/8, ::1/128); skipping it"), problems);
     }
 
     @Test

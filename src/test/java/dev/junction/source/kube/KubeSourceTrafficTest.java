@@ -14,6 +14,7 @@ import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
+import dev.junction.source.ObjectValidator;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
@@ -80,10 +81,11 @@ class KubeSourceTrafficTest {
     }
 
     private void startSource() {
-        // Quick retries, so that recovering from an outage does not make the test slow.
-        KubeSource source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, problems::add,
-                new WatchSettings(Duration.ofMinutes(5), Duration.ofMillis(20), Duration.ofMillis(200),
-                        Duration.ofSeconds(10)));
+        // Quick retries, so that recovering from an outage does not make the test slow. The backends listen on
+        // loopback addresses, which an API server would refuse as endpoints.
+        KubeSource source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink,
+                ObjectValidator.allowingLoopbackEndpoints(), problems::add, new WatchSettings(Duration.ofMinutes(5),
+                        Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(10)));
         source.start();
         // Closed before the control plane, as Junction does.
         closeables.add(source);
