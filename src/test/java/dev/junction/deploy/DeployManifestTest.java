@@ -93,6 +93,43 @@ class DeployManifestTest {
         assertTrue(pod.getTerminationGracePeriodSeconds() > 30, "outlasts the shutdown grace period");
     }
 
+    /** kube-proxy's DaemonSet resolves through the node (dnsPolicy Default): the cluster DNS is a Service we serve. */
+    @Test
+    void resolvesNamesThroughTheNodeNotTheClusterDnsItServes() throws IOException {
+        assertEquals("Default", one(objects(), V1DaemonSet.class).getSpec().getTemplate().getSpec().getDnsPolicy());
+    }
+
+    @Test
+    void containerIsHardenedWithAWritableTmpOnly() throws IOException {
+        V1PodSpec pod = one(objects(), V1DaemonSet.class).getSpec().getTemplate().getSpec();
+        V1Container c = pod.getContainers().get(0);
+        var security = c.getSecurityContext();
+        assertEquals("RuntimeDefault", security.getSeccompProfile().getType());
+        assertEquals(true, security.getReadOnlyRootFilesystem());
+        assertEquals(false, security.getAllowPrivilegeEscalation());
+        assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
+        assertEquals("FallbackToLogsOnError", c.getTerminationMessagePolicy());
+        // Netty unpacks its native transports into java.io.tmpdir: with a read-only root, /tmp must be a volume.
+        String tmpVolume = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp")).findFirst()
+                .orElseThrow(() -> new AssertionError("no writable /tmp")).getName();
+        assertNotNull(pod.getVolumes().stream().filter(v -> v.getName().equals(tmpVolume)).findFirst().orElseThrow()
+                .getEmptyDir());
+    }
+
+    /**
+     * Survives node memory pressure as kube-proxy does: system-node-critical gives the pod a Guaranteed pod's
+     * oom_score_adj and keeps the kubelet from evicting it; memory request = limit, so its usage never exceeds
+     * what it requested (the kubelet's eviction ranking) and the scheduler reserves all of it.
+     */
+    @Test
+    void memoryIsReservedInFullAndThePodIsNodeCritical() throws IOException {
+        V1PodSpec pod = one(objects(), V1DaemonSet.class).getSpec().getTemplate().getSpec();
+        assertEquals("system-node-critical", pod.getPriorityClassName());
+        var resources = pod.getContainers().get(0).getResources();
+        assertEquals(resources.getLimits().get("memory"), resources.getRequests().get("memory"));
+        assertFalse(resources.getLimits().containsKey("cpu"), "no CPU limit: throttling would stall the data path");
+    }
+
     @Test
     void configMapCarriesAConfigJunctionAcceptsAndAKubeconfigWithAnExplicitServer() throws Exception {
         V1ConfigMap map = one(objects(), V1ConfigMap.class);
