@@ -22,6 +22,7 @@ import io.kubernetes.client.util.Yaml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -205,6 +206,37 @@ class DeployManifestTest {
         assertEquals("https://192.0.2.10:6443", objects.stream().filter(V1ConfigMap.class::isInstance)
                 .map(V1ConfigMap.class::cast).filter(m -> m.getMetadata().getName().equals(map)).findFirst()
                 .orElseThrow().getData().get("master"));
+    }
+
+    /**
+     * The monitoring component binds the metrics server to the node's addresses on the port its Service and
+     * PodMonitor scrape, and adds the Prometheus Operator's objects.
+     */
+    @Test
+    void monitoringComponentExposesTheMetricsPortItsMonitorsScrape() throws Exception {
+        assumeTrue(Kustomize.kubectl().isPresent(), "kubectl is not installed");
+        List<Map<String, Object>> docs = new ArrayList<>();
+        new org.yaml.snakeyaml.Yaml().loadAll(Kustomize.renderOverlay(OVERLAY + "components: ["
+                + Kustomize.fromOverlay(Kustomize.BASE.resolve("monitoring")) + "]\n")).forEach(d -> docs.add(cast(d)));
+        Map<String, Map<String, Object>> byKind = new TreeMap<>();
+        docs.forEach(d -> byKind.put((String) d.get("kind"), d));
+        assertTrue(byKind.keySet().containsAll(List.of("PodMonitor", "PrometheusRule", "Service")), byKind.keySet()::toString);
+        V1DaemonSet ds = one(docs.stream().filter(d -> d.get("kind").equals("DaemonSet"))
+                .map(d -> (Object) Yaml.loadAs(Yaml.dump(d), V1DaemonSet.class)).toList(), V1DaemonSet.class);
+        V1Container c = ds.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertTrue(c.getArgs().contains("--metrics-bind-address=0.0.0.0:10249"));
+        var port = c.getPorts().stream().filter(p -> "metrics".equals(p.getName())).findFirst().orElseThrow();
+        assertEquals(10249, port.getContainerPort());
+        Map<String, Object> servicePort = cast(((List<?>) cast(byKind.get("Service").get("spec")).get("ports")).get(0));
+        assertEquals("metrics", servicePort.get("targetPort"));
+        Map<String, Object> endpoint = cast(((List<?>) cast(byKind.get("PodMonitor").get("spec"))
+                .get("podMetricsEndpoints")).get(0));
+        assertEquals("metrics", endpoint.get("port"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object o) {
+        return (Map<String, Object>) o;
     }
 
     /** Without kubectl: the base names the plain manifest and patches a DaemonSet container that exists there. */

@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 final class Kustomize {
 
     static final Path BASE = Path.of("deploy");
+    private static final Path OVERLAYS = Path.of("target");
 
     private Kustomize() {
     }
@@ -23,18 +24,22 @@ final class Kustomize {
 
     /**
      * Renders an overlay of the base with the given kustomization body (the {@code resources:} line that names
-     * the base is added: kustomize takes only relative paths). The overlay lives under target/.
+     * the base is added). The overlay lives under target/.
      */
     static String renderOverlay(String body) throws IOException, InterruptedException {
-        Path overlay = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "overlay");
+        Path overlay = Files.createTempDirectory(Files.createDirectories(OVERLAYS), "overlay");
         try {
-            Files.writeString(overlay.resolve("kustomization.yaml"),
-                    "resources: [" + overlay.toAbsolutePath().relativize(BASE.toAbsolutePath()) + "]\n" + body);
+            Files.writeString(overlay.resolve("kustomization.yaml"), "resources: [" + fromOverlay(BASE) + "]\n" + body);
             return render(overlay);
         } finally {
             Files.delete(overlay.resolve("kustomization.yaml"));
             Files.delete(overlay);
         }
+    }
+
+    /** How an overlay made by {@link #renderOverlay} names {@code path}: kustomize takes only relative paths. */
+    static Path fromOverlay(Path path) {
+        return OVERLAYS.resolve("overlay").toAbsolutePath().relativize(path.toAbsolutePath());
     }
 
     static String render(Path dir) throws IOException, InterruptedException {
