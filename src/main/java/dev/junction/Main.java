@@ -15,13 +15,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * The {@code junction} command line: {@code run} (the default), {@code demo} and {@code cleanup}. The flags
+ * The {@code junction} command line: {@code run} (the default), {@code demo}, {@code cleanup} and {@code routes}. The flags
  * and their merging with the config file are {@link ProxyOptions}'s; this class only wires commands to
  * {@link Junction} and {@link Demo}.
  */
 @Command(name = "junction", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A userspace service proxy for Kubernetes.",
-        subcommands = {Main.Run.class, Main.DemoCommand.class, Main.Cleanup.class})
+        subcommands = {Main.Run.class, Main.DemoCommand.class, Main.Cleanup.class, RoutesCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** Exit code for a bad flag or value, as picocli and most CLIs use. */
