@@ -2,7 +2,9 @@ package dev.junction.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.junction.dataplane.Transport;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.util.Yaml;
@@ -188,6 +190,34 @@ class ImageTest {
     void imageRunsTheProxyByDefaultAsTheDaemonSetDoes() throws IOException {
         assertEquals("[\"run\"]", starting("CMD").get(0));
         assertEquals("run", daemonSetContainer().getArgs().get(0));
+    }
+
+    /**
+     * The DaemonSet's read-only root with /tmp as its only writable place keeps the native transports: Netty
+     * unpacks them into java.io.tmpdir, and without a writable /tmp the proxy falls back to NIO (no route capture).
+     * Run in a private mount namespace (needs root and unshare), the JVM started as the image starts it.
+     */
+    @Test
+    void aReadOnlyRootKeepsTheNativeTransportsOnlyWithAWritableTmp() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")) && "root".equals(System.getProperty("user.name")),
+                "needs root and unshare");
+        String expected = "transport (auto): " + Transport.choose(Transport.Kind.AUTO);
+        assumeTrue(!expected.contains("nio"), "no native transport on this machine at all");
+        assertEquals(expected, versionUnderReadOnlyRoot("mount -t tmpfs -o size=64m tmpfs /tmp"));
+        assertTrue(versionUnderReadOnlyRoot("mount -o remount,bind,ro /tmp 2>/dev/null || true")
+                .startsWith("transport (auto): nio (io_uring unavailable"));
+    }
+
+    private static String versionUnderReadOnlyRoot(String tmp) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        String script = "mount --bind / / && mount -o remount,bind,ro / && " + tmp
+                + " && exec \"$0\" -cp \"$1\" dev.junction.Main --version";
+        Process p = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c", script, java,
+                System.getProperty("java.class.path")).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        return out.lines().filter(l -> l.startsWith("transport")).findFirst().orElseThrow(() -> new AssertionError(out));
     }
 
     /** JDK 22+ warns four lines at every start unless the jar declares native access (Netty's transports). */
