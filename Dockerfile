@@ -1,20 +1,27 @@
-# Junction image: built with Maven, run on a slim glibc base with a Temurin 25 JRE and iproute2
-# (route capture runs `ip -batch`). Not built in CI (no Docker there); keep it in step with pom.xml.
+# Junction image: built with Maven from the repository's files, run on Temurin's 25 JRE (Ubuntu noble, glibc)
+# with iproute2 (route capture runs `ip -batch`) and iptables/nftables (to see kube-proxy's rules still
+# present). Not built in CI (no Docker engine there); deploy/ImageTest keeps it in step with the code.
+# Base images are pinned by digest, the tag only says what it was; refresh both digests together with
+# `docker buildx imagetools inspect <tag>`.
 
-FROM maven:3.9-eclipse-temurin-25 AS build
+FROM maven:3.9-eclipse-temurin-25@sha256:93b8a14ea2f412782e4e842651273b4d903e35cc496284f178fbbe2d67d00976 AS build
 WORKDIR /src
-COPY pom.xml .
+COPY pom.xml LICENSE ./
 RUN mvn -B -q dependency:go-offline
 COPY src ./src
 RUN mvn -B -q package -DskipTests
 
-FROM eclipse-temurin:25-jre-noble
+FROM eclipse-temurin:25-jre-noble@sha256:b573af9e331196fbc42e246da4df24df9b6c556c73e7efddfde0511f1c9508c5
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends iproute2 \
+    && apt-get install -y --no-install-recommends iproute2 iptables nftables \
     && rm -rf /var/lib/apt/lists/*
+COPY LICENSE /opt/junction/LICENSE
+COPY bin/junction /opt/junction/bin/junction
 COPY --from=build /src/target/junction.jar /opt/junction/junction.jar
-# Explicit GC and memory: with fewer than 2 visible CPUs the JVM would pick SerialGC, and Netty's pooled
-# direct buffers must have a limit the container's memory limit (768Mi in deploy/daemonset.yaml) covers.
-ENTRYPOINT ["java", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Xms128m", "-Xmx384m", \
-            "-XX:MaxDirectMemorySize=256m", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/junction/junction.jar"]
+# Explicit GC and memory: with fewer than 2 visible CPUs the JVM would pick SerialGC, and heap plus Netty's
+# pooled direct buffers must stay under the container's memory limit (768Mi in deploy/daemonset.yaml).
+# Set JUNCTION_JAVA_OPTS in the pod to replace them all.
+ENV JUNCTION_JAR=/opt/junction/junction.jar \
+    JUNCTION_JAVA_OPTS="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Xms128m -Xmx384m -XX:MaxDirectMemorySize=256m -XX:+ExitOnOutOfMemoryError"
+ENTRYPOINT ["/opt/junction/bin/junction"]
 CMD ["run"]

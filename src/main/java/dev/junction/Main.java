@@ -9,19 +9,26 @@ import dev.junction.dataplane.Transport;
 import dev.junction.observe.BuildInfo;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * The {@code junction} command line: {@code run} (the default), {@code demo} and {@code cleanup}. The flags
+ * The {@code junction} command line: {@code run} (the default), {@code demo}, {@code cleanup}, {@code routes}, and
+ * {@code completion} and {@code man}, both written from this definition. The flags
  * and their merging with the config file are {@link ProxyOptions}'s; this class only wires commands to
  * {@link Junction} and {@link Demo}.
  */
 @Command(name = "junction", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A userspace service proxy for Kubernetes.",
-        subcommands = {Main.Run.class, Main.DemoCommand.class, Main.Cleanup.class})
+        subcommands = {Main.Run.class, Main.DemoCommand.class, Main.Cleanup.class, RoutesCommand.class,
+            Main.Completion.class, Main.Man.class})
 public final class Main implements Callable<Integer> {
 
     /** Exit code for a bad flag or value, as picocli and most CLIs use. */
@@ -122,6 +129,75 @@ public final class Main implements Callable<Integer> {
                 spec.commandLine().getErr().println("junction cleanup: " + e.getMessage());
                 return 1;
             }
+        }
+    }
+
+    @Command(name = "completion", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Print the bash and zsh completion script: source <(junction completion).")
+    static final class Completion implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CommandLine root = spec.root().commandLine();
+            offerOnlyParsableValues(root.getCommandSpec());
+            root.getSubcommands().values().forEach(sub -> offerOnlyParsableValues(sub.getCommandSpec()));
+            root.getOut().print(AutoComplete.bash(root.getCommandName(), root));
+            root.getOut().flush();
+            return 0;
+        }
+
+        /**
+         * picocli offers an enum option's constant names (IO_URING), which our converters refuse: offer each
+         * constant's lower-case name or toString(), whichever the real CLI parses, and nothing where neither does.
+         */
+        private static void offerOnlyParsableValues(CommandLine.Model.CommandSpec command) {
+            for (CommandLine.Model.OptionSpec o : List.copyOf(command.options())) {
+                if (!o.type().isEnum()) {
+                    continue;
+                }
+                List<String> values = new ArrayList<>();
+                for (Object constant : o.type().getEnumConstants()) {
+                    String name = ((Enum<?>) constant).name().toLowerCase(Locale.ROOT);
+                    Stream.of(name, constant.toString()).filter(v -> parses(command, o, v)).findFirst()
+                            .ifPresent(values::add);
+                }
+                boolean all = values.size() == o.type().getEnumConstants().length;
+                command.remove(o);
+                // The script names its value list after the param label: two options labelled MODE would share one.
+                command.addOption(CommandLine.Model.OptionSpec.builder(o).completionCandidates(all ? values : List.of())
+                        .paramLabel(o.longestName().replaceAll("^-+", "")).build());
+            }
+        }
+
+        private static boolean parses(CommandLine.Model.CommandSpec command, CommandLine.Model.OptionSpec o, String value) {
+            List<String> args = new ArrayList<>();
+            if (command.parent() != null) {
+                args.add(command.name());
+            }
+            args.add(o.longestName() + "=" + value);
+            try {
+                ProxyOptions.withConverters(new CommandLine(new Main())).parseArgs(args.toArray(String[]::new));
+                return true;
+            } catch (CommandLine.ParameterException e) {
+                return false;
+            }
+        }
+    }
+
+    @Command(name = "man", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Print the junction(1) man page (troff): junction man > junction.1; man ./junction.1.")
+    static final class Man implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CommandLine root = spec.root().commandLine();
+            root.getOut().print(ManPage.troff(root, BuildInfo.current().version()));
+            root.getOut().flush();
+            return 0;
         }
     }
 

@@ -26,7 +26,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -188,6 +193,47 @@ class JunctionMetricsTest {
         String text = scrapeServices(2, 100, true);
         int series = Http.seriesCount(text);
         assertTrue(series < 250, () -> series + " series:\n" + text);
+    }
+
+    /**
+     * Every series the Grafana dashboard and the alert rules in deploy/monitoring query is one a running proxy
+     * exports (Prometheus's own {@code up} aside): a renamed metric breaks this test, not the dashboard.
+     */
+    @Test
+    void dashboardAndAlertRulesQueryOnlyExportedSeries() throws Exception {
+        Set<String> exported = new TreeSet<>(List.of("up"));
+        scrapeServices(1, 100, false).lines().filter(l -> !l.startsWith("#") && !l.isBlank())
+                .forEach(l -> exported.add(l.split("[{ ]", 2)[0]));
+        List<String> queries = new ArrayList<>();
+        JsonObject dashboard = JsonParser.parseString(Files.readString(Path.of("deploy/monitoring/grafana-dashboard.json")))
+                .getAsJsonObject();
+        for (var panel : dashboard.getAsJsonArray("panels")) {
+            for (var target : panel.getAsJsonObject().getAsJsonArray("targets")) {
+                queries.add(target.getAsJsonObject().get("expr").getAsString());
+            }
+        }
+        Map<String, Object> rules = new org.yaml.snakeyaml.Yaml()
+                .load(Files.readString(Path.of("deploy/monitoring/prometheus-rules.yaml")));
+        for (Object group : (List<?>) ((Map<?, ?>) rules.get("spec")).get("groups")) {
+            for (Object rule : (List<?>) ((Map<?, ?>) group).get("rules")) {
+                queries.add((String) ((Map<?, ?>) rule).get("expr"));
+            }
+        }
+        Set<String> queried = new TreeSet<>();
+        for (String q : queries) {
+            // Every query selects the job, so every series name in it is followed by a selector.
+            assertTrue(q.contains("{job=\"junction\""), q);
+            Matcher m = Pattern.compile("\\b([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*\\{").matcher(q);
+            while (m.find()) {
+                queried.add(m.group(1));
+            }
+        }
+        assertTrue(queried.containsAll(List.of("kubeproxy_sync_proxy_rules_duration_seconds_bucket",
+                "kubeproxy_network_programming_duration_seconds_bucket", "junction_service_endpoint_ejections_total",
+                "junction_service_connections_failed_total", "junction_udp_datagrams_dropped_total", "up")), queried::toString);
+        Set<String> missing = new TreeSet<>(queried);
+        missing.removeAll(exported);
+        assertEquals(Set.of(), missing, "queried but not exported");
     }
 
     /**

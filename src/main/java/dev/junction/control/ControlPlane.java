@@ -61,6 +61,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private SyncHealth health = SyncHealth.NONE;
     private ServiceHealthTracker serviceHealth;
     private boolean synced;
+    private final SyncProgress progress = new SyncProgress(System::nanoTime);
     private volatile boolean running = true;
     /** Once a source has failed, its changes are pending for good: health is never told all is applied. */
     private volatile boolean sourceFailed;
@@ -231,6 +232,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
             return;
         }
         boolean justSynced = false;
+        int objects = 0;
         BatchTiming timing = new BatchTiming(batch.size());
         for (Event e : batch) {
             if (e instanceof Event.Synced) {
@@ -238,15 +240,18 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 synced = true;
                 timing.recorded(Set.of());
             } else {
+                objects++;
                 Set<ServiceKey> changed = changes.record(e);
                 metrics.recorded(e, !changed.isEmpty());
                 timing.recorded(changed);
             }
         }
         if (!synced) {
+            progress.listed(objects, changes.serviceCount()).ifPresent(log::info);
             return;
         }
         if (justSynced) {
+            progress.synced(objects);
             changes.rebuildAll();
         }
         // Shared by every Service of the batch rather than made again for each.
@@ -267,8 +272,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         // Listeners are open (IP_FREEBIND lets them bind first); now their routes, all in one batch.
         capture.flush();
         if (justSynced) {
-            log.info("sources synced: {} services, {} frontends listening", changes.serviceCount(),
-                    programmer.listening());
+            log.info(progress.programmed(changes.serviceCount(), programmer.listening()));
         }
         timing.live(batch, justSynced, metrics);
         metrics.applied();

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.junction.Main;
+import dev.junction.config.ProxyOptions;
 import dev.junction.source.kube.ApiAccess;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
@@ -19,6 +22,7 @@ import io.kubernetes.client.util.Yaml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,19 +30,43 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
 
 /**
- * {@code deploy/daemonset.yaml} parses strictly into the expected kinds, follows kube-proxy's DaemonSet
- * conventions, carries a config file Junction accepts, and grants exactly the API access the source uses.
+ * {@code deploy/daemonset.yaml}, and the kustomize base rendered by {@code kubectl kustomize}, parse strictly
+ * into the expected kinds, follow kube-proxy's DaemonSet conventions, carry a config file and arguments Junction
+ * accepts, and grant exactly the API access the source uses.
  */
 class DeployManifestTest {
 
     private static final Path DAEMONSET = Path.of("deploy/daemonset.yaml");
     private static final Path KUBE_SOURCE = Path.of("src/main/java/dev/junction/source/kube");
 
-    private static List<Object> objects() throws IOException {
-        return Yaml.loadAll(Files.readString(DAEMONSET));
+    /** An overlay with the two inputs the kustomize base requires, as the README shows it. */
+    static final String OVERLAY = """
+            images: [{name: ghcr.io/junction-proxy/junction, newName: registry.example/junction, newTag: "1.2.3"}]
+            configMapGenerator:
+              - {name: junction-apiserver, namespace: kube-system, behavior: replace,
+                 literals: ["master=https://192.0.2.10:6443"]}
+            """;
+
+    /** The plain manifest, and the kustomize base rendered through an overlay where kubectl is installed. */
+    static Stream<Named<List<Object>>> manifests() throws Exception {
+        Named<List<Object>> plain = Named.of(DAEMONSET.toString(), Yaml.loadAll(Files.readString(DAEMONSET)));
+        if (Kustomize.kubectl().isEmpty()) {
+            return Stream.of(plain);
+        }
+        return Stream.of(plain, Named.of("kubectl kustomize", Yaml.loadAll(Kustomize.renderOverlay(OVERLAY))));
+    }
+
+    /** The ConfigMap that carries the config file and kubeconfig (kustomize adds one for the API server). */
+    private static V1ConfigMap configMap(List<Object> objects) {
+        return objects.stream().filter(V1ConfigMap.class::isInstance).map(V1ConfigMap.class::cast)
+                .filter(m -> m.getMetadata().getName().equals("junction")).findFirst().orElseThrow();
     }
 
     private static <T> T one(List<Object> objects, Class<T> kind) {
@@ -47,11 +75,11 @@ class DeployManifestTest {
         return found.get(0);
     }
 
-    @Test
-    void parsesIntoTheExpectedKinds() throws IOException {
-        List<Object> objects = objects();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void parsesIntoTheExpectedKinds(List<Object> objects) throws IOException {
         assertEquals(List.of("V1ServiceAccount", "V1ClusterRole", "V1ClusterRoleBinding", "V1ConfigMap", "V1DaemonSet"),
-                objects.stream().map(o -> o.getClass().getSimpleName()).toList());
+                objects.stream().map(o -> o.getClass().getSimpleName()).distinct().toList());
         V1ServiceAccount account = one(objects, V1ServiceAccount.class);
         V1ClusterRoleBinding binding = one(objects, V1ClusterRoleBinding.class);
         assertEquals(one(objects, V1ClusterRole.class).getMetadata().getName(), binding.getRoleRef().getName());
@@ -69,9 +97,9 @@ class DeployManifestTest {
                 """));
     }
 
-    @Test
-    void daemonSetFollowsKubeProxysConventions() throws IOException {
-        List<Object> objects = objects();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void daemonSetFollowsKubeProxysConventions(List<Object> objects) throws IOException {
         V1DaemonSet ds = one(objects, V1DaemonSet.class);
         V1PodSpec pod = ds.getSpec().getTemplate().getSpec();
         assertEquals(true, pod.getHostNetwork());
@@ -93,9 +121,50 @@ class DeployManifestTest {
         assertTrue(pod.getTerminationGracePeriodSeconds() > 30, "outlasts the shutdown grace period");
     }
 
-    @Test
-    void configMapCarriesAConfigJunctionAcceptsAndAKubeconfigWithAnExplicitServer() throws Exception {
-        V1ConfigMap map = one(objects(), V1ConfigMap.class);
+    /** kube-proxy's DaemonSet resolves through the node (dnsPolicy Default): the cluster DNS is a Service we serve. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void resolvesNamesThroughTheNodeNotTheClusterDnsItServes(List<Object> objects) throws IOException {
+        assertEquals("Default", one(objects, V1DaemonSet.class).getSpec().getTemplate().getSpec().getDnsPolicy());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void containerIsHardenedWithAWritableTmpOnly(List<Object> objects) throws IOException {
+        V1PodSpec pod = one(objects, V1DaemonSet.class).getSpec().getTemplate().getSpec();
+        V1Container c = pod.getContainers().get(0);
+        var security = c.getSecurityContext();
+        assertEquals("RuntimeDefault", security.getSeccompProfile().getType());
+        assertEquals(true, security.getReadOnlyRootFilesystem());
+        assertEquals(false, security.getAllowPrivilegeEscalation());
+        assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
+        assertEquals("FallbackToLogsOnError", c.getTerminationMessagePolicy());
+        // Netty unpacks its native transports into java.io.tmpdir: with a read-only root, /tmp must be a volume.
+        String tmpVolume = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp")).findFirst()
+                .orElseThrow(() -> new AssertionError("no writable /tmp")).getName();
+        assertNotNull(pod.getVolumes().stream().filter(v -> v.getName().equals(tmpVolume)).findFirst().orElseThrow()
+                .getEmptyDir());
+    }
+
+    /**
+     * Survives node memory pressure as kube-proxy does: system-node-critical gives the pod a Guaranteed pod's
+     * oom_score_adj and keeps the kubelet from evicting it; memory request = limit, so its usage never exceeds
+     * what it requested (the kubelet's eviction ranking) and the scheduler reserves all of it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void memoryIsReservedInFullAndThePodIsNodeCritical(List<Object> objects) throws IOException {
+        V1PodSpec pod = one(objects, V1DaemonSet.class).getSpec().getTemplate().getSpec();
+        assertEquals("system-node-critical", pod.getPriorityClassName());
+        var resources = pod.getContainers().get(0).getResources();
+        assertEquals(resources.getLimits().get("memory"), resources.getRequests().get("memory"));
+        assertFalse(resources.getLimits().containsKey("cpu"), "no CPU limit: throttling would stall the data path");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void configMapCarriesAConfigJunctionAcceptsAndAKubeconfigWithAnExplicitServer(List<Object> objects) throws Exception {
+        V1ConfigMap map = configMap(objects);
         Path config = Files.createTempFile("junction-config", ".yaml");
         try {
             Files.writeString(config, map.getData().get("config.yaml"));
@@ -111,9 +180,88 @@ class DeployManifestTest {
         assertFalse(kubeconfig.contains("kubernetes.default"), "never the kubernetes Service");
     }
 
+    /** Every argument the DaemonSet passes is one the real CLI accepts ($(VAR) stands for a value). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void daemonSetArgumentsParseWithTheRealCli(List<Object> objects) {
+        List<String> args = one(objects, V1DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0)
+                .getArgs().stream().map(a -> a.replaceAll("\\$\\((\\w+)\\)", "value-of-$1")).toList();
+        CommandLine cli = ProxyOptions.withConverters(new CommandLine(new Main()));
+        CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
+        assertEquals("run", parsed.subcommand().commandSpec().name());
+        assertEquals(args.size() - 1, parsed.subcommand().matchedOptions().size());
+    }
+
+    /** The base's two required inputs: the overlay's image and API server address reach the DaemonSet. */
     @Test
-    void clusterRoleGrantsExactlyWhatTheSourceDeclares() throws IOException {
-        assertEquals(granted(one(objects(), V1ClusterRole.class)), declared());
+    void kustomizeOverlaySetsTheImageAndTheApiServerAddress() throws Exception {
+        assumeTrue(Kustomize.kubectl().isPresent(), "kubectl is not installed");
+        List<Object> objects = Yaml.loadAll(Kustomize.renderOverlay(OVERLAY));
+        V1Container c = one(objects, V1DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("registry.example/junction:1.2.3", c.getImage());
+        assertTrue(c.getArgs().contains("--master=$(JUNCTION_MASTER)"));
+        String map = c.getEnv().stream().filter(e -> e.getName().equals("JUNCTION_MASTER")).findFirst().orElseThrow()
+                .getValueFrom().getConfigMapKeyRef().getName();
+        assertTrue(map.startsWith("junction-apiserver-"), "the generated name, with its content hash: " + map);
+        assertEquals("https://192.0.2.10:6443", objects.stream().filter(V1ConfigMap.class::isInstance)
+                .map(V1ConfigMap.class::cast).filter(m -> m.getMetadata().getName().equals(map)).findFirst()
+                .orElseThrow().getData().get("master"));
+    }
+
+    /**
+     * The monitoring component binds the metrics server to the node's addresses on the port its Service and
+     * PodMonitor scrape, and adds the Prometheus Operator's objects.
+     */
+    @Test
+    void monitoringComponentExposesTheMetricsPortItsMonitorsScrape() throws Exception {
+        assumeTrue(Kustomize.kubectl().isPresent(), "kubectl is not installed");
+        List<Map<String, Object>> docs = new ArrayList<>();
+        new org.yaml.snakeyaml.Yaml().loadAll(Kustomize.renderOverlay(OVERLAY + "components: ["
+                + Kustomize.fromOverlay(Kustomize.BASE.resolve("monitoring")) + "]\n")).forEach(d -> docs.add(cast(d)));
+        Map<String, Map<String, Object>> byKind = new TreeMap<>();
+        docs.forEach(d -> byKind.put((String) d.get("kind"), d));
+        assertTrue(byKind.keySet().containsAll(List.of("PodMonitor", "PrometheusRule", "Service")), byKind.keySet()::toString);
+        V1DaemonSet ds = one(docs.stream().filter(d -> d.get("kind").equals("DaemonSet"))
+                .map(d -> (Object) Yaml.loadAs(Yaml.dump(d), V1DaemonSet.class)).toList(), V1DaemonSet.class);
+        V1Container c = ds.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertTrue(c.getArgs().contains("--metrics-bind-address=0.0.0.0:10249"));
+        var port = c.getPorts().stream().filter(p -> "metrics".equals(p.getName())).findFirst().orElseThrow();
+        assertEquals(10249, port.getContainerPort());
+        Map<String, Object> servicePort = cast(((List<?>) cast(byKind.get("Service").get("spec")).get("ports")).get(0));
+        assertEquals("metrics", servicePort.get("targetPort"));
+        Map<String, Object> endpoint = cast(((List<?>) cast(byKind.get("PodMonitor").get("spec"))
+                .get("podMetricsEndpoints")).get(0));
+        assertEquals("metrics", endpoint.get("port"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object o) {
+        return (Map<String, Object>) o;
+    }
+
+    /** Without kubectl: the base names the plain manifest and patches a DaemonSet container that exists there. */
+    @Test
+    void kustomizeBasePatchesTheJunctionContainerOfThePlainManifest() throws IOException {
+        Map<String, Object> kustomization = new org.yaml.snakeyaml.Yaml()
+                .load(Files.readString(Kustomize.BASE.resolve("kustomization.yaml")));
+        assertEquals(List.of(DAEMONSET.getFileName().toString()), kustomization.get("resources"));
+        V1DaemonSet ds = one(Yaml.loadAll(Files.readString(DAEMONSET)), V1DaemonSet.class);
+        for (Object p : (List<?>) kustomization.get("patches")) {
+            Map<?, ?> target = (Map<?, ?>) ((Map<?, ?>) p).get("target");
+            assertEquals("DaemonSet", target.get("kind"));
+            assertEquals(ds.getMetadata().getName(), target.get("name"));
+            assertTrue(((String) ((Map<?, ?>) p).get("patch")).contains("/spec/template/spec/containers/0/"));
+        }
+        V1Container first = ds.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("junction", first.getName());
+        assertNotNull(first.getEnv(), "the patch appends to env");
+        assertNotNull(first.getArgs(), "the patch appends to args");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void clusterRoleGrantsExactlyWhatTheSourceDeclares(List<Object> objects) throws IOException {
+        assertEquals(granted(one(objects, V1ClusterRole.class)), declared());
     }
 
     /**
