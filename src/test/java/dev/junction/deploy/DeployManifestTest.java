@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.junction.Main;
 import dev.junction.config.ProxyOptions;
 import dev.junction.source.kube.ApiAccess;
+import dev.junction.testing.Requirements;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
@@ -195,7 +195,7 @@ class DeployManifestTest {
     /** The base's two required inputs: the overlay's image and API server address reach the DaemonSet. */
     @Test
     void kustomizeOverlaySetsTheImageAndTheApiServerAddress() throws Exception {
-        assumeTrue(Kustomize.kubectl().isPresent(), "kubectl is not installed");
+        Requirements.require(Kustomize.kubectl().isPresent(), "kubectl (for kubectl kustomize) is not on the PATH");
         List<Object> objects = Yaml.loadAll(Kustomize.renderOverlay(OVERLAY));
         V1Container c = one(objects, V1DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertEquals("registry.example/junction:1.2.3", c.getImage());
@@ -214,7 +214,7 @@ class DeployManifestTest {
      */
     @Test
     void monitoringComponentExposesTheMetricsPortItsMonitorsScrape() throws Exception {
-        assumeTrue(Kustomize.kubectl().isPresent(), "kubectl is not installed");
+        Requirements.require(Kustomize.kubectl().isPresent(), "kubectl (for kubectl kustomize) is not on the PATH");
         List<Map<String, Object>> docs = new ArrayList<>();
         new org.yaml.snakeyaml.Yaml().loadAll(Kustomize.renderOverlay(OVERLAY + "components: ["
                 + Kustomize.fromOverlay(Kustomize.BASE.resolve("monitoring")) + "]\n")).forEach(d -> docs.add(cast(d)));

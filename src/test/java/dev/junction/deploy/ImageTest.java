@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.junction.dataplane.Transport;
+import dev.junction.testing.Requirements;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.util.Yaml;
@@ -199,8 +200,8 @@ class ImageTest {
      */
     @Test
     void aReadOnlyRootKeepsTheNativeTransportsOnlyWithAWritableTmp() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")) && "root".equals(System.getProperty("user.name")),
-                "needs root and unshare");
+        Requirements.require(Files.isExecutable(Path.of("/usr/bin/unshare"))
+                && "root".equals(System.getProperty("user.name")), "needs root and unshare");
         String expected = "transport (auto): " + Transport.choose(Transport.Kind.AUTO);
         assumeTrue(!expected.contains("nio"), "no native transport on this machine at all");
         assertEquals(expected, versionUnderReadOnlyRoot("mount -t tmpfs -o size=64m tmpfs /tmp"));
