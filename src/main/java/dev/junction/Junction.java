@@ -148,7 +148,7 @@ public final class Junction implements AutoCloseable {
     private void startOperations(UdpDataPlane udp) {
         metrics.bindJvm();
         metrics.bindNetty("dataplane", (io.netty.buffer.PooledByteBufAllocator) transport.allocator());
-        metrics.bindUdp(udp::activeSessions, udp::evictedSessions, udp::expiredSessions, udp::droppedDatagrams);
+        metrics.bindUdp(udp::activeSessions, udp::refusedSessions, udp::expiredSessions, udp::droppedDatagrams);
         metrics.bindHealth(health);
         metrics.bindNoLocalEndpoints(control::internalWithoutLocalEndpoints, control::externalWithoutLocalEndpoints);
         metrics.routes(control.liveRoutes());
