@@ -144,7 +144,7 @@ public final class UdpDataPlane implements DataPlane {
     /**
      * {@code content} itself if it fills at least half of the buffer it was read into, else a right-sized
      * copy (the original is released). A datagram waiting in a write queue then pins its own size, not a
-     * 64 KiB read buffer (NIO, io_uring) or a 512 KiB recvmmsg batch (epoll), so the high water mark bounds memory.
+     * 64 KiB read buffer (NIO) or a 512 KiB recvmmsg batch (epoll), so the high water mark bounds memory.
      */
     static ByteBuf compact(ByteBuf content) {
         ByteBuf backing = content.unwrap() != null ? content.unwrap() : content;
@@ -163,7 +163,7 @@ public final class UdpDataPlane implements DataPlane {
         do {
             n = open.get();
             if (n >= options.maxSessions()) {
-                refused(n + " sessions open, the cap (--udp-max-sessions)");
+                refused("the cap of " + n + " sessions (--udp-max-sessions) is reached");
                 return false;
             }
         } while (!open.compareAndSet(n, n + 1));
