@@ -36,7 +36,8 @@ import java.util.stream.Stream;
  * still answered at the peak. Every phase has a deadline; the child and the directory are removed at the end.
  *
  * <p>Run with bench/chaos/udp-flood.sh, or: {@code java bench/chaos/UdpFlood.java [--sources N] [--burst N]
- * [--seconds S] [--idle DURATION] [--launcher bin/junction] [-- junction flags...]}.
+ * [--seconds S] [--idle DURATION] [--launcher bin/junction] [-- junction flags...]}. The idle timeout (60 s by
+ * default) must outlast the flood and the peak's measurement, or sessions expire while they are counted.
  */
 public final class UdpFlood {
 
@@ -49,7 +50,7 @@ public final class UdpFlood {
         int sources = 50_000;
         int burst = 500;
         int seconds = 60;
-        String idle = "20s";
+        String idle = "60s";
         String launcher = "bin/junction";
         List<String> extra = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -113,10 +114,11 @@ public final class UdpFlood {
             long started = System.nanoTime();
             int sent = flood(sources, 3, Duration.ofSeconds(seconds));
             System.out.printf("flood: %d new sources in %.1f s%n", sent, (System.nanoTime() - started) / 1e9);
-            double peakSessions = settle(metrics, Duration.ofSeconds(seconds));
+            settle(metrics, Duration.ofSeconds(seconds));
             Map<String, Double> peak = measure(junction.pid(), metrics);
             report("peak", peak);
-            System.out.printf("per session (%.0f sessions): heap %.0f B, direct %.0f B%n", peakSessions,
+            double peakSessions = peak.get("sessions") - base.get("sessions");
+            System.out.printf("per session (%.0f more sessions): heap %.0f B, direct %.0f B%n", peakSessions,
                     (peak.get("heap") - base.get("heap")) / peakSessions,
                     (peak.get("direct") - base.get("direct")) / peakSessions);
             System.out.printf("canaries at the peak: existing UDP session %s, new TCP connection %s%n",
@@ -215,13 +217,14 @@ public final class UdpFlood {
         return last;
     }
 
+    /** The session count is read before the heap, whose full GC takes a while, so both describe one moment. */
     private static Map<String, Double> measure(long pid, String metrics) throws Exception {
         Map<String, Double> m = new TreeMap<>();
+        m.put("sessions", scrape(metrics, "junction_udp_sessions_active"));
         m.put("heap", liveHeap(pid));
         m.put("direct", scrape(metrics, "jvm_buffer_memory_used_bytes{id=\"direct\"}")
                 + Math.max(0, scrape(metrics, "netty_direct_memory_used_bytes")));
         m.put("pool", scrape(metrics, "netty_allocator_direct_memory_used_bytes"));
-        m.put("sessions", scrape(metrics, "junction_udp_sessions_active"));
         m.put("refused", scrape(metrics, "junction_udp_sessions_refused_total"));
         m.put("descriptors", scrape(metrics, "process_open_fds"));
         return m;
