@@ -241,10 +241,6 @@ public record ProxyConfig(
         return new Builder();
     }
 
-    /**
-     * Collects typed settings over the defaults; {@link #build} validates the whole. A setting set twice
-     * keeps the last value, which is how flags override the file. Not thread-safe.
-     */
     /** The process's open-files limit (the soft RLIMIT_NOFILE), or -1 where the JVM cannot tell. */
     static long openFilesLimit() {
         return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
@@ -256,6 +252,10 @@ public record ProxyConfig(
         return openFiles < 0 ? UDP_MAX_SESSIONS_UNKNOWN_LIMIT : (int) Math.max(1, Math.min(Integer.MAX_VALUE, openFiles / 2));
     }
 
+    /**
+     * Collects typed settings over the defaults; {@link #build} validates the whole. A setting set twice
+     * keeps the last value, which is how flags override the file. Not thread-safe.
+     */
     public static final class Builder {
         private Path manifests;
         private Path kubeconfig;

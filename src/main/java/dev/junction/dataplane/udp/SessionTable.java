@@ -42,7 +42,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
     private final UdpListener listener;
     private final LongSupplier clock;
     private final long idleNanos;
-    // Access order: the head is the least recently active session, the one reaping and eviction take first.
+    // Access order: the head is the least recently active session, the one reaping takes first.
     private final LinkedHashMap<InetSocketAddress, UdpSession> sessions = new LinkedHashMap<>(64, 0.75f, true);
     private final ArrayList<UdpSession> unflushed = new ArrayList<>();
     private Channel frontend;
@@ -133,7 +133,6 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         session.open(frontend.eventLoop());
         return session;
     }
-
 
     /** The address clients send to, which decides with theirs whose table they use. */
     InetAddress frontendAddress() {
