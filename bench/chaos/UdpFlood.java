@@ -24,6 +24,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -273,6 +274,12 @@ public final class UdpFlood {
                 Files.size(log), lines.stream().filter(l -> l.contains("WARN")).count(),
                 lines.stream().filter(l -> l.contains("ERROR")).count(),
                 lines.stream().filter(l -> l.startsWith("\tat ")).count());
+        // Which warnings: each distinct line with its numbers blanked, and how often it came.
+        lines.stream().filter(l -> l.contains("WARN") || l.contains("ERROR"))
+                .map(l -> l.replaceAll("^.*?(WARN|ERROR)", "$1").replaceAll("[0-9]+", "N"))
+                .collect(Collectors.groupingBy(l -> l.length() > 160 ? l.substring(0, 160) : l,
+                        TreeMap::new, Collectors.counting()))
+                .forEach((line, n) -> System.out.printf("  %d x %s%n", n, line));
     }
 
     /** Sends a datagram on the kept session and waits a second for the echo. */
