@@ -30,7 +30,7 @@ import java.util.stream.Stream;
 /**
  * Issue 14 item 1, replayed: a UDP flood of distinct client source addresses at one Service of a Junction it
  * starts as a child process (bin/junction, manifests in a temporary directory, loopback only). It measures
- * heap (live, after a full GC, by jcmd) and direct memory (the JDK's direct pool plus Netty's own counter,
+ * heap (live, after a full GC, by jcmd) and direct memory (the JDK's direct pool or Netty's own counter,
  * from /metrics) before the flood, at its peak and after the sessions expired; the receive-buffer errors of
  * a burst of new sources (/proc/net/snmp, so other UDP traffic on this host counts too); the log's warning
  * and stack-trace lines; and whether a UDP session opened before the flood and a new TCP connection are
@@ -223,8 +223,10 @@ public final class UdpFlood {
         Map<String, Double> m = new TreeMap<>();
         m.put("sessions", scrape(metrics, "junction_udp_sessions_active"));
         m.put("heap", liveHeap(pid));
-        m.put("direct", scrape(metrics, "jvm_buffer_memory_used_bytes{id=\"direct\"}")
-                + Math.max(0, scrape(metrics, "netty_direct_memory_used_bytes")));
+        // Netty's counter covers the buffers it allocates; the JDK's pool covers every ByteBuffer.allocateDirect,
+        // Netty's too when it allocates them with cleaners (as on JDK 17 without --add-opens), so the larger.
+        m.put("direct", Math.max(scrape(metrics, "jvm_buffer_memory_used_bytes{id=\"direct\"}"),
+                scrape(metrics, "netty_direct_memory_used_bytes")));
         m.put("pool", scrape(metrics, "netty_allocator_direct_memory_used_bytes"));
         m.put("refused", scrape(metrics, "junction_udp_sessions_refused_total"));
         m.put("descriptors", scrape(metrics, "process_open_fds"));
