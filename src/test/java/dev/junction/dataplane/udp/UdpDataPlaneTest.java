@@ -528,6 +528,28 @@ class UdpDataPlaneTest {
     }
 
     /**
+     * Issue 14 item 1: the cap guards the process's descriptors, so it counts the sessions of every frontend
+     * (it was per frontend: ten UDP Services could hold ten caps' worth of sockets).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL", "NIO"})
+    void theSessionCapCountsEveryFrontendTogether(Transport.Kind kind) throws Exception {
+        List<UdpEchoBackend> b = backends(1);
+        InetSocketAddress first = proxy(kind, 4, endpoints(b.get(0)));
+        UdpListener other = (UdpListener) plane.open(new Frontend(InetAddress.getLoopbackAddress(), 0, Protocol.UDP),
+                table(endpoints(b.get(0))));
+        closeables.add(other::close);
+        for (int i = 0; i < 4; i++) {
+            client(first).ask("first " + i);
+        }
+
+        client(other.localAddress()).send("one too many".getBytes(StandardCharsets.US_ASCII));
+        Conditions.awaitEquals("the other frontend's new client refused", 1L, plane::refusedSessions);
+        assertEquals(0, other.sessions());
+        assertEquals(4, plane.activeSessions());
+    }
+
+    /**
      * Issue 14 item 1: when a session's socket could not be opened (EMFILE at the descriptor limit) the
      * exception escaped the read, its datagram's buffer leaked, and the session stayed in the table with no
      * socket, never reaped. Now the client is refused, its datagram released, and it starts cleanly later.
