@@ -159,15 +159,16 @@ public final class Junction implements AutoCloseable {
     private void startOperations(UdpDataPlane udp) {
         metrics.bindJvm();
         metrics.bindNetty("dataplane", (io.netty.buffer.PooledByteBufAllocator) transport.allocator());
-        metrics.bindUdp(udp::activeSessions, udp::evictedSessions, udp::expiredSessions, udp::droppedDatagrams);
+        metrics.bindUdp(udp::activeSessions, udp::refusedSessions, udp::expiredSessions, udp::droppedDatagrams);
         metrics.bindTcp(tcp::acceptFailures, tcp::connectsWithoutSocket);
         metrics.bindHealth(health);
         metrics.bindNoLocalEndpoints(control::internalWithoutLocalEndpoints, control::externalWithoutLocalEndpoints);
         metrics.routes(control.liveRoutes());
-        http = new HttpServers();
+        long openFiles = ProxyConfig.openFilesLimit();
+        http = new HttpServers(openFiles);
         metrics.bindHttp(http);
         log.info("operational HTTP servers: at most {} connections together (open-files limit {}), a request "
-                + "within {}", http.maxConnections(), HttpServers.openFilesLimit(), HttpServers.REQUEST_TIMEOUT);
+                + "within {}", http.maxConnections(), openFiles, HttpServers.REQUEST_TIMEOUT);
         // kube-proxy serves health-check node ports on every address of the node.
         serviceHealth = new HttpServiceHealthServer(http, new InetSocketAddress(0).getAddress(), health);
         control.observe(health, serviceHealth);

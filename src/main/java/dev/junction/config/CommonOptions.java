@@ -52,8 +52,9 @@ public final class CommonOptions {
     Duration udpIdleTimeout;
 
     @Option(names = "--udp-max-sessions", paramLabel = "N",
-            description = "UDP sessions (client address:port) per frontend; beyond it the least recently "
-                    + "active one is evicted. Default: " + ProxyConfig.DEFAULT_UDP_MAX_SESSIONS + ".")
+            description = "UDP sessions (client address:port) of all frontends together, each holding a "
+                    + "descriptor; beyond it new clients are refused and open sessions kept. Default: "
+                    + ProxyConfig.DEFAULT_UDP_MAX_SESSIONS + ", leaving the other half to TCP.")
     Integer udpMaxSessions;
 
     @Option(names = "--healthz-bind-address", paramLabel = "IP:PORT",

@@ -1,8 +1,10 @@
 package dev.junction.config;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -29,7 +31,7 @@ import java.util.Objects;
  *                        (HAProxy's timeout client-fin/server-fin); zero: the idle timeout applies
  * @param udpIdleTimeout  a UDP session idle this long in both directions is closed (kube-proxy's
  *                        conntrack UDP timeout)
- * @param udpMaxSessions  UDP sessions per frontend; beyond it the least recently active one is evicted
+ * @param udpMaxSessions  UDP sessions of all frontends together; beyond it new clients are refused
  * @param nodePortAddresses which node addresses NodePorts listen on
  * @param clusterCidrs    the cluster's pod prefixes, at most one per IP family (kube-proxy's clusterCIDR)
  * @param detectLocalMode how this node's pods are told apart, for externalTrafficPolicy Local's short-circuit
@@ -63,7 +65,13 @@ public record ProxyConfig(
     public static final String DEFAULT_HALF_CLOSE_TIMEOUT = "5m";
     /** kube-proxy's conntrack UDP timeout. */
     public static final String DEFAULT_UDP_IDLE_TIMEOUT = "30s";
-    public static final int DEFAULT_UDP_MAX_SESSIONS = 65536;
+    /**
+     * {@code --udp-max-sessions} when not given: half the open-files limit (RLIMIT_NOFILE, the soft limit),
+     * since each session holds a descriptor; the other half is left to TCP (two descriptors per connection),
+     * listeners and the rest of the process. Where the limit is unknown, {@value #UDP_MAX_SESSIONS_UNKNOWN_LIMIT}.
+     */
+    public static final String DEFAULT_UDP_MAX_SESSIONS = "half the open-files limit (RLIMIT_NOFILE)";
+    static final int UDP_MAX_SESSIONS_UNKNOWN_LIMIT = 65536;
     public static final String DEFAULT_LOG_LEVEL = "info";
     public static final String DEFAULT_LOG_FORMAT = "text";
 
@@ -245,6 +253,17 @@ public record ProxyConfig(
         return new Builder();
     }
 
+    /** The process's open-files limit (the soft RLIMIT_NOFILE), or -1 where the JVM cannot tell. */
+    public static long openFilesLimit() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount() : -1;
+    }
+
+    /** {@link #DEFAULT_UDP_MAX_SESSIONS} for an open-files limit of {@code openFiles} (-1: unknown). */
+    static int defaultUdpMaxSessions(long openFiles) {
+        return openFiles < 0 ? UDP_MAX_SESSIONS_UNKNOWN_LIMIT : (int) Math.max(1, Math.min(Integer.MAX_VALUE, openFiles / 2));
+    }
+
     /**
      * Collects typed settings over the defaults; {@link #build} validates the whole. A setting set twice
      * keeps the last value, which is how flags override the file. Not thread-safe.
@@ -261,7 +280,7 @@ public record ProxyConfig(
         private Duration idleTimeout = Durations.parse(DEFAULT_IDLE_TIMEOUT);
         private Duration halfCloseTimeout = Durations.parse(DEFAULT_HALF_CLOSE_TIMEOUT);
         private Duration udpIdleTimeout = Durations.parse(DEFAULT_UDP_IDLE_TIMEOUT);
-        private int udpMaxSessions = DEFAULT_UDP_MAX_SESSIONS;
+        private int udpMaxSessions = defaultUdpMaxSessions(openFilesLimit());
         private NodePortAddresses nodePortAddresses = NodePortAddresses.defaults();
         private List<Cidr> clusterCidrs = List.of();
         private DetectLocalMode detectLocalMode;

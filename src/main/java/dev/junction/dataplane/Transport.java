@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * io_uring comes first because it submits a loop's accepts, connects, reads and writes in batches: a
  * proxied connection costs about 30% less CPU than with epoll (bench/compare.sh, cps). The allocator
  * is the data plane's own pooled direct allocator, so its memory can be measured apart from anything else
- * in the process. Thread-safe.
+ * in the process. UDP runs on {@link #datagrams()}: the same transport, except on io_uring, where it is an
+ * epoll one (see there). Thread-safe.
  */
 public final class Transport implements AutoCloseable {
 
@@ -67,14 +68,19 @@ public final class Transport implements AutoCloseable {
     private final Function<SocketProtocolFamily, ? extends SocketChannel> socketChannels;
     private final ChannelFactory<? extends DatagramChannel> datagramChannels;
     private final ChannelOption<Boolean> freeBind;
-    private final PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
+    private final PooledByteBufAllocator allocator;
+    private final int workers;
+    /** This transport, or for io_uring the epoll (else NIO) one its UDP runs on, made when first asked for. */
+    private Transport datagrams;
 
-    private Transport(String name, int workers, IoHandlerFactory io,
+    private Transport(String name, int workers, IoHandlerFactory io, String threads, PooledByteBufAllocator allocator,
             Function<SocketProtocolFamily, ? extends ServerChannel> serverChannels,
             Function<SocketProtocolFamily, ? extends SocketChannel> socketChannels,
             ChannelFactory<? extends DatagramChannel> datagramChannels, ChannelOption<Boolean> freeBind) {
         this.name = name;
-        this.group = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory("junction-io", true), io);
+        this.workers = workers;
+        this.allocator = allocator;
+        this.group = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory(threads, true), io);
         this.serverChannels = serverChannels;
         this.socketChannels = socketChannels;
         this.datagramChannels = datagramChannels;
@@ -128,29 +134,57 @@ public final class Transport implements AutoCloseable {
             throw new IllegalArgumentException("workers must be >= 1, got " + workers);
         }
         Choice choice = choose(kind);
+        PooledByteBufAllocator allocator = new PooledByteBufAllocator(true);
         switch (choice.kind()) {
             case IO_URING:
                 // Its socket channels have no family constructor, so they are dual-stack (an IPv4 peer goes
                 // through an IPv4-mapped address); measured as a whole it is still the cheaper transport.
-                return new Transport("io_uring", workers, IoUringIoHandler.newFactory(IO_URING_CONFIG),
-                        family -> new IoUringServerSocketChannel(), family -> new IoUringSocketChannel(),
+                return new Transport("io_uring", workers, IoUringIoHandler.newFactory(IO_URING_CONFIG), "junction-io",
+                        allocator, family -> new IoUringServerSocketChannel(), family -> new IoUringSocketChannel(),
                         IoUringDatagramChannel::new, IoUringChannelOption.IP_FREEBIND);
             case EPOLL:
                 if (!choice.fallback().isEmpty()) {
                     // Common and harmless: container runtimes' default seccomp profiles refuse io_uring.
                     log.info("using epoll transport: {}", choice.fallback());
                 }
-                return new Transport("epoll", workers, EpollIoHandler.newFactory(), EpollServerSocketChannel::new,
-                        EpollSocketChannel::new, EpollDatagramChannel::new, EpollChannelOption.IP_FREEBIND);
+                return epoll(workers, "junction-io", allocator);
             default:
                 if (!choice.fallback().isEmpty()) {
                     log.warn("using NIO transport: {}", choice.fallback());
                 }
-                SelectorProvider provider = SelectorProvider.provider();
-                return new Transport("nio", workers, NioIoHandler.newFactory(),
-                        family -> new NioServerSocketChannel(provider, family),
-                        family -> new NioSocketChannel(provider, family), NioDatagramChannel::new, null);
+                return nio(workers, "junction-io", allocator);
         }
+    }
+
+    private static Transport epoll(int workers, String threads, PooledByteBufAllocator allocator) {
+        return new Transport("epoll", workers, EpollIoHandler.newFactory(), threads, allocator,
+                EpollServerSocketChannel::new, EpollSocketChannel::new, EpollDatagramChannel::new,
+                EpollChannelOption.IP_FREEBIND);
+    }
+
+    private static Transport nio(int workers, String threads, PooledByteBufAllocator allocator) {
+        SelectorProvider provider = SelectorProvider.provider();
+        return new Transport("nio", workers, NioIoHandler.newFactory(), threads, allocator,
+                family -> new NioServerSocketChannel(provider, family),
+                family -> new NioSocketChannel(provider, family), NioDatagramChannel::new, null);
+    }
+
+    /**
+     * The transport UDP frontends and their sessions run on: this one, except on io_uring, where it is an
+     * epoll one (NIO where epoll is unavailable) with its own event loops ({@code junction-udp}) and this
+     * allocator. A UDP session is a connected channel of its own, and Netty's io_uring datagram channel
+     * allocates 512 message headers (two batches of 256, fixed in its constructor) with their buffers when
+     * it is created: about 180 KB of direct and 150 KB of heap memory per session, so a flood of new client
+     * ports took the process to OutOfDirectMemoryError at ~3,000 sessions (issue 14). An epoll datagram
+     * channel is a descriptor and about 2 KB of heap. A frontend and its sessions stay on one loop of that
+     * group, so the session table stays loop-confined.
+     */
+    public synchronized Transport datagrams() {
+        if (datagrams == null) {
+            datagrams = !name.equals("io_uring") ? this
+                    : Epoll.isAvailable() ? epoll(workers, "junction-udp", allocator) : nio(workers, "junction-udp", allocator);
+        }
+        return datagrams;
     }
 
     public String name() {
@@ -206,6 +240,13 @@ public final class Transport implements AutoCloseable {
 
     @Override
     public void close() {
+        Transport udp;
+        synchronized (this) {
+            udp = datagrams;
+        }
+        if (udp != null && udp != this) {
+            udp.close();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 

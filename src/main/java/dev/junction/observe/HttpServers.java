@@ -30,7 +30,6 @@ import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -87,9 +86,12 @@ public final class HttpServers implements AutoCloseable {
     private final RateLimitedLog evictionLog = new RateLimitedLog(log, LOG_INTERVAL);
     private final RateLimitedLog acceptLog = new RateLimitedLog(log, LOG_INTERVAL);
 
-    /** Servers with the connection cap that this process's open-files limit allows and the default request timeout. */
-    public HttpServers() {
-        this(maxConnections(openFilesLimit()), REQUEST_TIMEOUT);
+    /**
+     * Servers with the connection cap that an open-files limit of {@code openFilesLimit} allows (-1: unknown, the
+     * largest cap) and the default request timeout.
+     */
+    public HttpServers(long openFilesLimit) {
+        this(maxConnections(openFilesLimit), REQUEST_TIMEOUT);
     }
 
     HttpServers(int maxConnections, Duration requestTimeout) {
@@ -99,16 +101,13 @@ public final class HttpServers implements AutoCloseable {
 
     /**
      * The cap on operational connections for an open-files limit: 1/{@value #DESCRIPTOR_SHARE} of it,
-     * between {@value #MIN_CONNECTIONS} and {@value #MAX_CONNECTIONS}.
+     * between {@value #MIN_CONNECTIONS} and {@value #MAX_CONNECTIONS} ({@value #MAX_CONNECTIONS} when unknown, -1).
      */
     public static int maxConnections(long openFilesLimit) {
+        if (openFilesLimit < 0) {
+            return MAX_CONNECTIONS;
+        }
         return (int) Math.max(MIN_CONNECTIONS, Math.min(MAX_CONNECTIONS, openFilesLimit / DESCRIPTOR_SHARE));
-    }
-
-    /** This process's RLIMIT_NOFILE (soft), or {@link Long#MAX_VALUE} where the JVM cannot tell. */
-    public static long openFilesLimit() {
-        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix
-                ? unix.getMaxFileDescriptorCount() : Long.MAX_VALUE;
     }
 
     /** The cap on connections of all servers together. */

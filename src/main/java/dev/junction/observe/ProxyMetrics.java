@@ -104,11 +104,12 @@ public final class ProxyMetrics implements AutoCloseable {
     }
 
     /** The UDP data plane's counters. */
-    public void bindUdp(LongSupplier activeSessions, LongSupplier evictedSessions, LongSupplier expiredSessions,
+    public void bindUdp(LongSupplier activeSessions, LongSupplier refusedSessions, LongSupplier expiredSessions,
             LongSupplier droppedDatagrams) {
         Gauge.builder("junction.udp.sessions.active", activeSessions, s -> s.getAsLong())
                 .strongReference(true).description("UDP sessions open now, on every frontend").register(registry);
-        counter("junction.udp.sessions.evicted", evictedSessions, "UDP sessions evicted at the per-frontend cap");
+        counter("junction.udp.sessions.refused", refusedSessions,
+                "New UDP clients refused a session: the session cap was reached, or no socket could be opened");
         counter("junction.udp.sessions.expired", expiredSessions, "UDP sessions closed after the idle timeout");
         counter("junction.udp.datagrams.dropped", droppedDatagrams,
                 "UDP datagrams dropped: a source outside loadBalancerSourceRanges, no usable endpoint, or a full queue"

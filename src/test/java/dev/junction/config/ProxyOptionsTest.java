@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.junction.model.Cidr;
 import dev.junction.model.LbPolicy;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +61,20 @@ class ProxyOptionsTest {
                 .config().operations().metricsBindAddress(), "empty disables");
     }
 
+    /**
+     * Issue 14 item 1: the default cap (65,536) was above what the descriptor limit allows (20,000 here), so
+     * a UDP flood took the process to EMFILE before the cap. It is half the soft RLIMIT_NOFILE; a flag wins.
+     */
+    @Test
+    void udpMaxSessionsDefaultsToHalfTheOpenFilesLimitUnlessGiven() {
+        long limit = ((UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+        assertEquals(limit / 2, parse().config().udpMaxSessions());
+        assertEquals(10_000, ProxyConfig.defaultUdpMaxSessions(20_000));
+        assertEquals(1, ProxyConfig.defaultUdpMaxSessions(1), "never below one session");
+        assertEquals(65_536, ProxyConfig.defaultUdpMaxSessions(-1), "the limit unknown");
+        assertEquals(123_456, parse("--udp-max-sessions", "123456").config().udpMaxSessions());
+    }
+
     @Test
     void withoutFlagsTheDefaultsAreTheOnesTheHelpShows() {
         ProxyConfig config = parse().config();
@@ -68,7 +84,7 @@ class ProxyOptionsTest {
         assertEquals(Duration.ofSeconds(1), config.connectTimeout());
         assertEquals(Duration.ofHours(1), config.idleTimeout());
         assertEquals(Duration.ofMinutes(5), config.halfCloseTimeout());
-        assertEquals(65536, config.udpMaxSessions());
+        assertEquals(ProxyConfig.defaultUdpMaxSessions(ProxyConfig.openFilesLimit()), config.udpMaxSessions());
         assertEquals(NodePortAddresses.defaults(), config.nodePortAddresses());
         assertFalse(config.keepRoutes());
         assertEquals(Runtime.getRuntime().availableProcessors(), config.workers());

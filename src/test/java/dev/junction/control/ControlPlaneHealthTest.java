@@ -64,7 +64,7 @@ class ControlPlaneHealthTest {
         transport = Transport.create(Transport.Kind.AUTO, 1);
         TcpDataPlane tcp = new TcpDataPlane(transport, new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
         control = new ControlPlane("node-a", LbPolicy.ROUND_ROBIN, Map.of(Protocol.TCP, tcp), Capture.none());
-        http = new HttpServers();
+        http = new HttpServers(20_000);
         health = new ProxyHealth(clock, LIMIT);
         server = new HealthServer(http, new InetSocketAddress("127.0.0.1", 0), health, new SimpleMeterRegistry());
         serviceHealth = new HttpServiceHealthServer(http, InetAddress.getLoopbackAddress(), health);

@@ -2,17 +2,25 @@ package dev.junction.dataplane;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.internal.PlatformDependent;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -82,5 +90,43 @@ class TransportTest {
                 server.close().sync();
             }
         }
+    }
+
+    /**
+     * Issue 14 item 1: a UDP session is a datagram channel of its own, and io_uring's allocated about 180 KB
+     * of direct and 150 KB of heap memory when created, so a flood of client ports ran out of direct memory
+     * at ~3,000 sessions. The channels UDP is given cost under 4 KiB each, heap allocated plus direct, on
+     * every transport, and share the transport's allocator.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Transport.Kind.class, names = {"IO_URING", "EPOLL", "NIO"})
+    void udpChannelsCostUnderFourKibibytesEachOnEveryTransport(Transport.Kind kind) {
+        int n = 500;
+        try (Transport transport = Transport.create(kind, 1)) {
+            assertSame(transport.allocator(), transport.datagrams().allocator());
+            ChannelFactory<? extends DatagramChannel> factory = transport.datagrams().datagramChannels();
+            factory.newChannel().unsafe().closeForcibly(); // loads the classes
+            List<DatagramChannel> channels = new ArrayList<>();
+            long heapBefore = allocatedHeap();
+            long directBefore = directMemory();
+            for (int i = 0; i < n; i++) {
+                channels.add(factory.newChannel());
+            }
+            long perChannel = (allocatedHeap() - heapBefore + directMemory() - directBefore) / n;
+            channels.forEach(ch -> ch.unsafe().closeForcibly());
+            assertTrue(perChannel < 4096, transport.datagrams() + ": " + perChannel + " bytes per datagram channel");
+        }
+    }
+
+    /** Heap this thread has allocated so far. */
+    private static long allocatedHeap() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    /** The JDK's direct buffers and Netty's own (those it allocates without a cleaner). */
+    private static long directMemory() {
+        long jdk = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(p -> p.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+        return jdk + Math.max(0, PlatformDependent.usedDirectMemory());
     }
 }

@@ -34,7 +34,7 @@ class HttpServersTest {
 
     @Test
     void aPortTakenIsReportedWithTheAddressInCompactForm() throws IOException {
-        try (HttpServers http = new HttpServers()) {
+        try (HttpServers http = new HttpServers(20_000)) {
             Channel first = http.bind(new InetSocketAddress(Addresses.parse("::1"), 0), r -> HttpServers.Reply.notFound());
             int port = ((InetSocketAddress) first.localAddress()).getPort();
             IOException e = assertThrows(IOException.class,

@@ -4,8 +4,10 @@ import dev.junction.lb.EndpointState;
 import dev.junction.lb.EndpointTable;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -26,8 +28,11 @@ import org.slf4j.LoggerFactory;
  * endpoints' table for a client of this node that the route short-circuits; a session whose endpoint was
  * retired or left the table its client picks from is replaced at once by one to a freshly picked endpoint.
  * Replies leave through the frontend channel, so they come from the frontend address. Idle sessions are
- * reaped; beyond the cap the least recently active one is evicted. Writes are flushed once per read batch. Event-loop confined: the frontend channel and all its
- * session channels live on one loop, so nothing here is locked.
+ * reaped. A new client is refused, and its datagram dropped, at the data plane's session cap or when its
+ * socket cannot be opened; a session enters the table only with its socket open. Refusing rather than evicting
+ * the least recently active session keeps a flood of new sources from ending the sessions already served, as
+ * a full conntrack table drops new flows. Writes are flushed once per read batch. Event-loop confined: the
+ * frontend channel and all its session channels live on one loop, so nothing here is locked.
  */
 final class SessionTable extends ChannelInboundHandlerAdapter {
 
@@ -37,8 +42,7 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
     private final UdpListener listener;
     private final LongSupplier clock;
     private final long idleNanos;
-    private final int maxSessions;
-    // Access order: the head is the least recently active session, the one reaping and eviction take first.
+    // Access order: the head is the least recently active session, the one reaping takes first.
     private final LinkedHashMap<InetSocketAddress, UdpSession> sessions = new LinkedHashMap<>(64, 0.75f, true);
     private final ArrayList<UdpSession> unflushed = new ArrayList<>();
     private Channel frontend;
@@ -50,7 +54,6 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         this.listener = listener;
         this.clock = plane.options().nanoClock();
         this.idleNanos = plane.options().idleTimeout().toNanos();
-        this.maxSessions = plane.options().maxSessions();
     }
 
     @Override
@@ -90,7 +93,8 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
 
     /**
      * The client's session, moved or opened as needed; null when the route does not admit the client (the
-     * source ranges, checked like kube-proxy's firewall for new flows only) or no endpoint is usable.
+     * source ranges, checked like kube-proxy's firewall for new flows only), no endpoint is usable, or the
+     * session is refused (the cap, or no socket).
      */
     private UdpSession sessionFor(InetSocketAddress client) {
         long now = clock.getAsLong();
@@ -106,22 +110,27 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         if (!table.route().allows(client.getAddress())) {
             return null;
         }
+        if (!plane.reserveSession()) {
+            return null;
+        }
         EndpointTable own = table.forClient(client.getAddress(), frontendAddress());
         EndpointState endpoint = own.pick(client.getAddress(), null);
         if (endpoint == null) {
+            plane.sessionsClosed(1);
             return null;
         }
-        if (sessions.size() >= maxSessions) {
-            Iterator<UdpSession> eldest = sessions.values().iterator();
-            UdpSession evicted = eldest.next();
-            eldest.remove();
-            evicted.close();
-            plane.evicted();
+        DatagramChannel channel;
+        try {
+            channel = plane.newChannel();
+        } catch (ChannelException e) {
+            plane.sessionsClosed(1);
+            plane.refused("no socket for a session: " + (e.getCause() != null ? e.getCause() : e));
+            return null;
         }
-        session = new UdpSession(this, client, endpoint, table, now);
+        session = new UdpSession(this, client, endpoint, table, now, channel);
         sessions.put(client, session);
-        plane.sessionsChanged(listener.sessions(sessions.size()));
-        session.open(plane, frontend.eventLoop());
+        listener.sessions(sessions.size());
+        session.open(frontend.eventLoop());
         return session;
     }
 
@@ -160,7 +169,8 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
     /** Removes {@code session} (if it is still the client's) and closes it; idempotent. */
     void close(UdpSession session) {
         if (sessions.remove(session.client(), session)) {
-            plane.sessionsChanged(listener.sessions(sessions.size()));
+            listener.sessions(sessions.size());
+            plane.sessionsClosed(1);
         }
         session.close();
     }
@@ -176,8 +186,9 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
             it.remove();
             s.close();
             plane.expired();
+            plane.sessionsClosed(1);
         }
-        plane.sessionsChanged(listener.sessions(sessions.size()));
+        listener.sessions(sessions.size());
     }
 
     @Override
@@ -187,9 +198,10 @@ final class SessionTable extends ChannelInboundHandlerAdapter {
         for (UdpSession s : sessions.values()) {
             s.close();
         }
+        plane.sessionsClosed(sessions.size());
         sessions.clear();
         unflushed.clear();
-        plane.sessionsChanged(listener.sessions(0));
+        listener.sessions(0);
         ctx.fireChannelInactive();
     }
 

@@ -7,20 +7,28 @@ import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
 import dev.junction.model.Protocol;
+import dev.junction.observe.RateLimitedLog;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDatagramChannelConfig;
 import io.netty.channel.socket.DatagramChannel;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.LoggerFactory;
 
 /**
  * UDP listeners: one datagram channel per frontend, and per client address:port a session with its own
- * connected channel to the endpoint picked for it. Thread-safe; {@link #open} blocks until the listener is
- * bound. The counters are for metrics.
+ * connected channel to the endpoint picked for it, all on {@link Transport#datagrams()}. Sessions of every
+ * frontend together are capped; a new client past the cap, or whose socket cannot be opened (the descriptor
+ * limit), is refused with one rate-limited warning, while open sessions keep being served. Thread-safe;
+ * {@link #open} blocks until the listener is bound. The counters are for metrics.
  */
 public final class UdpDataPlane implements DataPlane {
 
@@ -45,16 +53,35 @@ public final class UdpDataPlane implements DataPlane {
      */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 * 1024, 512 * 1024);
 
+    /**
+     * What the frontend socket's receive buffer asks for: a burst of 500 new clients overflowed the default
+     * (net.core.rmem_default, 208 KiB here) while their sessions were being opened, dropping 234 datagrams.
+     * The kernel caps it at net.core.rmem_max (4 MiB on this host, 208 KiB on many); SO_RCVBUFFORCE, which
+     * could pass that cap with CAP_NET_ADMIN, is not used: Netty does not expose it, and the operator sets
+     * the host's cap.
+     */
+    static final int FRONTEND_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
+    private static final RateLimitedLog refusals =
+            new RateLimitedLog(LoggerFactory.getLogger(UdpDataPlane.class), Duration.ofSeconds(10));
+
     private final Transport transport;
     private final UdpOptions options;
-    private final LongAdder evicted = new LongAdder();
+    private final ChannelFactory<? extends DatagramChannel> channels;
+    private final LongAdder refused = new LongAdder();
     private final LongAdder expired = new LongAdder();
     private final LongAdder dropped = new LongAdder();
-    private final LongAdder open = new LongAdder();
+    private final AtomicInteger open = new AtomicInteger();
 
     public UdpDataPlane(Transport transport, UdpOptions options) {
-        this.transport = transport;
+        this(transport, options, transport.datagrams().datagramChannels());
+    }
+
+    /** With {@code channels} making every datagram channel: a test seam for sockets that cannot be opened. */
+    UdpDataPlane(Transport transport, UdpOptions options, ChannelFactory<? extends DatagramChannel> channels) {
+        this.transport = transport.datagrams();
         this.options = options;
+        this.channels = channels;
     }
 
     UdpOptions options() {
@@ -68,12 +95,20 @@ public final class UdpDataPlane implements DataPlane {
         }
         UdpListener listener = new UdpListener(frontend, table);
         EventLoop loop = transport.group().next();
-        ChannelFuture registered = newChannel(loop, new SessionTable(this, listener)).awaitUninterruptibly();
+        DatagramChannel ch;
+        try {
+            ch = newChannel();
+        } catch (ChannelException e) {
+            throw new FrontendBindException(frontend, e);
+        }
+        ch.pipeline().addLast(new SessionTable(this, listener));
+        ch.config().setOption(ChannelOption.SO_RCVBUF, FRONTEND_RECEIVE_BUFFER);
+        ChannelFuture registered = loop.register(ch).awaitUninterruptibly();
         if (registered.isSuccess() && options.freeBind()
                 && (transport.freeBind() == null || !registered.channel().config().setOption(transport.freeBind(), true))) {
             registered.channel().close();
             throw new FrontendBindException(frontend, new IllegalStateException(
-                    "IP_FREEBIND needs the io_uring or epoll transport, this is " + transport.name()));
+                    "IP_FREEBIND needs the io_uring or epoll transport, UDP here runs on " + transport.name()));
         }
         ChannelFuture bound = registered.isSuccess()
                 ? registered.channel().bind(frontend.socketAddress()).awaitUninterruptibly()
@@ -87,11 +122,13 @@ public final class UdpDataPlane implements DataPlane {
     }
 
     /**
-     * Registers a new datagram channel on {@code loop}, sized so no datagram is truncated, with
-     * {@code handler}; the caller binds or connects it once registered.
+     * A new datagram channel, sized so no datagram is truncated; the caller adds its handler, registers it
+     * and binds or connects it.
+     *
+     * @throws ChannelException when the socket cannot be opened (EMFILE at the descriptor limit)
      */
-    ChannelFuture newChannel(EventLoop loop, ChannelHandler handler) {
-        DatagramChannel ch = transport.datagramChannels().newChannel();
+    DatagramChannel newChannel() {
+        DatagramChannel ch = channels.newChannel();
         ch.config().setAllocator(transport.allocator());
         ch.config().setWriteBufferWaterMark(WATER_MARK);
         if (ch.config() instanceof EpollDatagramChannelConfig epoll) {
@@ -101,14 +138,13 @@ public final class UdpDataPlane implements DataPlane {
         } else {
             ch.config().setRecvByteBufAllocator(NIO_READS);
         }
-        ch.pipeline().addLast(handler);
-        return loop.register(ch);
+        return ch;
     }
 
     /**
      * {@code content} itself if it fills at least half of the buffer it was read into, else a right-sized
      * copy (the original is released). A datagram waiting in a write queue then pins its own size, not a
-     * 64 KiB read buffer (NIO, io_uring) or a 512 KiB recvmmsg batch (epoll), so the high water mark bounds memory.
+     * 64 KiB read buffer (NIO) or a 512 KiB recvmmsg batch (epoll), so the high water mark bounds memory.
      */
     static ByteBuf compact(ByteBuf content) {
         ByteBuf backing = content.unwrap() != null ? content.unwrap() : content;
@@ -121,8 +157,28 @@ public final class UdpDataPlane implements DataPlane {
         return copy;
     }
 
-    void evicted() {
-        evicted.increment();
+    /** Takes one of the cap's sessions; false (and a refusal counted and logged) when all are taken. */
+    boolean reserveSession() {
+        int n;
+        do {
+            n = open.get();
+            if (n >= options.maxSessions()) {
+                refused("the cap of " + n + " sessions (--udp-max-sessions) is reached");
+                return false;
+            }
+        } while (!open.compareAndSet(n, n + 1));
+        return true;
+    }
+
+    /** Gives back {@code n} sessions reserved with {@link #reserveSession}, closed or never opened. */
+    void sessionsClosed(int n) {
+        open.addAndGet(-n);
+    }
+
+    /** A new client refused because {@code reason}: counted, and logged once per interval. */
+    void refused(String reason) {
+        refused.increment();
+        refusals.warn("UDP sessions for new clients refused, open ones kept: {}", reason);
     }
 
     void expired() {
@@ -133,19 +189,14 @@ public final class UdpDataPlane implements DataPlane {
         dropped.increment();
     }
 
-    /** A frontend's session count moved by {@code delta}. */
-    void sessionsChanged(int delta) {
-        open.add(delta);
-    }
-
     /** Sessions open now, on every frontend. */
     public long activeSessions() {
-        return open.sum();
+        return open.get();
     }
 
-    /** Sessions evicted because a frontend reached its session cap (the oldest-idle went). */
-    public long evictedSessions() {
-        return evicted.sum();
+    /** New clients refused a session: the cap was reached, or their socket could not be opened. */
+    public long refusedSessions() {
+        return refused.sum();
     }
 
     /** Sessions closed by the idle timeout. */

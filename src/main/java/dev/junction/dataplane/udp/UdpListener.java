@@ -16,14 +16,9 @@ final class UdpListener extends Listener {
         super(frontend, table);
     }
 
-    /**
-     * Written by the listener's event loop when a session opens or closes; returns the change, which the
-     * data plane adds to its total for metrics.
-     */
-    int sessions(int count) {
-        int delta = count - sessions;
+    /** Written by the listener's event loop when a session opens or closes. */
+    void sessions(int count) {
         sessions = count;
-        return delta;
     }
 
     /** Sessions this frontend holds now. */

@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
 
 /**
  * Session behaviour of the UDP data plane: how long a session may sit idle in both directions before it is
- * reaped, how many sessions one frontend may hold (the oldest-idle is evicted beyond that), how often the
+ * reaped, how many sessions all frontends together may hold (new clients are refused beyond that), how often the
  * reaper looks, the clock idleness is measured with (injectable for tests), and whether frontends bind
  * with IP_FREEBIND (route capture: the VIP's route may not exist yet; io_uring or epoll, not NIO).
  */

@@ -42,15 +42,18 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
     private EndpointTable table;
     private final ServiceCounters counters;
     private long lastActiveNanos;
-    private Channel channel;
+    private final Channel channel;
     private ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2);
     private boolean unflushed;
     private boolean answered;
     private boolean closed;
 
+    /** A session on {@code channel}, a new unregistered one this becomes the handler of. */
     UdpSession(SessionTable sessions, InetSocketAddress client, EndpointState endpoint, EndpointTable table,
-            long nowNanos) {
+            long nowNanos, Channel channel) {
         this.sessions = sessions;
+        this.channel = channel;
+        channel.pipeline().addLast(this);
         this.client = client;
         this.endpoint = endpoint;
         this.table = table;
@@ -76,10 +79,8 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
         lastActiveNanos = nowNanos;
     }
 
-    void open(UdpDataPlane plane, EventLoop loop) {
-        ChannelFuture registered = plane.newChannel(loop, this);
-        channel = registered.channel();
-        registered.addListener((ChannelFuture r) -> {
+    void open(EventLoop loop) {
+        loop.register(channel).addListener((ChannelFuture r) -> {
             if (r.isSuccess() && !closed) {
                 channel.connect(endpoint.socketAddress()).addListener(this::connected);
             } else {
@@ -213,8 +214,6 @@ final class UdpSession extends ChannelInboundHandlerAdapter {
             pending.forEach(ByteBuf::release);
             pending.clear();
         }
-        if (channel != null) {
-            channel.close();
-        }
+        channel.close();
     }
 }
