@@ -438,7 +438,8 @@ class TcpDataPlaneTest {
             assertThrows(SocketException.class, in::read, "a reset, not a clean close");
         }
         Conditions.await("the endpoint side is closed too", () -> backends.get(0).openConnections() == 0);
-        assertEquals(0, plane.activeConnections());
+        // The count drops when the proxy's channels go inactive, which may be after the backend saw the RST.
+        Conditions.await("no connection counted", () -> plane.activeConnections() == 0);
     }
 
     @ParameterizedTest
