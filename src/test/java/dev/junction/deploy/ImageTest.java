@@ -195,8 +195,10 @@ class ImageTest {
 
     /**
      * The DaemonSet's read-only root with /tmp as its only writable place keeps the native transports: Netty
-     * unpacks them into java.io.tmpdir, and without a writable /tmp the proxy falls back to NIO (no route capture).
-     * Run in a private mount namespace (needs root and unshare), the JVM started as the image starts it.
+     * unpacks them into java.io.tmpdir, and without a writable one the proxy falls back to NIO (no route capture).
+     * Run in a private mount namespace (needs root and unshare), the JVM started as the image starts it. The
+     * tmpfs goes on a directory of its own named as java.io.tmpdir, not on /tmp itself, which would hide a
+     * checkout (and its classes) that lives under /tmp.
      */
     @Test
     void aReadOnlyRootKeepsTheNativeTransportsOnlyWithAWritableTmp() throws Exception {
@@ -204,17 +206,18 @@ class ImageTest {
                 && "root".equals(System.getProperty("user.name")), "needs root and unshare");
         String expected = "transport (auto): " + Transport.choose(Transport.Kind.AUTO);
         assumeTrue(!expected.contains("nio"), "no native transport on this machine at all");
-        assertEquals(expected, versionUnderReadOnlyRoot("mount -t tmpfs -o size=64m tmpfs /tmp"));
-        assertTrue(versionUnderReadOnlyRoot("mount -o remount,bind,ro /tmp 2>/dev/null || true")
-                .startsWith("transport (auto): nio (io_uring unavailable"));
+        assertEquals(expected, versionUnderReadOnlyRoot(true));
+        assertTrue(versionUnderReadOnlyRoot(false).startsWith("transport (auto): nio (io_uring unavailable"));
     }
 
-    private static String versionUnderReadOnlyRoot(String tmp) throws Exception {
+    private static String versionUnderReadOnlyRoot(boolean writableTmp) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        String script = "mount --bind / / && mount -o remount,bind,ro / && " + tmp
-                + " && exec \"$0\" -cp \"$1\" dev.junction.Main --version";
+        Path tmp = Files.createDirectories(Path.of("target", "read-only-root-tmp")).toAbsolutePath();
+        String script = "mount --bind / / && mount -o remount,bind,ro / && "
+                + (writableTmp ? "mount -t tmpfs -o size=64m tmpfs \"$2\" && " : "")
+                + "exec \"$0\" -Djava.io.tmpdir=\"$2\" -cp \"$1\" dev.junction.Main --version";
         Process p = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c", script, java,
-                System.getProperty("java.class.path")).redirectErrorStream(true).start();
+                System.getProperty("java.class.path"), tmp.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
