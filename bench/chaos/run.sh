@@ -13,7 +13,7 @@ for c in $cases; do
   echo "=== $c"
   case $c in
     udp)       bench/chaos/udp-flood.sh --sources 20000 --seconds 30 ;;
-    tcp)       for t in io_uring epoll nio; do TRANSPORT=$t bench/chaos/tcp-descriptor-exhaustion.sh 160 400 5; done ;;
+    tcp)       for t in io_uring epoll nio; do echo "--- $t"; TRANSPORT=$t bench/chaos/tcp-descriptor-exhaustion.sh 160 400 5; done ;;
     health)    bench/chaos/health-port-flood.sh 3000 2048 10 ;;
     manifests) bench/chaos/manifest-files.sh ;;
     tests)     mvn -B -q test -Dtest='UdpFloodTest,DescriptorExhaustionTest,HttpServersTest,ManifestSourceTest,ManifestReaderTest,ObjectValidatorTest,ObjectValidatorFuzzTest,LoggingTest,JunctionKubeTest,ShutdownOrderTest,TcpDataPlaneTest,KubeSourceTest,KubeSourceTrafficTest' \
