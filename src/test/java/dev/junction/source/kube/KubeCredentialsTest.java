@@ -9,6 +9,8 @@ import dev.junction.testing.Conditions;
 import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.LogRecords;
 import dev.junction.testing.RecordingSink;
+import dev.junction.testing.TestPki;
+import dev.junction.testing.TlsFront;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,11 +35,15 @@ class KubeCredentialsTest {
     private final List<String> problems = new CopyOnWriteArrayList<>();
     private final LogRecords log = new LogRecords("dev.junction.source");
     private KubeSource source;
+    private TlsFront front;
 
     @AfterEach
     void tearDown() throws Exception {
         if (source != null) {
             source.close();
+        }
+        if (front != null) {
+            front.close();
         }
         api.close();
         log.close();
@@ -45,18 +51,26 @@ class KubeCredentialsTest {
 
     /** A kubeconfig naming {@code tokenFile} as kubectl users write it: relative to the kubeconfig. */
     private Path kubeconfig(String tokenFile) throws IOException {
+        return kubeconfig(api.url(), "", "tokenFile: " + tokenFile);
+    }
+
+    /** A kubeconfig for {@code server} with {@code cluster} and {@code user} fields (YAML flow mappings' inside). */
+    private Path kubeconfig(String server, String cluster, String user) throws IOException {
         return Files.writeString(dir.resolve("kubeconfig"), """
                 apiVersion: v1
                 kind: Config
-                clusters: [{name: c, cluster: {server: "%s"}}]
-                users: [{name: u, user: {tokenFile: %s}}]
+                clusters: [{name: c, cluster: {server: "%s"%s}}]
+                users: [{name: u, user: {%s}}]
                 contexts: [{name: x, context: {cluster: c, user: u}}]
                 current-context: x
-                """.formatted(api.url(), tokenFile));
+                """.formatted(server, cluster.isEmpty() ? "" : ", " + cluster, user));
     }
 
     private void startWith(Path kubeconfig) {
-        KubeClients.Connection connection = KubeClients.connect(kubeconfig, null, Map.of(), dir);
+        start(KubeClients.connect(kubeconfig, null, Map.of(), dir));
+    }
+
+    private void start(KubeClients.Connection connection) {
         source = new KubeSource(connection.client(), "node-a", sink, ObjectValidator.apiServer(), problems::add,
                 WatchSettings.defaults());
         source.start();
@@ -87,6 +101,63 @@ class KubeCredentialsTest {
         Path token = Files.writeString(dir.resolve("token"), "old-token");
         api.acceptTokens("old-token");
         startWith(kubeconfig("token"));
+        watchOnAcrossRotation(token);
+    }
+
+    /**
+     * The same over HTTPS with the CA of the kubeconfig's certificate-authority-data and HTTP/2 negotiated by
+     * ALPN, as OkHttp talks to kube-apiserver: the watches are streams of one connection.
+     */
+    @Test
+    void rotatedTokenOverHttp2WithTheKubeconfigsCa() throws IOException {
+        TestPki pki = TestPki.create();
+        front = TlsFront.start(api, pki, false);
+        Path token = Files.writeString(dir.resolve("token"), "old-token");
+        api.acceptTokens("old-token");
+        startWith(kubeconfig(front.url(), "certificate-authority-data: " + pki.caData(), "tokenFile: token"));
+        watchOnAcrossRotation(token);
+        assertTrue(front.streams() >= api.requests().size(), front.streams() + " streams");
+    }
+
+    /**
+     * In a pod (client-go's InClusterConfig): the service account's ca.crt verifies the API server and its
+     * token file, which the kubelet rewrites, authenticates; the same rotation over HTTP/2.
+     */
+    @Test
+    void inClusterServiceAccountTokenIsRotatedToo() throws IOException {
+        TestPki pki = TestPki.create();
+        front = TlsFront.start(api, pki, false);
+        Path account = Files.createDirectories(dir.resolve("serviceaccount"));
+        Files.writeString(account.resolve("ca.crt"), TestPki.pem(pki.ca()));
+        Path token = Files.writeString(account.resolve("token"), "old-token");
+        api.acceptTokens("old-token");
+        String port = front.url().substring(front.url().lastIndexOf(':') + 1);
+        KubeClients.Connection connection = KubeClients.connect(null, null,
+                Map.of("KUBERNETES_SERVICE_HOST", "127.0.0.1", "KUBERNETES_SERVICE_PORT", port),
+                dir.resolve("no-home"), account);
+        assertEquals("in-cluster service account", connection.description());
+        start(connection);
+        watchOnAcrossRotation(token);
+    }
+
+    /** A kubeconfig with a client certificate and key (client-certificate-data, client-key-data), no token. */
+    @Test
+    void clientCertificateOfTheKubeconfigAuthenticates() throws IOException {
+        TestPki pki = TestPki.create();
+        front = TlsFront.start(api, pki, true);
+        TestPki.Issued client = pki.client("system:kube-proxy", "system:node-proxier");
+        startWith(kubeconfig(front.url(), "certificate-authority-data: " + pki.caData(),
+                "client-certificate-data: " + TestPki.data(client.certificatePem())
+                        + ", client-key-data: " + TestPki.data(client.keyPem())));
+        awaitFlushed("synced");
+        api.apply(service("web", "10.96.0.10", 80, ""));
+        awaitFlushed("upsert V1Service shop/web");
+        assertTrue(front.clientSubjects().contains("O=system:node-proxier,CN=system:kube-proxy"),
+                front.clientSubjects().toString());
+    }
+
+    /** Rotates {@code token} once the source has synced and watches; asserts no change is lost and one 401 line. */
+    private void watchOnAcrossRotation(Path token) throws IOException {
         awaitFlushed("synced");
         Conditions.await("three open watches", () -> api.openWatches() == 3);
 
