@@ -173,4 +173,26 @@ class KubeCredentialsTest {
         assertEquals(1, log.containing("401").size(), log.containing("401").toString());
         assertEquals(List.of(), log.withStackTrace());
     }
+
+    /**
+     * RBAC without a rule the proxy needs (the ClusterRole missing a verb): one line per resource naming the
+     * verb, resource and API group the request needed, no stack trace; the resources it may read are served.
+     */
+    @Test
+    void forbiddenListOrWatchSaysWhichPermissionIsMissing() throws IOException {
+        api.forbid(FakeApiServer.Resource.SERVICES, "list");
+        api.forbid(FakeApiServer.Resource.ENDPOINT_SLICES, "watch");
+        api.apply(ApiObjects.node("node-a", "zone-a"));
+        startWith(kubeconfig(api.url(), "", "token: t"));
+        awaitFlushed("upsert V1Node node-a");
+        Conditions.await("a line for each refused resource", () -> log.containing("403").size() >= 2);
+        assertEquals(List.of("Service: API server answered 403: missing RBAC permission \"list\" on \"services\" in API"
+                + " group \"\" cluster-wide (grant it in the proxy's ClusterRole): services is forbidden: User"
+                + " \"system:serviceaccount:kube-system:junction\" cannot list resource \"services\" in API group \"\" at"
+                + " the cluster scope; retrying with backoff up to PT30S (serving the last applied state)"),
+                log.containing("Service: API server answered 403"));
+        assertEquals(1, log.containing("missing RBAC permission \"watch\" on \"endpointslices\" in API group"
+                + " \"discovery.k8s.io\" cluster-wide").size(), log.containing("403").toString());
+        assertEquals(List.of(), log.withStackTrace());
+    }
 }
