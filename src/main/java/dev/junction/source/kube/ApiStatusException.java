@@ -17,6 +17,7 @@ final class ApiStatusException extends Exception {
     /** What API servers before 1.18.6 said instead of the cause (client-go still checks for it). */
     private static final String TOO_LARGE_MESSAGE = "Too large resource version";
 
+    private final int code;
     private final boolean tooLargeResourceVersion;
     /** What the server said, without the status code. */
     private final String detail;
@@ -27,6 +28,7 @@ final class ApiStatusException extends Exception {
 
     private ApiStatusException(int code, String message, boolean tooLargeResourceVersion) {
         super("API server answered " + code + (message == null || message.isBlank() ? "" : ": " + message));
+        this.code = code;
         this.tooLargeResourceVersion = tooLargeResourceVersion;
         this.detail = message == null || message.isBlank() ? "no message" : message;
     }
@@ -84,6 +86,11 @@ final class ApiStatusException extends Exception {
     /** From a Status object: a failed response's body or a watch ERROR event's object. */
     static ApiStatusException of(int code, JsonObject status) {
         return new ApiStatusException(code, string(status, "message"), tooLargeResourceVersion(status));
+    }
+
+    /** The HTTP status, or the Status object's code for a watch ERROR event. */
+    int code() {
+        return code;
     }
 
     /**

@@ -195,4 +195,32 @@ class KubeCredentialsTest {
                 + " \"discovery.k8s.io\" cluster-wide").size(), log.containing("403").toString());
         assertEquals(List.of(), log.withStackTrace());
     }
+
+    /**
+     * A token the API server refuses while the file holds no newer one (revoked, or the kubelet failing to
+     * rewrite it): the sink is told once that the source is stalled, so health can fail, and once that it follows
+     * again when a token that works appears; no change made meanwhile is lost.
+     */
+    @Test
+    void refusedCredentialsStallTheSourceUntilAWorkingTokenAppears() throws IOException {
+        Path token = Files.writeString(dir.resolve("token"), "revoked");
+        api.acceptTokens("revoked");
+        startWith(kubeconfig("token"));
+        awaitFlushed("synced");
+        Conditions.await("three open watches", () -> api.openWatches() == 3);
+
+        api.acceptTokens("fresh");
+        api.dropWatches();
+        api.apply(service("during", "10.96.0.20", 80, ""));
+        Conditions.await("stalled in " + sink.flushedEvents(),
+                () -> sink.flushedEvents().stream().anyMatch(e -> e.startsWith("stalled: ")));
+        assertEquals(List.of("stalled: Kubernetes API refuses the credentials: API server answered 401: Unauthorized"),
+                sink.events().stream().filter(e -> e.startsWith("stalled")).toList());
+
+        Files.writeString(token, "fresh");
+        awaitFlushed("resumed");
+        awaitFlushed("upsert V1Service shop/during");
+        assertEquals(1, sink.events().stream().filter(e -> e.startsWith("stalled")).count(), sink.events().toString());
+        assertEquals(List.of(), log.withStackTrace());
+    }
 }
