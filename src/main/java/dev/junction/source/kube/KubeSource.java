@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import org.slf4j.Logger;
@@ -54,6 +55,7 @@ public final class KubeSource implements AutoCloseable {
     private final AtomicInteger listsPending = new AtomicInteger(2);
     /** Resources whose credentials the API server refuses now; the sink is stalled while there is one. */
     private final Set<String> refused = new HashSet<>();
+    private final AtomicLong credentialsRefused = new AtomicLong();
     /**
      * The sink learns of refused credentials once, when the first resource is refused, and that they are accepted
      * again once every refused resource is served: it is one source, and one token serves all three.
@@ -63,6 +65,7 @@ public final class KubeSource implements AutoCloseable {
         public void refused(String kind, String reason) {
             synchronized (refused) {
                 if (refused.add(kind) && refused.size() == 1) {
+                    credentialsRefused.incrementAndGet();
                     sink.stalled("Kubernetes API refuses the credentials: " + reason);
                 }
             }
@@ -191,6 +194,14 @@ public final class KubeSource implements AutoCloseable {
      */
     public long relistsServerBehind() {
         return watchers.stream().mapToLong(ResourceWatcher::relistsServerBehind).sum();
+    }
+
+    /**
+     * Times the API server began refusing the credentials (the source stalled), over all resources; read from any
+     * thread.
+     */
+    public long credentialsRefused() {
+        return credentialsRefused.get();
     }
 
     /** Called on a watcher's thread after its first complete list has been delivered. */

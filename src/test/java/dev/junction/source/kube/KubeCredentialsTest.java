@@ -221,6 +221,7 @@ class KubeCredentialsTest {
         awaitFlushed("resumed");
         awaitFlushed("upsert V1Service shop/during");
         assertEquals(1, sink.events().stream().filter(e -> e.startsWith("stalled")).count(), sink.events().toString());
+        assertEquals(1, source.credentialsRefused());
         assertEquals(List.of(), log.withStackTrace());
     }
 }
