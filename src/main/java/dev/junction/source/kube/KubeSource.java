@@ -66,7 +66,11 @@ public final class KubeSource implements AutoCloseable {
             synchronized (refused) {
                 if (refused.add(kind) && refused.size() == 1) {
                     credentialsRefused.incrementAndGet();
-                    sink.stalled("Kubernetes API refuses the credentials: " + reason);
+                    // The watchers' own lines may name only the failure that came first (a dropped watch).
+                    String line = "Kubernetes API refuses the credentials: " + reason;
+                    log.warn("{}; no change is applied until they are accepted, and health fails once this outlasts"
+                            + " its limit", line);
+                    sink.stalled(line);
                 }
             }
             sink.flush();
@@ -76,6 +80,7 @@ public final class KubeSource implements AutoCloseable {
         public void accepted(String kind) {
             synchronized (refused) {
                 if (refused.remove(kind) && refused.isEmpty()) {
+                    log.info("Kubernetes API accepts the credentials again");
                     sink.resumed();
                 }
             }

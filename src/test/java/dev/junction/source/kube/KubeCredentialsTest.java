@@ -170,7 +170,7 @@ class KubeCredentialsTest {
         api.apply(service("after", "10.96.0.21", 80, ""));
         awaitFlushed("upsert V1Service shop/after");
 
-        assertEquals(1, log.containing("401").size(), log.containing("401").toString());
+        assertEquals(1, log.containing(" 401").size(), log.containing(" 401").toString());
         assertEquals(List.of(), log.withStackTrace());
     }
 
@@ -222,6 +222,9 @@ class KubeCredentialsTest {
         awaitFlushed("upsert V1Service shop/during");
         assertEquals(1, sink.events().stream().filter(e -> e.startsWith("stalled")).count(), sink.events().toString());
         assertEquals(1, source.credentialsRefused());
+        assertEquals(1, log.containing("refuses the credentials: API server answered 401").size(), log.records.size()
+                + " records");
+        assertEquals(1, log.containing("accepts the credentials again").size());
         assertEquals(List.of(), log.withStackTrace());
     }
 }
