@@ -172,7 +172,7 @@ class ControlPlaneHealthTest {
         Conditions.await("synced", () -> control.appliedBatches() > 0);
         long applied = control.appliedBatches();
 
-        control.stalled("Kubernetes API refuses the credentials: API server answered 401: Unauthorized");
+        control.stalled("Kubernetes API: cannot authenticate: API server answered 401: Unauthorized");
         control.flush();
         clock.advance(LIMIT.minusSeconds(1));
         control.upsert(service("web", port("http", 80)));

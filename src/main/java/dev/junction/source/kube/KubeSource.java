@@ -67,7 +67,7 @@ public final class KubeSource implements AutoCloseable {
                 if (refused.add(kind) && refused.size() == 1) {
                     credentialsRefused.incrementAndGet();
                     // The watchers' own lines may name only the failure that came first (a dropped watch).
-                    String line = "Kubernetes API refuses the credentials: " + reason;
+                    String line = "Kubernetes API: cannot authenticate: " + reason;
                     log.warn("{}; no change is applied until they are accepted, and health fails once this outlasts"
                             + " its limit", line);
                     sink.stalled(line);
@@ -80,7 +80,7 @@ public final class KubeSource implements AutoCloseable {
         public void accepted(String kind) {
             synchronized (refused) {
                 if (refused.remove(kind) && refused.isEmpty()) {
-                    log.info("Kubernetes API accepts the credentials again");
+                    log.info("Kubernetes API: authenticated again");
                     sink.resumed();
                 }
             }

@@ -3,6 +3,7 @@ package dev.junction.source.kube;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -101,7 +102,7 @@ final class TokenFileAuth implements Interceptor {
             }
             problem = value.isEmpty() ? "is empty" : "holds characters a token cannot have (not printable ASCII)";
         } catch (IOException | RuntimeException e) {
-            problem = "cannot be read: " + e;
+            problem = e instanceof NoSuchFileException ? "does not exist" : "cannot be read: " + e;
         }
         if (token == null) {
             throw new Unreadable("token file " + file + " " + problem);

@@ -214,7 +214,7 @@ class KubeCredentialsTest {
         api.apply(service("during", "10.96.0.20", 80, ""));
         Conditions.await("stalled in " + sink.flushedEvents(),
                 () -> sink.flushedEvents().stream().anyMatch(e -> e.startsWith("stalled: ")));
-        assertEquals(List.of("stalled: Kubernetes API refuses the credentials: API server answered 401: Unauthorized"),
+        assertEquals(List.of("stalled: Kubernetes API: cannot authenticate: API server answered 401: Unauthorized"),
                 sink.events().stream().filter(e -> e.startsWith("stalled")).toList());
 
         Files.writeString(token, "fresh");
@@ -222,9 +222,28 @@ class KubeCredentialsTest {
         awaitFlushed("upsert V1Service shop/during");
         assertEquals(1, sink.events().stream().filter(e -> e.startsWith("stalled")).count(), sink.events().toString());
         assertEquals(1, source.credentialsRefused());
-        assertEquals(1, log.containing("refuses the credentials: API server answered 401").size(), log.records.size()
+        assertEquals(1, log.containing("cannot authenticate: API server answered 401").size(), log.records.size()
                 + " records");
-        assertEquals(1, log.containing("accepts the credentials again").size());
+        assertEquals(1, log.containing("authenticated again").size());
+        assertEquals(List.of(), log.withStackTrace());
+    }
+
+    /**
+     * A token file not there yet (the kubelet has not projected it): one line naming the file, no stack trace,
+     * the source stalled; it syncs once the file appears.
+     */
+    @Test
+    void missingTokenFileStallsTheSourceUntilItAppears() throws IOException {
+        api.acceptTokens("late");
+        startWith(kubeconfig("token"));
+        Conditions.await("stalled in " + sink.flushedEvents(),
+                () -> sink.flushedEvents().stream().anyMatch(e -> e.startsWith("stalled: ")));
+        Path token = dir.resolve("token");
+        assertEquals(1, log.containing("cannot authenticate: token file " + token + " does not exist").size(),
+                log.records.size() + " records");
+        Files.writeString(token, "late\n");
+        awaitFlushed("synced");
+        awaitFlushed("resumed");
         assertEquals(List.of(), log.withStackTrace());
     }
 }
