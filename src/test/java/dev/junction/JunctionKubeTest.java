@@ -110,7 +110,8 @@ class JunctionKubeTest {
                     .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).syncPeriod(Duration.ofSeconds(1))
                     .healthzBindAddress("127.0.0.1:0").metricsBindAddress("").build();
             try (Junction junction = new Junction(config).start()) {
-                Conditions.await("/healthz 200", () -> Http.get(junction.healthAddress(), "/healthz").statusCode() == 200);
+                Conditions.await("/healthz 200",
+                        () -> Http.get(junction.healthAddress(), "/healthz").statusCode() == 200);
 
                 Files.writeString(token, "new\n");
                 api.acceptTokens("new");

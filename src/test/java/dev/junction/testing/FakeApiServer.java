@@ -645,10 +645,10 @@ public final class FakeApiServer implements AutoCloseable {
      */
     private static JsonObject forbiddenStatus(Resource resource, String verb) {
         String name = resource.path.substring(resource.path.lastIndexOf('/') + 1);
-        String group = resource.apiVersion.contains("/") ? resource.apiVersion.substring(0, resource.apiVersion.indexOf('/'))
-                : "";
-        JsonObject s = status(403, "Forbidden", name + " is forbidden: User \"system:serviceaccount:kube-system:junction\""
-                + " cannot " + verb + " resource \"" + name + "\" in API group \"" + group + "\" at the cluster scope");
+        int slash = resource.apiVersion.indexOf('/');
+        String group = slash < 0 ? "" : resource.apiVersion.substring(0, slash);
+        JsonObject s = status(403, "Forbidden", name + " is forbidden: User"
+                + " \"system:serviceaccount:kube-system:junction\" cannot " + verb + " resource \"" + name + "\" in API group \"" + group + "\" at the cluster scope");
         JsonObject details = new JsonObject();
         details.addProperty("group", group);
         details.addProperty("kind", name);

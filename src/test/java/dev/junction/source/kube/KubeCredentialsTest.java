@@ -49,6 +49,12 @@ class KubeCredentialsTest {
         log.close();
     }
 
+    /** Writes {@code token} to the token file the kubeconfigs name; the API server accepts it (trimmed) alone. */
+    private Path tokenFile(String token) throws IOException {
+        api.acceptTokens(token.strip());
+        return Files.writeString(dir.resolve("token"), token);
+    }
+
     /** A kubeconfig naming {@code tokenFile} as kubectl users write it: relative to the kubeconfig. */
     private Path kubeconfig(String tokenFile) throws IOException {
         return kubeconfig(api.url(), "", "tokenFile: " + tokenFile);
@@ -83,8 +89,7 @@ class KubeCredentialsTest {
     /** client-go's clientcmd and kubectl trim the token file; a newline made every request fail before. */
     @Test
     void tokenFileEndingInANewlineSyncs() throws IOException {
-        Files.writeString(dir.resolve("token"), "s3cret\n");
-        api.acceptTokens("s3cret");
+        tokenFile("s3cret\n");
         startWith(kubeconfig("token"));
         awaitFlushed("synced");
         assertTrue(api.tokens().stream().allMatch("s3cret"::equals), api.tokens().toString());
@@ -98,8 +103,7 @@ class KubeCredentialsTest {
      */
     @Test
     void rotatedTokenIsReadOnTheRefusalAndWatchingGoesOnWithoutLosingAChange() throws IOException {
-        Path token = Files.writeString(dir.resolve("token"), "old-token");
-        api.acceptTokens("old-token");
+        Path token = tokenFile("old-token");
         startWith(kubeconfig("token"));
         watchOnAcrossRotation(token);
     }
@@ -112,8 +116,7 @@ class KubeCredentialsTest {
     void rotatedTokenOverHttp2WithTheKubeconfigsCa() throws IOException {
         TestPki pki = TestPki.create();
         front = TlsFront.start(api, pki, false);
-        Path token = Files.writeString(dir.resolve("token"), "old-token");
-        api.acceptTokens("old-token");
+        Path token = tokenFile("old-token");
         startWith(kubeconfig(front.url(), "certificate-authority-data: " + pki.caData(), "tokenFile: token"));
         watchOnAcrossRotation(token);
         assertTrue(front.streams() >= api.requests().size(), front.streams() + " streams");
@@ -188,8 +191,8 @@ class KubeCredentialsTest {
         Conditions.await("a line for each refused resource", () -> log.containing("403").size() >= 2);
         assertEquals(List.of("Service: API server answered 403: missing RBAC permission \"list\" on \"services\" in API"
                 + " group \"\" cluster-wide (grant it in the proxy's ClusterRole): services is forbidden: User"
-                + " \"system:serviceaccount:kube-system:junction\" cannot list resource \"services\" in API group \"\" at"
-                + " the cluster scope; retrying with backoff up to PT30S (serving the last applied state)"),
+                + " \"system:serviceaccount:kube-system:junction\" cannot list resource \"services\" in API group"
+                + " \"\" at the cluster scope; retrying with backoff up to PT30S (serving the last applied state)"),
                 log.containing("Service: API server answered 403"));
         assertEquals(1, log.containing("missing RBAC permission \"watch\" on \"endpointslices\" in API group"
                 + " \"discovery.k8s.io\" cluster-wide").size(), log.containing("403").toString());
@@ -203,8 +206,7 @@ class KubeCredentialsTest {
      */
     @Test
     void refusedCredentialsStallTheSourceUntilAWorkingTokenAppears() throws IOException {
-        Path token = Files.writeString(dir.resolve("token"), "revoked");
-        api.acceptTokens("revoked");
+        Path token = tokenFile("revoked");
         startWith(kubeconfig("token"));
         awaitFlushed("synced");
         Conditions.await("three open watches", () -> api.openWatches() == 3);
