@@ -225,11 +225,18 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 }
                 pause();
             } catch (Exception e) {
-                // A bug (or a sink that throws) must not end the loop: the proxy keeps serving and retries.
+                // A bug (or a sink that throws, or a header client-java refuses to build) must not end the loop:
+                // the proxy keeps serving and retries. The stack trace once, as the first line of the episode.
                 if (closed) {
                     return;
                 }
-                log.error("{}: list/watch failed", kind, e);
+                if (!failing) {
+                    failing = true;
+                    log.error("{}: list/watch failed; retrying with backoff up to {} (serving the last applied state)",
+                            kind, settings.maxBackoff(), e);
+                } else {
+                    log.debug("{}: still failing: {}", kind, e.toString());
+                }
                 pause();
             } catch (Error e) {
                 // Out of memory, a stack overflow: what this thread holds can no longer be trusted. Stopping

@@ -14,9 +14,12 @@ import dev.junction.testing.TlsFront;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -247,5 +250,29 @@ class KubeCredentialsTest {
         awaitFlushed("synced");
         awaitFlushed("resumed");
         assertEquals(List.of(), log.withStackTrace());
+    }
+
+    /**
+     * Issue 18: a request client-java cannot even build (a static token with a newline, which it sends
+     * untrimmed as client-go does) logged a stack trace on every retry. Now once per episode, then debug lines.
+     */
+    @Test
+    void requestThatCannotBeBuiltLogsOneStackTraceNotOnePerRetry() throws IOException {
+        Logger watcher = Logger.getLogger(ResourceWatcher.class.getName());
+        Level level = watcher.getLevel();
+        watcher.setLevel(Level.FINE);
+        try (LogRecords fine = new LogRecords(ResourceWatcher.class.getName())) {
+            KubeClients.Connection connection = KubeClients.connect(kubeconfig(api.url(), "", "token: \"t\\n\""), null,
+                    Map.of(), dir);
+            source = new KubeSource(connection.client(), "node-a", sink, ObjectValidator.apiServer(), problems::add,
+                    new WatchSettings(Duration.ofMinutes(5), Duration.ofMillis(1), Duration.ofMillis(2),
+                            Duration.ofSeconds(10)));
+            source.start();
+            Conditions.await("ten retries", () -> fine.containing("Service: still failing").size() >= 10);
+            assertEquals(1, log.withStackTrace().stream().filter(l -> l.startsWith("Service:")).count(),
+                    log.withStackTrace().toString());
+        } finally {
+            watcher.setLevel(level);
+        }
     }
 }
