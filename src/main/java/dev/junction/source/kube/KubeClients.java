@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
  * Finds the API client configuration as kubectl does: an explicit kubeconfig, else the first existing
  * file of {@code KUBECONFIG}, else {@code ~/.kube/config}, else the pod's service account (in-cluster);
  * {@code master} overrides the server of whichever is used, and alone gives an unauthenticated client.
+ * A token file (the kubeconfig's {@code tokenFile}, relative to the kubeconfig as in client-go, or the service
+ * account's {@code token}) is sent by {@link TokenFileAuth}: trimmed, and re-read as the kubelet rotates it.
  * Stateless.
  */
 public final class KubeClients {
