@@ -134,7 +134,7 @@ public final class Junction implements AutoCloseable {
         if (api != null) {
             KubeSource kube = new KubeSource(api.client(), config.nodeName(), control);
             source = kube;
-            metrics.bindKubeSource(kube::relistsServerBehind);
+            metrics.bindKubeSource(kube::relistsServerBehind, kube::credentialsRefused);
             kube.start();
             from = "Kubernetes API at " + api.client().getBasePath() + " (" + api.description() + ")";
         } else {

@@ -11,7 +11,10 @@ import dev.junction.testing.FakeApiServer;
 import dev.junction.testing.Http;
 import dev.junction.testing.Kubeconfigs;
 import dev.junction.testing.TestBackend;
+import dev.junction.testing.TestPki;
+import dev.junction.testing.TlsFront;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.BiConsumer;
@@ -78,5 +81,56 @@ class JunctionKubeTest {
             }
         }
         return vip;
+    }
+
+    /**
+     * Issue 18 as it was found: HTTPS with HTTP/2 and the kubeconfig's CA, a tokenFile; the token rotated (file
+     * rewritten, the old one refused, the watches dropped) and a Service created after the rotation was not served
+     * 90 s later while /healthz stayed 200. Now it is served, and a token that stays refused fails /healthz once
+     * the health limit (2 x sync period) has passed, until a token that works appears.
+     */
+    @Test
+    void tokenRotationKeepsTheProxyFollowingAndARefusedTokenFailsHealth() throws Exception {
+        TestPki pki = TestPki.create();
+        try (FakeApiServer api = FakeApiServer.start(); TlsFront front = TlsFront.start(api, pki, false)) {
+            api.apply("""
+                    {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "node-a"}}
+                    """);
+            Path token = Files.writeString(dir.resolve("token"), "old\n");
+            api.acceptTokens("old");
+            Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
+                    apiVersion: v1
+                    kind: Config
+                    clusters: [{name: c, cluster: {server: "%s", certificate-authority-data: %s}}]
+                    users: [{name: u, user: {tokenFile: %s}}]
+                    contexts: [{name: x, context: {cluster: c, user: u}}]
+                    current-context: x
+                    """.formatted(front.url(), pki.caData(), token));
+            ProxyConfig config = ProxyConfig.builder().kubeconfig(kubeconfig).capture(ProxyConfig.CaptureMode.NONE)
+                    .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).syncPeriod(Duration.ofSeconds(1))
+                    .healthzBindAddress("127.0.0.1:0").metricsBindAddress("").build();
+            try (Junction junction = new Junction(config).start()) {
+                Conditions.await("/healthz 200",
+                        () -> Http.get(junction.healthAddress(), "/healthz").statusCode() == 200);
+
+                Files.writeString(token, "new\n");
+                api.acceptTokens("new");
+                api.dropWatches();
+                InetSocketAddress vip = Clients.unusedLoopbackVip();
+                api.apply("""
+                        {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "after", "namespace": "shop"},
+                         "spec": {"clusterIP": "%s", "ports": [{"name": "http", "port": %d}]}}
+                        """.formatted(vip.getAddress().getHostAddress(), vip.getPort()));
+                Conditions.await("the Service created after the rotation to listen", () -> reachable(vip));
+
+                api.acceptTokens("elsewhere");
+                api.dropWatches();
+                Conditions.await("/healthz 503 while the token is refused",
+                        () -> Http.get(junction.healthAddress(), "/healthz").statusCode() == 503);
+                Files.writeString(token, "elsewhere\n");
+                Conditions.await("/healthz 200 once a token works",
+                        () -> Http.get(junction.healthAddress(), "/healthz").statusCode() == 200);
+            }
+        }
     }
 }

@@ -65,6 +65,8 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private volatile boolean running = true;
     /** Once a source has failed, its changes are pending for good: health is never told all is applied. */
     private volatile boolean sourceFailed;
+    /** A source cannot follow for now: health is not told all is applied until it follows again. */
+    private boolean sourceStalled;
     private volatile long appliedBatches;
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
@@ -185,6 +187,21 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         health.queued();
     }
 
+    /**
+     * Reported through the same seam: a change queued now that no batch applies while the source stays stalled
+     * (in queue order with {@link #resumed}), so {@code /healthz} fails once the stall has lasted the health limit.
+     * Called from the source's thread.
+     */
+    @Override
+    public void stalled(String reason) {
+        enqueue(new Event.SourceStalled(true, System.nanoTime()));
+    }
+
+    @Override
+    public void resumed() {
+        enqueue(new Event.SourceStalled(false, System.nanoTime()));
+    }
+
     private void enqueue(Event e) {
         metrics.queued(e);
         context.enqueue(e);
@@ -239,6 +256,9 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 justSynced |= !synced;
                 synced = true;
                 timing.recorded(Set.of());
+            } else if (e instanceof Event.SourceStalled s) {
+                sourceStalled = s.stalled();
+                timing.recorded(Set.of());
             } else {
                 objects++;
                 Set<ServiceKey> changed = changes.record(e);
@@ -280,7 +300,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 frontendChanges);
         changes.rebuilt();
         appliedBatches++;
-        if (sourceFailed) {
+        if (sourceFailed || sourceStalled) {
             return;
         }
         health.applied();

@@ -133,10 +133,13 @@ public final class ProxyMetrics implements AutoCloseable {
     }
 
     /** The Kubernetes API source's counters. */
-    public void bindKubeSource(LongSupplier relistsServerBehind) {
+    public void bindKubeSource(LongSupplier relistsServerBehind, LongSupplier credentialsRefused) {
         counter("junction.kube.relists.server.behind", relistsServerBehind,
                 "Relists because the API server was behind the resourceVersion held (etcd restored from a backup,"
                         + " or a watch cache lagging behind etcd)");
+        counter("junction.kube.credentials.refused", credentialsRefused,
+                "Times the API server began refusing the source's credentials (401 with the token file re-read, or"
+                        + " no token to read); health fails while that outlasts the health limit");
     }
 
     /** The TCP data plane's counters of descriptor (or other resource) exhaustion. */

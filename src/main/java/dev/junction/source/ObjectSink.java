@@ -30,6 +30,17 @@ public interface ObjectSink {
     void failed(String reason);
 
     /**
+     * The source cannot follow the desired state for now (the API server refuses its credentials), though it keeps
+     * trying: what it delivered stays in force, and health counts a change pending from this call until
+     * {@link #resumed}, so {@code /healthz} fails once that has lasted the health limit and the kubelet learns
+     * the node serves frozen routes. {@code reason} is one line, already logged by the source.
+     */
+    void stalled(String reason);
+
+    /** The source follows the desired state again after {@link #stalled}; takes effect with the next flush. */
+    void resumed();
+
+    /**
      * Has everything delivered so far applied: on this thread before returning, or, when the sink is
      * applying on another thread already, by that thread as soon as it is done.
      */

@@ -160,6 +160,35 @@ class ControlPlaneHealthTest {
         assertEquals(503, status("/livez"));
     }
 
+    /**
+     * Issue 18: after a token rotation the source could not authenticate, and {@code /healthz} stayed 200 while
+     * no change was applied. A stalled source is a change pending until it follows again, whatever other batches
+     * apply meanwhile; once it follows, the next batch makes health pass again.
+     */
+    @Test
+    void aStalledSourceFailsHealthOnceTheLimitPassesUntilItFollowsAgain() {
+        control.synced();
+        control.flush();
+        Conditions.await("synced", () -> control.appliedBatches() > 0);
+        long applied = control.appliedBatches();
+
+        control.stalled("Kubernetes API: cannot authenticate: API server answered 401: Unauthorized");
+        control.flush();
+        clock.advance(LIMIT.minusSeconds(1));
+        control.upsert(service("web", port("http", 80)));
+        control.flush();
+        Conditions.await("a later batch", () -> control.appliedBatches() > applied + 1);
+        assertEquals(200, status("/healthz"), "within the limit");
+        clock.advance(Duration.ofSeconds(2));
+        assertEquals(503, status("/healthz"));
+
+        long before = control.appliedBatches();
+        control.resumed();
+        control.flush();
+        Conditions.await("the batch after it follows again", () -> control.appliedBatches() > before);
+        assertEquals(200, status("/healthz"));
+    }
+
     @Test
     void healthzFailsOnceShutdownBegins() {
         health.stopping();

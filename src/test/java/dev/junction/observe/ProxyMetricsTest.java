@@ -55,10 +55,11 @@ class ProxyMetricsTest {
     }
 
     @Test
-    void relistsOfAnApiServerBehindAreCounted() {
+    void relistsOfAnApiServerBehindAndRefusedCredentialsAreCounted() {
         try (ProxyMetrics metrics = new ProxyMetrics(0, false)) {
-            metrics.bindKubeSource(() -> 3);
+            metrics.bindKubeSource(() -> 3, () -> 2);
             assertEquals(3.0, sample(metrics.scrape(ProxyMetrics.TEXT), "junction_kube_relists_server_behind_total"));
+            assertEquals(2.0, sample(metrics.scrape(ProxyMetrics.TEXT), "junction_kube_credentials_refused_total"));
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -94,8 +95,8 @@ public final class FakeApiServer implements AutoCloseable {
         ERROR_EVENT
     }
 
-    /** A request as received, and when (System.nanoTime()). */
-    private record Received(long nanos, String text) {
+    /** A request as received, when (System.nanoTime()), and the bearer token it carried (null: none). */
+    private record Received(long nanos, String text, String token) {
     }
 
     private final int port;
@@ -114,6 +115,10 @@ public final class FakeApiServer implements AutoCloseable {
     private volatile int maxPage = Integer.MAX_VALUE;
     private volatile boolean expireContinue;
     private volatile TooLargeAnswer tooLargeAnswer = TooLargeAnswer.HTTP_STATUS;
+    /** The bearer tokens accepted; null accepts any request, with or without one. */
+    private volatile Set<String> acceptedTokens;
+    /** Resources whose list or watch the caller's RBAC lacks, by verb: answered 403. */
+    private final Set<String> forbidden = ConcurrentHashMap.newKeySet();
     private int tokens;
     private long version = 100;
     private long compactedBelow;
@@ -311,6 +316,28 @@ public final class FakeApiServer implements AutoCloseable {
         failingLists.put(resource, n);
     }
 
+    /**
+     * From now on only requests carrying one of {@code tokens} as bearer token are served; others are answered
+     * 401 with kube-apiserver's Status (the authenticator rejects the request before anything else). Open
+     * watches stay open, as kube-apiserver checks the token when a request starts.
+     */
+    public void acceptTokens(String... tokens) {
+        acceptedTokens = Set.of(tokens);
+    }
+
+    /**
+     * The caller may no longer {@code verb} ("list" or "watch") {@code resource}: such requests are answered 403
+     * with the Status kube-apiserver's RBAC authorizer writes.
+     */
+    public void forbid(Resource resource, String verb) {
+        forbidden.add(verb + ' ' + resource.name());
+    }
+
+    /** The bearer token each request received so far carried, in order (null for none). */
+    public List<String> tokens() {
+        return requests.stream().map(Received::token).toList();
+    }
+
     /** Requests received so far, as {@code LIST|WATCH path?decoded-query}. */
     public List<String> requests() {
         return requests.stream().map(Received::text).toList();
@@ -369,8 +396,13 @@ public final class FakeApiServer implements AutoCloseable {
                 return;
             }
             String header;
+            String token = null;
             while ((header = readLine(in)) != null && !header.isEmpty()) {
-                // Headers carry nothing this server needs.
+                int colon = header.indexOf(':');
+                if (colon > 0 && header.substring(0, colon).trim().equalsIgnoreCase("Authorization")) {
+                    String value = header.substring(colon + 1).trim();
+                    token = value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7).trim() : value;
+                }
             }
             String target = requestLine.split(" ")[1];
             int q = target.indexOf('?');
@@ -384,9 +416,16 @@ public final class FakeApiServer implements AutoCloseable {
             }
             boolean watch = "true".equals(query.get("watch"));
             requests.add(new Received(System.nanoTime(),
-                    (watch ? "WATCH " : "LIST ") + path + (q < 0 ? "" : "?" + decode(target.substring(q + 1)))));
+                    (watch ? "WATCH " : "LIST ") + path + (q < 0 ? "" : "?" + decode(target.substring(q + 1))), token));
             OutputStream out = socket.getOutputStream();
-            if (resource == null) {
+            Set<String> tokens = acceptedTokens;
+            String verb = watch ? "watch" : "list";
+            if (tokens != null && (token == null || !tokens.contains(token))) {
+                // kube-apiserver's authentication filter: no detail on why, by design.
+                respond(out, 401, status(401, "Unauthorized", "Unauthorized").toString());
+            } else if (resource != null && forbidden.contains(verb + ' ' + resource.name())) {
+                respond(out, 403, forbiddenStatus(resource, verb).toString());
+            } else if (resource == null) {
                 respond(out, 404, status(404, "NotFound", "no such resource " + path).toString());
             } else if (watch) {
                 watch(socket, in, resource, query);
@@ -598,6 +637,23 @@ public final class FakeApiServer implements AutoCloseable {
 
     private static String gone() {
         return event("ERROR", status(410, "Expired", "too old resource version"));
+    }
+
+    /**
+     * What kube-apiserver's RBAC authorizer answers (responsewriters.Forbidden): the message names the user,
+     * verb, resource and group, and {@code details} the resource.
+     */
+    private static JsonObject forbiddenStatus(Resource resource, String verb) {
+        String name = resource.path.substring(resource.path.lastIndexOf('/') + 1);
+        int slash = resource.apiVersion.indexOf('/');
+        String group = slash < 0 ? "" : resource.apiVersion.substring(0, slash);
+        JsonObject s = status(403, "Forbidden", name + " is forbidden: User"
+                + " \"system:serviceaccount:kube-system:junction\" cannot " + verb + " resource \"" + name + "\" in API group \"" + group + "\" at the cluster scope");
+        JsonObject details = new JsonObject();
+        details.addProperty("group", group);
+        details.addProperty("kind", name);
+        s.add("details", details);
+        return s;
     }
 
     /** kube-apiserver's answer to a watch from a version it has not reached (NewTooLargeResourceVersionError). */

@@ -59,6 +59,22 @@ public final class RecordingSink implements ObjectSink {
     }
 
     @Override
+    public void stalled(String reason) {
+        record("stalled: " + reason, null);
+        if (delegate != null) {
+            delegate.stalled(reason);
+        }
+    }
+
+    @Override
+    public void resumed() {
+        record("resumed", null);
+        if (delegate != null) {
+            delegate.resumed();
+        }
+    }
+
+    @Override
     public void flush() {
         synchronized (this) {
             flushed = events.size();

@@ -4,17 +4,23 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.util.List;
+import okhttp3.HttpUrl;
 import okhttp3.Response;
 
 /** The API server answered a list or watch with an error status (HTTP or a watch ERROR event). */
 final class ApiStatusException extends Exception {
 
     private static final int MAX_BODY_CHARS = 300;
+    private static final int FORBIDDEN = 403;
     private static final String TOO_LARGE_CAUSE = "ResourceVersionTooLarge";
     /** What API servers before 1.18.6 said instead of the cause (client-go still checks for it). */
     private static final String TOO_LARGE_MESSAGE = "Too large resource version";
 
+    private final int code;
     private final boolean tooLargeResourceVersion;
+    /** What the server said, without the status code. */
+    private final String detail;
 
     private ApiStatusException(int code, String message) {
         this(code, message, false);
@@ -22,11 +28,40 @@ final class ApiStatusException extends Exception {
 
     private ApiStatusException(int code, String message, boolean tooLargeResourceVersion) {
         super("API server answered " + code + (message == null || message.isBlank() ? "" : ": " + message));
+        this.code = code;
         this.tooLargeResourceVersion = tooLargeResourceVersion;
+        this.detail = message == null || message.isBlank() ? "no message" : message;
     }
 
-    /** From a failed response, with the Status message when the body is one. */
+    /**
+     * From a failed response, with the Status message when the body is one. A 403 first names the permission
+     * the request needed, from the request itself (the Status message of another server may not say it).
+     */
     static ApiStatusException of(Response response) {
+        ApiStatusException e = withBody(response);
+        if (response.code() != FORBIDDEN) {
+            return e;
+        }
+        return new ApiStatusException(FORBIDDEN, "missing RBAC permission " + permission(response.request().url())
+                + " (grant it in the proxy's ClusterRole): " + e.detail);
+    }
+
+    /**
+     * The RBAC rule a list or watch of a collection needs: verb, resource and API group, as kube-apiserver's
+     * RequestInfoFactory reads them from the path ({@code /api/v1/R}, {@code /apis/G/V/R}, with
+     * {@code namespaces/N/} before {@code R} when namespaced) and the {@code watch} parameter.
+     */
+    static String permission(HttpUrl url) {
+        List<String> path = url.pathSegments();
+        String group = !path.isEmpty() && path.get(0).equals("apis") && path.size() > 1 ? path.get(1) : "";
+        String resource = path.isEmpty() ? "" : path.get(path.size() - 1);
+        boolean namespaced = path.size() >= 3 && path.get(path.size() - 3).equals("namespaces");
+        String verb = "true".equals(url.queryParameter("watch")) ? "watch" : "list";
+        return "\"" + verb + "\" on \"" + resource + "\" in API group \"" + group + "\""
+                + (namespaced ? " in namespace " + path.get(path.size() - 2) : " cluster-wide");
+    }
+
+    private static ApiStatusException withBody(Response response) {
         String body;
         try {
             body = response.body().string();
@@ -51,6 +86,11 @@ final class ApiStatusException extends Exception {
     /** From a Status object: a failed response's body or a watch ERROR event's object. */
     static ApiStatusException of(int code, JsonObject status) {
         return new ApiStatusException(code, string(status, "message"), tooLargeResourceVersion(status));
+    }
+
+    /** The HTTP status, or the Status object's code for a watch ERROR event. */
+    int code() {
+        return code;
     }
 
     /**

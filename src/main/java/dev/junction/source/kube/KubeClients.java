@@ -10,7 +10,9 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Map;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +20,8 @@ import org.slf4j.LoggerFactory;
  * Finds the API client configuration as kubectl does: an explicit kubeconfig, else the first existing
  * file of {@code KUBECONFIG}, else {@code ~/.kube/config}, else the pod's service account (in-cluster);
  * {@code master} overrides the server of whichever is used, and alone gives an unauthenticated client.
+ * A token file (the kubeconfig's {@code tokenFile}, relative to the kubeconfig as in client-go, or the service
+ * account's {@code token}) is sent by {@link TokenFileAuth}: trimmed, and re-read as the kubelet rotates it.
  * Stateless.
  */
 public final class KubeClients {
@@ -39,7 +43,13 @@ public final class KubeClients {
      * @throws IllegalArgumentException with one line naming the problem when no usable configuration exists
      */
     public static Connection connect(Path kubeconfig, String master, Map<String, String> env, Path home) {
-        Connection found = find(kubeconfig, env, home);
+        return connect(kubeconfig, master, env, home, Path.of(Config.SERVICEACCOUNT_ROOT));
+    }
+
+    /** As above, with the pod's service account (token, ca.crt) read from {@code serviceAccount}. */
+    static Connection connect(Path kubeconfig, String master, Map<String, String> env, Path home,
+            Path serviceAccount) {
+        Connection found = find(kubeconfig, env, home, serviceAccount);
         if (found == null) {
             if (master == null) {
                 throw new IllegalArgumentException("no Kubernetes API configuration found: give --manifests DIR, "
@@ -59,7 +69,7 @@ public final class KubeClients {
         return found;
     }
 
-    private static Connection find(Path kubeconfig, Map<String, String> env, Path home) {
+    private static Connection find(Path kubeconfig, Map<String, String> env, Path home, Path serviceAccount) {
         if (kubeconfig != null) {
             if (!Files.isReadable(kubeconfig) || Files.isDirectory(kubeconfig)) {
                 throw new IllegalArgumentException("--kubeconfig: " + kubeconfig + " is not a readable file");
@@ -78,23 +88,75 @@ public final class KubeClients {
         if (Files.isReadable(standard)) {
             return load(standard, standard.toString());
         }
-        if (env.get(Config.ENV_SERVICE_HOST) != null && Files.isReadable(Path.of(Config.SERVICEACCOUNT_TOKEN_PATH))) {
-            try {
-                return new Connection(ClientBuilder.cluster().build(), "in-cluster service account");
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException("in-cluster configuration: " + e.getMessage(), e);
-            }
+        if (env.get(Config.ENV_SERVICE_HOST) != null && Files.isReadable(serviceAccount.resolve("token"))) {
+            return inCluster(env, serviceAccount);
         }
         return null;
+    }
+
+    /**
+     * The pod's service account, as client-go's InClusterConfig: the API server at KUBERNETES_SERVICE_HOST and
+     * _PORT, verified with the account's CA, authenticated with its token file, which the kubelet rewrites.
+     */
+    private static Connection inCluster(Map<String, String> env, Path account) {
+        String host = env.get(Config.ENV_SERVICE_HOST);
+        String port = env.getOrDefault(Config.ENV_SERVICE_PORT, "443");
+        try {
+            ApiClient client = new ClientBuilder()
+                    .setBasePath("https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port)
+                    .setCertificateAuthority(Files.readAllBytes(account.resolve("ca.crt")))
+                    .setAuthentication(c -> authenticateWith(c, account.resolve("token")))
+                    .build();
+            return new Connection(client, "in-cluster service account");
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("in-cluster configuration: " + e.getMessage(), e);
+        }
     }
 
     private static Connection load(Path file, String description) {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             KubeConfig config = KubeConfig.loadKubeConfig(reader);
             config.setFile(file.toFile());
-            return new Connection(ClientBuilder.kubeconfig(config).build(), "kubeconfig from " + description);
+            // Taken out before client-java reads it once, untrimmed, for good; sent by TokenFileAuth instead.
+            String tokenFile = takeTokenFile(config);
+            ApiClient client = ClientBuilder.kubeconfig(config).build();
+            if (tokenFile != null) {
+                // As client-go's clientcmd: relative to the kubeconfig, and preferred to a token beside it.
+                Path dir = file.toAbsolutePath().getParent();
+                authenticateWith(client, dir.resolve(tokenFile));
+            }
+            return new Connection(client, "kubeconfig from " + description);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(description + ": cannot use it as a kubeconfig: " + e, e);
         }
+    }
+
+    /** Removes {@code tokenFile} from the current context's user and returns it, or null when it has none. */
+    @SuppressWarnings("unchecked")
+    private static String takeTokenFile(KubeConfig config) {
+        Object userName = null;
+        for (Object context : config.getContexts()) {
+            if (context instanceof Map<?, ?> entry && Objects.equals(entry.get("name"), config.getCurrentContext())
+                    && entry.get("context") instanceof Map<?, ?> fields) {
+                userName = fields.get("user");
+            }
+        }
+        if (userName == null || config.getUsers() == null) {
+            return null;
+        }
+        for (Object user : config.getUsers()) {
+            if (user instanceof Map<?, ?> entry && userName.equals(entry.get("name"))
+                    && entry.get("user") instanceof Map<?, ?> fields) {
+                Object tokenFile = ((Map<String, Object>) fields).remove("tokenFile");
+                return tokenFile == null ? null : tokenFile.toString();
+            }
+        }
+        return null;
+    }
+
+    private static void authenticateWith(ApiClient client, Path tokenFile) {
+        client.setApiKey(null);
+        client.setHttpClient(client.getHttpClient().newBuilder()
+                .addInterceptor(new TokenFileAuth(tokenFile, Clock.systemUTC())).build());
     }
 }

@@ -10,12 +10,15 @@ import io.kubernetes.client.openapi.apis.DiscoveryV1Api;
 import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1Service;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import org.slf4j.Logger;
@@ -28,7 +31,11 @@ import org.slf4j.LoggerFactory;
  * {@code service.kubernetes.io/headless} are filtered out by the API server, as kube-proxy's watches of
  * both do ({@link ServiceProxyLabels#SELECTOR}).
  * {@link ObjectSink#synced()} is called once, after both the Service and the EndpointSlice lists have
- * been delivered; the Node does not hold it back. A watchdog restarts watches that go quiet.
+ * been delivered; the Node does not hold it back. A watchdog restarts watches that go quiet. While the API
+ * server refuses the credentials (401 with the token file re-read, or no token to read), the sink is told the
+ * source is {@link ObjectSink#stalled stalled}, and {@link ObjectSink#resumed resumed} once every resource is
+ * served again: not for other failures, as an API server every node fails to reach must not fail every node's
+ * readiness at once, while refused credentials are this node's own problem.
  *
  * <p>The source takes over the client: it sets its read timeout to 0 (watches are long reads) and
  * installs {@link LenientJson}. Invalid objects are reported in one line each (kind, namespace/name,
@@ -46,6 +53,40 @@ public final class KubeSource implements AutoCloseable {
     private final WatchSettings settings;
     private final List<ResourceWatcher<?>> watchers;
     private final AtomicInteger listsPending = new AtomicInteger(2);
+    /** Resources whose credentials the API server refuses now; the sink is stalled while there is one. */
+    private final Set<String> refused = new HashSet<>();
+    private final AtomicLong credentialsRefused = new AtomicLong();
+    /**
+     * The sink learns of refused credentials once, when the first resource is refused, and that they are accepted
+     * again once every refused resource is served: it is one source, and one token serves all three.
+     */
+    private final ResourceWatcher.Credentials credentials = new ResourceWatcher.Credentials() {
+        @Override
+        public void refused(String kind, String reason) {
+            synchronized (refused) {
+                if (refused.add(kind) && refused.size() == 1) {
+                    credentialsRefused.incrementAndGet();
+                    // The watchers' own lines may name only the failure that came first (a dropped watch).
+                    String line = "Kubernetes API: cannot authenticate: " + reason;
+                    log.warn("{}; no change is applied until they are accepted, and health fails once this outlasts"
+                            + " its limit", line);
+                    sink.stalled(line);
+                }
+            }
+            sink.flush();
+        }
+
+        @Override
+        public void accepted(String kind) {
+            synchronized (refused) {
+                if (refused.remove(kind) && refused.isEmpty()) {
+                    log.info("Kubernetes API: authenticated again");
+                    sink.resumed();
+                }
+            }
+            sink.flush();
+        }
+    };
     private final ScheduledExecutorService watchdog;
     private boolean started;
 
@@ -117,11 +158,11 @@ public final class KubeSource implements AutoCloseable {
         };
         this.watchers = List.of(
                 new ResourceWatcher<>("Service", V1Service.class, services, sink, validator, problemReporter,
-                        this::initialListDone, settings),
+                        this::initialListDone, credentials, settings),
                 new ResourceWatcher<>("EndpointSlice", V1EndpointSlice.class, slices, sink, validator,
-                        problemReporter, this::initialListDone, settings),
+                        problemReporter, this::initialListDone, credentials, settings),
                 new ResourceWatcher<>("Node", V1Node.class, node, sink, validator, problemReporter, () -> { },
-                        settings));
+                        credentials, settings));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "junction-kube-watchdog");
             t.setDaemon(true);
@@ -158,6 +199,14 @@ public final class KubeSource implements AutoCloseable {
      */
     public long relistsServerBehind() {
         return watchers.stream().mapToLong(ResourceWatcher::relistsServerBehind).sum();
+    }
+
+    /**
+     * Times the API server began refusing the credentials (the source stalled), over all resources; read from any
+     * thread.
+     */
+    public long credentialsRefused() {
+        return credentialsRefused.get();
     }
 
     /** Called on a watcher's thread after its first complete list has been delivered. */

@@ -70,6 +70,18 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
 
     private enum WatchEnd { GONE, BEHIND, ENDED, QUIET }
 
+    /**
+     * Told when the API server refuses this watcher's credentials (401 after the token file was re-read, or no
+     * token to send) and when it accepts them again. Called on the watcher's thread.
+     */
+    interface Credentials {
+        void refused(String kind, String reason);
+
+        void accepted(String kind);
+    }
+
+    private static final int STATUS_UNAUTHORIZED = 401;
+
     private final String kind;
     private final Class<T> type;
     /** {@code WatchLine<T>} for this resource: a watch event decoded straight into the typed object. */
@@ -81,6 +93,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private final ObjectValidator validator;
     private final Consumer<String> reporter;
     private final Runnable onFirstList;
+    private final Credentials credentials;
     private final WatchSettings settings;
     private final Thread thread;
     /** close() notifies it to cut a backoff pause short. */
@@ -99,6 +112,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     /** The last resourceVersion seen; null after the server was found behind it, until the next list. */
     private String resourceVersion;
     private boolean failing;
+    /** The credentials were refused and no request has been accepted since. */
+    private boolean refused;
     /** The server was found behind the resourceVersion held and the watch has not delivered since. */
     private boolean behind;
     private long backoffMillis;
@@ -114,7 +129,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private volatile long relistsServerBehind;
 
     ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, ObjectValidator validator,
-            Consumer<String> reporter, Runnable onFirstList, WatchSettings settings) {
+            Consumer<String> reporter, Runnable onFirstList, Credentials credentials, WatchSettings settings) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.type = Objects.requireNonNull(type, "type");
         this.lineType = TypeToken.getParameterized(WatchLine.class, type).getType();
@@ -127,6 +142,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         this.validator = Objects.requireNonNull(validator, "validator");
         this.reporter = Objects.requireNonNull(reporter, "reporter");
         this.onFirstList = Objects.requireNonNull(onFirstList, "onFirstList");
+        this.credentials = Objects.requireNonNull(credentials, "credentials");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.backoffMillis = settings.minBackoff().toMillis();
         this.thread = new Thread(this::run, "junction-kube-" + kind.toLowerCase(Locale.ROOT));
@@ -203,13 +219,24 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                     return;
                 }
                 failed(describe(e));
+                if (!refused && refusesCredentials(e)) {
+                    refused = true;
+                    credentials.refused(kind, describe(e));
+                }
                 pause();
             } catch (Exception e) {
-                // A bug (or a sink that throws) must not end the loop: the proxy keeps serving and retries.
+                // A bug (or a sink that throws, or a header client-java refuses to build) must not end the loop:
+                // the proxy keeps serving and retries. The stack trace once, as the first line of the episode.
                 if (closed) {
                     return;
                 }
-                log.error("{}: list/watch failed", kind, e);
+                if (!failing) {
+                    failing = true;
+                    log.error("{}: list/watch failed; retrying with backoff up to {} (serving the last applied state)",
+                            kind, settings.maxBackoff(), e);
+                } else {
+                    log.debug("{}: still failing: {}", kind, e.toString());
+                }
                 pause();
             } catch (Error e) {
                 // Out of memory, a stack overflow: what this thread holds can no longer be trusted. Stopping
@@ -605,6 +632,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         if (!behind) {
             backoffMillis = settings.minBackoff().toMillis();
         }
+        if (refused) {
+            refused = false;
+            credentials.accepted(kind);
+        }
         if (failing) {
             failing = false;
             log.info("{}: API server reachable again; watching from resourceVersion {}", kind, resourceVersion);
@@ -658,11 +689,17 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         return e != null && e.isJsonPrimitive() ? e.getAsString() : null;
     }
 
+    /** The server does not know who this is: a 401 (after the token file was re-read), or no token to send. */
+    private static boolean refusesCredentials(Exception e) {
+        return e instanceof ApiStatusException status && status.code() == STATUS_UNAUTHORIZED
+                || e instanceof TokenFileAuth.Unreadable;
+    }
+
     private static String describe(Exception e) {
         if (e instanceof InterruptedIOException && e.getMessage() != null && e.getMessage().contains("timeout")) {
             return "API server timed out";
         }
-        if (e instanceof ApiStatusException) {
+        if (e instanceof ApiStatusException || e instanceof TokenFileAuth.Unreadable) {
             return e.getMessage();
         }
         String type = e.getClass().getSimpleName();

@@ -406,6 +406,16 @@ class ManifestSourceTest {
             }
 
             @Override
+            public void stalled(String reason) {
+                sink.stalled(reason);
+            }
+
+            @Override
+            public void resumed() {
+                sink.resumed();
+            }
+
+            @Override
             public void flush() {
                 sink.flush();
             }

@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import okhttp3.HttpUrl;
 import org.junit.jupiter.api.Test;
 
-/** Telling "too large resource version" apart from other failures, in the forms client-go's reflector accepts. */
+/**
+ * Telling "too large resource version" apart from other failures, in the forms client-go's reflector accepts;
+ * the permission a 403 refused, read from the request as kube-apiserver's RequestInfoFactory reads it.
+ */
 class ApiStatusExceptionTest {
 
     private static ApiStatusException of(String status) {
@@ -56,5 +60,16 @@ class ApiStatusExceptionTest {
         assertFalse(of("""
                 {"code": 410, "reason": "Expired", "message": "too old resource version: 5 (300)"}
                 """).tooLargeResourceVersion());
+    }
+
+    @Test
+    void permissionOfAListOrWatchIsReadFromThePath() {
+        assertEquals("\"list\" on \"services\" in API group \"\" cluster-wide",
+                ApiStatusException.permission(HttpUrl.get("https://api:6443/api/v1/services?limit=500")));
+        assertEquals("\"watch\" on \"endpointslices\" in API group \"discovery.k8s.io\" cluster-wide",
+                ApiStatusException.permission(HttpUrl.get(
+                        "https://api:6443/apis/discovery.k8s.io/v1/endpointslices?watch=true&resourceVersion=5")));
+        assertEquals("\"list\" on \"services\" in API group \"\" in namespace shop",
+                ApiStatusException.permission(HttpUrl.get("https://api:6443/api/v1/namespaces/shop/services")));
     }
 }

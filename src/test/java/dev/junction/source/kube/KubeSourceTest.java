@@ -114,6 +114,14 @@ class KubeSourceTest {
             }
 
             @Override
+            public void stalled(String reason) {
+            }
+
+            @Override
+            public void resumed() {
+            }
+
+            @Override
             public void flush() {
             }
         });
