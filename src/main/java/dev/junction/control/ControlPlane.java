@@ -65,8 +65,6 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private volatile boolean running = true;
     /** Once a source has failed, its changes are pending for good: health is never told all is applied. */
     private volatile boolean sourceFailed;
-    /** A source cannot follow for now: health is not told all is applied until it follows again. */
-    private boolean sourceStalled;
     private volatile long appliedBatches;
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
@@ -188,18 +186,18 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     /**
-     * Reported through the same seam: a change queued now that no batch applies while the source stays stalled
-     * (in queue order with {@link #resumed}), so {@code /healthz} fails once the stall has lasted the health limit.
-     * Called from the source's thread.
+     * Readiness only: {@code /healthz} fails once the stall has lasted the health limit; {@code /livez} does
+     * not, since restarting the proxy would cut every connection on the node and bring no credentials. Called
+     * from the source's thread, which orders its stalled and resumed calls.
      */
     @Override
     public void stalled(String reason) {
-        enqueue(new Event.SourceStalled(true, System.nanoTime()));
+        health.sourceStalled(true);
     }
 
     @Override
     public void resumed() {
-        enqueue(new Event.SourceStalled(false, System.nanoTime()));
+        health.sourceStalled(false);
     }
 
     private void enqueue(Event e) {
@@ -256,9 +254,6 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 justSynced |= !synced;
                 synced = true;
                 timing.recorded(Set.of());
-            } else if (e instanceof Event.SourceStalled s) {
-                sourceStalled = s.stalled();
-                timing.recorded(Set.of());
             } else {
                 objects++;
                 Set<ServiceKey> changed = changes.record(e);
@@ -300,7 +295,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
                 frontendChanges);
         changes.rebuilt();
         appliedBatches++;
-        if (sourceFailed || sourceStalled) {
+        if (sourceFailed) {
             return;
         }
         health.applied();

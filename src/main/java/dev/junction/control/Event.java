@@ -21,10 +21,6 @@ sealed interface Event {
     record Synced(long receivedNanos) implements Event {
     }
 
-    /** A source cannot follow the desired state for now ({@code stalled}), or follows again. */
-    record SourceStalled(boolean stalled, long receivedNanos) implements Event {
-    }
-
     /** This node's NodePort addresses, as newly read. */
     record NodePortAddresses(List<InetAddress> addresses, long receivedNanos) implements Event {
     }

@@ -12,8 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * queued at construction, so a proxy that never syncs (an API server it cannot reach) turns unhealthy once
  * the limit has passed since start. {@code /healthz} also fails while this node may not serve: before its
  * Node object has been seen (when one is awaited, as kube-proxy's {@code NodeEligible} is false while it has no
- * Node), while it is being deleted or drained, and once shutdown has begun (so load balancers stop sending
- * first); {@code /livez} looks only at the queue. The clock is injected. Thread-safe.
+ * Node), while it is being deleted or drained, once a source has been stalled (its credentials refused) for
+ * longer than the limit, and once shutdown has begun (so load balancers stop sending first). {@code /livez}
+ * looks only at the queue: a restart would drop every Service's connections on this node and fix none of
+ * those. The clock is injected. Thread-safe.
  */
 public final class ProxyHealth implements SyncHealth {
 
@@ -27,6 +29,7 @@ public final class ProxyHealth implements SyncHealth {
     private volatile long lastUpdatedMillis = NONE;
     private volatile boolean nodeEligible;
     private volatile boolean stopping;
+    private final AtomicLong stalledSinceMillis = new AtomicLong(NONE);
 
     /** Health with no Node object to wait for (manifests): the node may serve until told otherwise. */
     public ProxyHealth(Clock clock, Duration limit) {
@@ -86,16 +89,27 @@ public final class ProxyHealth implements SyncHealth {
         nodeEligible = eligible;
     }
 
+    @Override
+    public void sourceStalled(boolean stalled) {
+        if (stalled) {
+            stalledSinceMillis.compareAndSet(NONE, clock.millis());
+        } else {
+            stalledSinceMillis.set(NONE);
+        }
+    }
+
     /** Shutdown has begun: {@code /healthz} fails from now on, {@code /livez} does not. */
     public void stopping() {
         stopping = true;
     }
 
-    /** The readiness answer: queue, node and shutdown. */
+    /** The readiness answer: queue, node, a stalled source and shutdown. */
     public Status healthz() {
         long now = clock.millis();
         boolean eligible = nodeEligible;
-        return status(now, synced(now) && eligible && !stopping, eligible);
+        long stalledSince = stalledSinceMillis.get();
+        boolean following = stalledSince == NONE || now - stalledSince < limit.toMillis();
+        return status(now, synced(now) && following && eligible && !stopping, eligible);
     }
 
     /** The liveness answer: the queue only. */

@@ -20,6 +20,10 @@ public interface SyncHealth {
         @Override
         public void nodeEligible(boolean eligible) {
         }
+
+        @Override
+        public void sourceStalled(boolean stalled) {
+        }
     };
 
     /** An update entered the queue; the oldest unapplied one decides health. */
@@ -30,4 +34,7 @@ public interface SyncHealth {
 
     /** False while this node is being deleted or is tainted {@code ToBeDeletedByClusterAutoscaler}. */
     void nodeEligible(boolean eligible);
+
+    /** True while a source cannot follow the desired state (its credentials are refused), false once it can. */
+    void sourceStalled(boolean stalled);
 }

@@ -31,13 +31,13 @@ public interface ObjectSink {
 
     /**
      * The source cannot follow the desired state for now (the API server refuses its credentials), though it keeps
-     * trying: what it delivered stays in force, and health counts a change pending from this call until
-     * {@link #resumed}, so {@code /healthz} fails once that has lasted the health limit and the kubelet learns
-     * the node serves frozen routes. {@code reason} is one line, already logged by the source.
+     * trying: what it delivered stays in force, and {@code /healthz} fails once this has lasted the health limit
+     * until {@link #resumed}, so the kubelet learns the node serves frozen routes ({@code /livez} does not: a
+     * restart would cut every connection and bring no credentials). {@code reason} is one line, already logged.
      */
     void stalled(String reason);
 
-    /** The source follows the desired state again after {@link #stalled}; takes effect with the next flush. */
+    /** The source follows the desired state again after {@link #stalled}. */
     void resumed();
 
     /**

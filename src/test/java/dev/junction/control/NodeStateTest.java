@@ -119,6 +119,10 @@ class NodeStateTest {
             public void nodeEligible(boolean e) {
                 eligible.add(e);
             }
+
+            @Override
+            public void sourceStalled(boolean stalled) {
+            }
         });
         V1Node deleting = node("node-a", "zone-a");
         deleting.getMetadata().deletionTimestamp(OffsetDateTime.now());
