@@ -225,6 +225,38 @@ public final class Transport implements AutoCloseable {
         return freeBind;
     }
 
+    /**
+     * A TCP server channel wrapping {@code fd}, a socket already bound and listening (handed over by a
+     * predecessor); epoll only: Netty 4.2.18's io_uring server channel has no constructor that takes a
+     * descriptor, and NIO cannot adopt one.
+     *
+     * @throws UnsupportedOperationException on io_uring and NIO
+     */
+    public ServerChannel adoptServerChannel(int fd) {
+        if (!adoptsListeners()) {
+            throw new UnsupportedOperationException("the " + name + " transport cannot adopt a listening socket");
+        }
+        return new EpollServerSocketChannel(fd);
+    }
+
+    /** Whether {@link #adoptServerChannel} works here: on epoll. */
+    public boolean adoptsListeners() {
+        return name.equals("epoll");
+    }
+
+    /**
+     * A datagram channel wrapping {@code fd}, a bound UDP socket handed over by a predecessor; epoll only (on
+     * io_uring, UDP runs on an epoll {@link #datagrams()} transport, whose channels can).
+     *
+     * @throws UnsupportedOperationException on NIO and io_uring
+     */
+    public DatagramChannel adoptDatagramChannel(int fd) {
+        if (!adoptsListeners()) {
+            throw new UnsupportedOperationException("the " + name + " transport cannot adopt a UDP socket");
+        }
+        return new EpollDatagramChannel(fd);
+    }
+
     public ChannelFactory<? extends DatagramChannel> datagramChannels() {
         return datagramChannels;
     }

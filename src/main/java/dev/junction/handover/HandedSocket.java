@@ -18,9 +18,11 @@ public record HandedSocket(Role role, Protocol protocol, InetSocketAddress addre
 
     /** What a handed socket serves, so the new process knows where it belongs. */
     public enum Role {
-        /** A Service frontend that is not a NodePort: ClusterIP, externalIP, LoadBalancer IP (TCP listener or UDP socket). */
-        SERVICE,
-        NODE_PORT,
+        /**
+         * A Service frontend (ClusterIP, NodePort, externalIP or LoadBalancer address): a TCP listener or a UDP
+         * socket; the data plane binds every kind the same way, so the kind is not told apart here.
+         */
+        FRONTEND,
         HEALTH_CHECK_NODE_PORT,
         /** /healthz and /livez. */
         HEALTH,

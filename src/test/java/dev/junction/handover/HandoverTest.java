@@ -122,8 +122,8 @@ class HandoverTest {
         InetSocketAddress tcpAddress = tcp.localAddress();
         InetSocketAddress udpAddress = udp.localAddress();
         FixedOffer offer = new FixedOffer(List.of(
-                new HandoverServer.Offered(new HandedSocket(HandedSocket.Role.SERVICE, Protocol.TCP, tcpAddress), tcp),
-                new HandoverServer.Offered(new HandedSocket(HandedSocket.Role.NODE_PORT, Protocol.UDP, udpAddress), udp)));
+                new HandoverServer.Offered(new HandedSocket(HandedSocket.Role.FRONTEND, Protocol.TCP, tcpAddress), tcp),
+                new HandoverServer.Offered(new HandedSocket(HandedSocket.Role.FRONTEND, Protocol.UDP, udpAddress), udp)));
         serve(offer);
         // Waiting in the old socket's accept queue and receive buffer: both must reach the new process.
         java.net.Socket queued = new java.net.Socket(LOOPBACK, tcpAddress.getPort());
@@ -205,7 +205,7 @@ class HandoverTest {
     void theOldSideRefusesAnotherProtocolVersionAndStillHandsOverToTheRightOne() throws Exception {
         Socket tcp = listeningTcp();
         FixedOffer offer = new FixedOffer(List.of(new HandoverServer.Offered(
-                new HandedSocket(HandedSocket.Role.SERVICE, Protocol.TCP, tcp.localAddress()), tcp)));
+                new HandedSocket(HandedSocket.Role.FRONTEND, Protocol.TCP, tcp.localAddress()), tcp)));
         serve(offer);
         try (SocketChannel future = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             write(future, "JUNCTION-HANDOVER 2\n");
@@ -232,7 +232,7 @@ class HandoverTest {
     void anOldSideThatDiesMidWayLeavesTheNewSideToBindForItself() throws Exception {
         fakePeer(peer -> {
             readLine(peer);
-            write(peer, "SOCKETS 2\nservice tcp 127.0.0.1 80\nservice udp 127.0.0.1 53\n");
+            write(peer, "SOCKETS 2\nfrontend tcp 127.0.0.1 80\nfrontend udp 127.0.0.1 53\n");
             assertEquals("SEND", readLine(peer));
         });
         HandoverClient.Outcome.Failed failed = assertInstanceOf(HandoverClient.Outcome.Failed.class,
@@ -257,7 +257,7 @@ class HandoverTest {
     void aNewSideThatGoesAwayBeforeTakingLeavesTheOldOneServingAndReadyForTheNext() throws Exception {
         Socket tcp = listeningTcp();
         FixedOffer offer = new FixedOffer(List.of(new HandoverServer.Offered(
-                new HandedSocket(HandedSocket.Role.SERVICE, Protocol.TCP, tcp.localAddress()), tcp)));
+                new HandedSocket(HandedSocket.Role.FRONTEND, Protocol.TCP, tcp.localAddress()), tcp)));
         serve(offer);
         try (SocketChannel crashing = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             write(crashing, "JUNCTION-HANDOVER 1\n");

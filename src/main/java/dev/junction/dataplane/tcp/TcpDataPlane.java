@@ -3,6 +3,7 @@ package dev.junction.dataplane.tcp;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.dataplane.FrontendBindException;
 import dev.junction.dataplane.FrontendHandle;
+import dev.junction.dataplane.InheritedSockets;
 import dev.junction.dataplane.Listener;
 import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
@@ -16,6 +17,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
@@ -59,14 +61,28 @@ public final class TcpDataPlane implements DataPlane {
     private final FastThreadLocal<LoopConnections> loopConnections = new FastThreadLocal<>();
     /** Every loop's connections, for {@link #resetAll}. */
     private final Set<LoopConnections> allLoopConnections = ConcurrentHashMap.newKeySet();
+    /** Listeners bound and not closed: what a handover passes on. */
+    private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
+    private final InheritedSockets inherited;
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
+        this(transport, options, InheritedSockets.none());
+    }
+
+    /**
+     * A data plane that, asked for a frontend whose socket a predecessor handed over, adopts that socket rather
+     * than binding a new one.
+     *
+     * @throws IllegalArgumentException when the transport cannot adopt sockets and some are handed over
+     */
+    public TcpDataPlane(Transport transport, TcpOptions options, InheritedSockets inherited) {
         if (options.freeBind() && transport.freeBind() == null) {
             throw new IllegalArgumentException("IP_FREEBIND needs the io_uring or epoll transport, this is "
                     + transport.name());
         }
         this.transport = transport;
         this.options = options;
+        this.inherited = inherited;
         this.connectTimeoutMillis = (int) options.connectTimeout().toMillis();
         this.idleNanos = saturatedNanos(options.idleTimeout());
         this.halfCloseNanos = saturatedNanos(options.halfCloseTimeout());
@@ -190,13 +206,26 @@ public final class TcpDataPlane implements DataPlane {
     private record Binding(Listener listener, ChannelFuture future) {
     }
 
-    private static FrontendHandle finish(Binding binding) throws FrontendBindException {
+    private FrontendHandle finish(Binding binding) throws FrontendBindException {
         ChannelFuture bound = binding.future().awaitUninterruptibly();
         if (!bound.isSuccess()) {
             throw new FrontendBindException(binding.listener().frontend(), bound.cause());
         }
-        binding.listener().bound(bound.channel());
-        return binding.listener();
+        Listener listener = binding.listener();
+        listener.bound(bound.channel());
+        listeners.add(listener);
+        bound.channel().closeFuture().addListener(f -> listeners.remove(listener));
+        return listener;
+    }
+
+    /** The listeners open now, for a handover. */
+    public List<Listener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    /** Every listener stops accepting, its socket left open for the successor that holds it too. */
+    public void stopAccepting() {
+        listeners.forEach(Listener::stopAccepting);
     }
 
     private Binding start(Frontend frontend, EndpointTable table) {
@@ -204,9 +233,12 @@ public final class TcpDataPlane implements DataPlane {
             throw new IllegalArgumentException("not a TCP frontend: " + frontend);
         }
         Listener listener = new Listener(frontend, table);
+        FileDescriptor handedOver = inherited.take(frontend);
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.group())
-                .channelFactory(() -> transport.newServerChannel(frontend.socketAddress().getAddress()))
+                .channelFactory(handedOver != null
+                        ? () -> transport.adoptServerChannel(handedOver.intValue())
+                        : () -> transport.newServerChannel(frontend.socketAddress().getAddress()))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, transport.allocator())
@@ -222,6 +254,10 @@ public final class TcpDataPlane implements DataPlane {
                         ch.pipeline().addLast(RELAY, new FrontendHandler(TcpDataPlane.this, listener));
                     }
                 });
+        if (handedOver != null) {
+            // Bound and listening already, its accept queue intact: registering it is all it needs.
+            return new Binding(listener, b.register());
+        }
         if (options.freeBind()) {
             b.option(transport.freeBind(), true);
         }
