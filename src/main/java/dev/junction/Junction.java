@@ -7,11 +7,13 @@ import dev.junction.config.NodePortAddresses;
 import dev.junction.config.OperationsConfig;
 import dev.junction.config.ProxyConfig;
 import dev.junction.control.ControlPlane;
+import dev.junction.dataplane.InheritedSockets;
 import dev.junction.dataplane.Transport;
 import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.dataplane.udp.UdpDataPlane;
 import dev.junction.dataplane.udp.UdpOptions;
+import dev.junction.handover.HandoverServer;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Protocol;
 import dev.junction.observe.AdminServer;
@@ -66,6 +68,12 @@ public final class Junction implements AutoCloseable {
     private AdminServer adminServer;
     private HttpServiceHealthServer serviceHealth;
     private TcpDataPlane tcp;
+    private UdpDataPlane udp;
+    private SocketHandover handover;
+    /** Counted down by SIGTERM/SIGINT, or by a successor that took the sockets. */
+    private final CountDownLatch stop = new CountDownLatch(1);
+    /** Set when a successor took the sockets: System.nanoTime() then, else 0. */
+    private volatile long handedOverAt;
 
     /** A proxy; health and metrics servers whose address is null are not started. */
     public Junction(ProxyConfig config) {
@@ -111,11 +119,13 @@ public final class Junction implements AutoCloseable {
         if (capture == null) {
             capture = route ? RouteCapture.create(config.keepRoutes()) : Capture.none();
         }
+        handover = SocketHandover.create(config.handoverSocket(), transport);
+        InheritedSockets inherited = handover == null ? InheritedSockets.none() : handover.inherited();
         tcp = new TcpDataPlane(transport,
                 new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout(),
-                        config.halfCloseTimeout(), route));
-        UdpDataPlane udp = new UdpDataPlane(transport,
-                UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
+                        config.halfCloseTimeout(), route), inherited);
+        udp = new UdpDataPlane(transport,
+                UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route), inherited);
         metrics = new ProxyMetrics(operations.metricsMaxServices(), operations.metricsPerEndpoint());
         // From the API, this node's Node object decides readiness: until it is read, /healthz fails.
         health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit(), api != null);
@@ -128,7 +138,10 @@ public final class Junction implements AutoCloseable {
         if (podsByClusterCidr) {
             control.detectLocalPodsByClusterCidr(config.clusterCidrs());
         }
-        startOperations(udp);
+        if (handover != null) {
+            control.afterFirstSync(() -> handover.afterFirstSync(new Offer()));
+        }
+        startOperations();
         control.start();
         String from;
         if (api != null) {
@@ -156,7 +169,7 @@ public final class Junction implements AutoCloseable {
      * Metrics, health and health-check node ports; before the control plane starts, so they see its first
      * update. A server that cannot bind fails the start.
      */
-    private void startOperations(UdpDataPlane udp) {
+    private void startOperations() {
         metrics.bindJvm();
         metrics.bindNetty("dataplane", (io.netty.buffer.PooledByteBufAllocator) transport.allocator());
         metrics.bindUdp(udp::activeSessions, udp::refusedSessions, udp::expiredSessions, udp::droppedDatagrams);
@@ -190,6 +203,55 @@ public final class Junction implements AutoCloseable {
     }
 
     /**
+     * What this process hands to its successor: every open frontend's socket. When taken, it stops accepting on
+     * its own thread (the handover's event loop may be a listener's), and the main thread drains.
+     */
+    private final class Offer implements HandoverServer.Offer {
+        @Override
+        public List<HandoverServer.Offered> sockets() {
+            return java.util.stream.Stream.concat(tcp.listeners().stream(), udp.listeners().stream())
+                    .filter(l -> l.descriptor() != null).map(SocketHandover::frontend).toList();
+        }
+
+        @Override
+        public void taken() {
+            handedOverAt = System.nanoTime();
+            Thread t = new Thread(() -> {
+                health.stopping();
+                closeSource();
+                tcp.handedOver();
+                // UDP frontends stay open: their sessions' replies leave through them while they drain.
+                udp.stopAccepting();
+                stop.countDown();
+            }, "junction-handed-over");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /**
+     * After a handover: {@code /healthz} fails, nothing is accepted any more; open TCP connections and UDP
+     * sessions get up to {@code grace} from the handover to finish, then {@link #close} ends what is left.
+     */
+    private void drain(Duration grace) throws InterruptedException {
+        log.info("handed over: draining {} connections and {} UDP sessions for up to {}", tcp.activeConnections(),
+                udp.activeSessions(), grace);
+        long deadline = handedOverAt + grace.toNanos();
+        while ((tcp.activeConnections() > 0 || udp.activeSessions() > 0) && System.nanoTime() - deadline < 0) {
+            Thread.sleep(50);
+        }
+        if (tcp.activeConnections() > 0 || udp.activeSessions() > 0) {
+            log.warn("shutdown grace period over: closing {} connections and {} UDP sessions",
+                    tcp.activeConnections(), udp.activeSessions());
+        }
+    }
+
+    /** True once a successor took the sockets. */
+    public boolean handedOver() {
+        return handedOverAt != 0;
+    }
+
+    /**
      * Graceful shutdown: {@code /healthz} fails first, the source stops, listeners stop accepting, and open
      * TCP connections get up to {@code grace} to finish; {@link #close} then closes whatever is left.
      */
@@ -219,13 +281,29 @@ public final class Junction implements AutoCloseable {
      */
     public int serveUntilSignal() throws Exception {
         Duration grace = operations.shutdownGracePeriod();
-        return untilSignal(grace, () -> {
+        return untilSignal(stop, grace, () -> {
             try {
-                shutdown(grace);
+                if (handedOver()) {
+                    drain(grace);
+                } else {
+                    shutdown(grace);
+                }
             } finally {
                 close();
             }
         });
+    }
+
+    /**
+     * Blocks until a successor took the sockets and this process has drained (then returns true), or until
+     * {@code timeout} passes; for tests that run Junctions in one JVM, where no signal can stop one alone.
+     */
+    boolean awaitHandedOverAndDrained(Duration timeout) throws Exception {
+        if (!stop.await(timeout.toMillis(), TimeUnit.MILLISECONDS) || !handedOver()) {
+            return false;
+        }
+        drain(operations.shutdownGracePeriod());
+        return true;
     }
 
     /** What to do once SIGTERM/SIGINT arrives. */
@@ -239,7 +317,11 @@ public final class Junction implements AutoCloseable {
      * because a signal-initiated exit would report 128+signal although the shutdown was clean.
      */
     public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
-        CountDownLatch signalled = new CountDownLatch(1);
+        return untilSignal(new CountDownLatch(1), grace, onSignal);
+    }
+
+    /** {@link #untilSignal(Duration, OnSignal)}, also ended by whoever counts {@code signalled} down. */
+    private static int untilSignal(CountDownLatch signalled, Duration grace, OnSignal onSignal) throws Exception {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signalled.countDown();
@@ -295,6 +377,9 @@ public final class Junction implements AutoCloseable {
 
     @Override
     public void close() {
+        if (handover != null) {
+            handover.close();
+        }
         if (serviceHealth != null) {
             serviceHealth.close();
         }
@@ -316,7 +401,9 @@ public final class Junction implements AutoCloseable {
         if (tcp != null) {
             tcp.resetAll();
         }
-        if (capture != null) {
+        if (capture != null && handedOver()) {
+            log.info("route capture: leaving the local routes to the Junction that took over");
+        } else if (capture != null) {
             capture.close();
         }
         if (transport != null) {

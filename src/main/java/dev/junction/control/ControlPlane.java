@@ -66,6 +66,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     /** Once a source has failed, its changes are pending for good: health is never told all is applied. */
     private volatile boolean sourceFailed;
     private volatile long appliedBatches;
+    private Runnable afterFirstSync = () -> { };
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
             Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers) {
@@ -127,6 +128,14 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      */
     public void detectLocalPodsByClusterCidr(List<Cidr> clusterCidrs) {
         node.podsByClusterCidr(clusterCidrs);
+    }
+
+    /**
+     * Runs {@code task} once, in the control context, right after the first sync is programmed (listeners open,
+     * routes installed); call before {@link #start}. A socket handover finishes there.
+     */
+    public void afterFirstSync(Runnable task) {
+        this.afterFirstSync = Objects.requireNonNull(task, "task");
     }
 
     /**
@@ -273,6 +282,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         capture.flush();
         if (justSynced) {
             log.info(progress.programmed(changes.serviceCount(), programmer.listening()));
+            afterFirstSync.run();
         }
         timing.live(batch, justSynced, metrics);
         metrics.applied();

@@ -228,6 +228,18 @@ public final class TcpDataPlane implements DataPlane {
         listeners.forEach(Listener::stopAccepting);
     }
 
+    /**
+     * A successor holds copies of the listening sockets: every listener stops accepting and then closes this
+     * process's copy. A socket the successor kept stays open with its accept queue, which belongs to the
+     * socket, not to a copy; one it closed (its Service went away meanwhile) closes with this copy, so its
+     * clients are refused at once rather than left waiting in a queue nobody accepts from. Open connections
+     * carry on.
+     */
+    public void handedOver() {
+        stopAccepting();
+        listeners.forEach(Listener::close);
+    }
+
     private Binding start(Frontend frontend, EndpointTable table) {
         if (frontend.protocol() != Protocol.TCP) {
             throw new IllegalArgumentException("not a TCP frontend: " + frontend);

@@ -1,0 +1,131 @@
+package dev.junction;
+
+import dev.junction.dataplane.InheritedSockets;
+import dev.junction.dataplane.Transport;
+import dev.junction.handover.HandedSocket;
+import dev.junction.handover.HandoverClient;
+import dev.junction.handover.HandoverServer;
+import dev.junction.model.Frontend;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This process's part in socket handovers. As the successor: takes the running Junction's listening sockets for
+ * the data planes when the first sync binds ({@link #inherited}), and after that sync closes those no Service here
+ * wants and tells the predecessor to stop; every failure is one line and this process binds for itself. Then, as
+ * the running one, listens for the next Junction. The taking runs in the control context; the offering on the
+ * handover's event loop.
+ */
+final class SocketHandover implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SocketHandover.class);
+
+    /** For the whole exchange, and for the predecessor to stop listening once told. */
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final Path path;
+    private final EventLoopGroup group;
+    private final String adoptionUnavailable;
+    private final InheritedSockets inherited = new InheritedSockets(this::take);
+    /** Set in the control context: the predecessor's connection, to confirm on after the first sync. */
+    private HandoverClient.Outcome.Taken taken;
+    private volatile HandoverServer server;
+
+    private SocketHandover(Path path, EventLoopGroup group, String adoptionUnavailable) {
+        this.path = path;
+        this.group = group;
+        this.adoptionUnavailable = adoptionUnavailable;
+    }
+
+    /**
+     * The handover on {@code path} (null: none) for a process on {@code transport}; null when there is none,
+     * or when the transport cannot pass descriptors (NIO: said once).
+     */
+    static SocketHandover create(Path path, Transport transport) {
+        if (path == null) {
+            return null;
+        }
+        Transport datagrams = transport.datagrams();
+        if (!datagrams.adoptsListeners()) {
+            log.warn("handover: unavailable on the {} transport (descriptor passing needs epoll); a restart of this "
+                    + "Junction will refuse connections", transport.name());
+            return null;
+        }
+        String unavailable = transport.adoptsListeners() ? null
+                : "the " + transport.name() + " transport cannot adopt a listening TCP socket (Netty's "
+                        + transport.name() + " server channel takes no descriptor; --transport epoll can)";
+        return new SocketHandover(path, datagrams.group(), unavailable);
+    }
+
+    /** What the data planes adopt; the handover is asked for on first use. */
+    InheritedSockets inherited() {
+        return inherited;
+    }
+
+    /** Runs in the control context, when the first sync opens its first frontend (or after it, if none). */
+    private Map<Frontend, FileDescriptor> take() {
+        if (adoptionUnavailable != null) {
+            log.warn("handover: not taking over from a running Junction: {}; binding for itself", adoptionUnavailable);
+            return Map.of();
+        }
+        HandoverClient.Outcome outcome = HandoverClient.take(path, group, TIMEOUT);
+        if (outcome instanceof HandoverClient.Outcome.Failed failed) {
+            log.info("handover: {}; binding for itself", failed.reason());
+            return Map.of();
+        }
+        taken = (HandoverClient.Outcome.Taken) outcome;
+        Map<Frontend, FileDescriptor> sockets = new HashMap<>();
+        for (HandoverClient.Received r : taken.sockets()) {
+            InetSocketAddress a = r.socket().address();
+            sockets.put(new Frontend(a.getAddress(), a.getPort(), r.socket().protocol()), r.fd());
+        }
+        log.info("handover: received {} listening sockets from the running Junction", sockets.size());
+        return sockets;
+    }
+
+    /**
+     * Runs in the control context after the first sync is programmed: closes the sockets no Service here wants,
+     * tells the predecessor (if any) that this process holds the rest, then listens for the next Junction,
+     * offering {@code offer}.
+     */
+    void afterFirstSync(HandoverServer.Offer offer) {
+        List<Frontend> unwanted = inherited.closeRest();
+        if (!unwanted.isEmpty()) {
+            log.info("handover: closed {} sockets no Service here wants: {}", unwanted.size(), unwanted);
+        }
+        if (taken != null) {
+            taken.confirm(TIMEOUT);
+            log.info("handover: done; the previous Junction stops accepting and drains");
+            taken = null;
+        }
+        try {
+            server = HandoverServer.listen(path, group, offer);
+            log.info("handover: listening on {} for the next Junction", path);
+        } catch (IOException e) {
+            log.warn("handover: {}; a restart of this Junction will refuse connections", e.getMessage());
+        }
+    }
+
+    /** The socket of {@code listener}'s kind, as offered to the next Junction. */
+    static HandoverServer.Offered frontend(dev.junction.dataplane.Listener listener) {
+        return new HandoverServer.Offered(new HandedSocket(HandedSocket.Role.FRONTEND, listener.frontend().protocol(),
+                listener.localAddress()), listener.descriptor());
+    }
+
+    @Override
+    public void close() {
+        HandoverServer s = server;
+        if (s != null) {
+            s.close();
+        }
+    }
+}

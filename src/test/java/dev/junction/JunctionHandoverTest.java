@@ -1,0 +1,150 @@
+package dev.junction;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.config.ProxyConfig;
+import dev.junction.testing.Clients;
+import dev.junction.testing.Conditions;
+import dev.junction.testing.Manifests;
+import dev.junction.testing.TestBackend;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two whole Junctions in this JVM on loopback: a second one started beside the first takes its listening
+ * sockets over the handover socket after its own sync, under steady new connections, and the first drains.
+ * Each Junction's manifests point the Service at a backend of its own, so every answer says who relayed it.
+ */
+class JunctionHandoverTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    private TestBackend backend(String name) throws IOException {
+        TestBackend b = TestBackend.start(name);
+        closing.add(b);
+        return b;
+    }
+
+    private Junction start(String name, String manifests) throws IOException {
+        Path m = Files.createDirectories(dir.resolve(name));
+        Files.writeString(m.resolve("services.yaml"), manifests);
+        ProxyConfig config = ProxyConfig.builder().manifests(m).capture(ProxyConfig.CaptureMode.NONE)
+                .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).udpMaxSessions(1024)
+                .transport(ProxyConfig.TransportMode.EPOLL).healthzBindAddress("127.0.0.1:0").metricsBindAddress("")
+                .handoverSocket(dir.resolve("handover.sock")).shutdownGracePeriod(Duration.ofSeconds(30)).build();
+        Junction j = new Junction(config).start();
+        closing.add(j);
+        return j;
+    }
+
+    @Test
+    void aSecondJunctionTakesOverUnderLoadRefusingNoConnectionAndTheFirstDrains() throws Exception {
+        TestBackend oldBackend = backend("old");
+        TestBackend newBackend = backend("new");
+        InetSocketAddress vip = Clients.unusedLoopbackVip();
+        InetSocketAddress deleted = Clients.unusedLoopbackVip();
+        Junction first = start("first", Manifests.serviceWithOneEndpoint("web", vip, oldBackend.address(),
+                oldBackend.port()) + "---\n" + Manifests.serviceWithOneEndpoint("deleted", deleted,
+                oldBackend.address(), oldBackend.port()));
+        Conditions.await("the first Junction serves", () -> Clients.reachable(vip));
+        Conditions.await("and listens for a successor", () -> Files.exists(dir.resolve("handover.sock")));
+
+        Socket longLived = Clients.connect(vip);
+        closing.add(longLived);
+        InputStream longIn = longLived.getInputStream();
+        OutputStream longOut = longLived.getOutputStream();
+        assertEquals("old", Clients.readLine(longIn));
+
+        Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
+        List<String> failures = new ArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread load = new Thread(() -> {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            for (int i = 0; i < 50_000 && !stop.get() && System.nanoTime() < deadline; i++) {
+                try {
+                    served.computeIfAbsent(Clients.backendName(vip), k -> new AtomicInteger()).incrementAndGet();
+                } catch (RuntimeException e) {
+                    synchronized (failures) {
+                        failures.add(String.valueOf(e.getCause()));
+                    }
+                }
+            }
+        }, "steady-connections");
+        load.start();
+        closing.add(() -> {
+            stop.set(true);
+            load.join(10_000);
+        });
+        Conditions.await("the first serves the load", () -> count(served, "old") >= 100);
+
+        // The second one's manifests no longer have the deleted Service.
+        Junction second = start("second", Manifests.serviceWithOneEndpoint("web", vip, newBackend.address(),
+                newBackend.port()));
+        Conditions.await("the first is told it was handed over", first::handedOver);
+        assertFalse(first.health().healthz().healthy(), "the first one's /healthz fails from the handover on");
+        assertTrue(first.health().livez().healthy(), "its /livez stays up while it drains");
+        assertTrue(second.health().healthz().healthy());
+        int oldAtSwitch = count(served, "old");
+        Conditions.await("the second serves the load", () -> count(served, "new") >= 300);
+        stop.set(true);
+        load.join(10_000);
+        assertEquals(List.of(), failures, "no connection refused or reset across the handover");
+        assertTrue(count(served, "old") - oldAtSwitch <= 1, "after the switch the first accepted none (at most "
+                + "the one in flight)");
+        Clients.assertReset(deleted);
+
+        longOut.write("still streaming\n".getBytes(StandardCharsets.US_ASCII));
+        longOut.flush();
+        assertEquals("still streaming", Clients.readLine(longIn), "the long-lived connection stays on the first");
+        longLived.close();
+        assertTrue(first.awaitHandedOverAndDrained(Duration.ofSeconds(10)), "the first drains once it ends");
+        assertTrue(Files.exists(dir.resolve("handover.sock")), "the second listens for the next Junction");
+    }
+
+    @Test
+    void withoutARunningJunctionTheFirstOneBindsForItselfAndListens() throws Exception {
+        TestBackend b = backend("only");
+        InetSocketAddress vip = Clients.unusedLoopbackVip();
+        Junction only = start("only", Manifests.serviceWithOneEndpoint("web", vip, b.address(), b.port()));
+        Conditions.await("it serves", () -> Clients.reachable(vip));
+        Conditions.await("and listens for a successor", () -> Files.exists(dir.resolve("handover.sock")));
+        assertFalse(only.handedOver());
+        closing.remove(only);
+        only.close();
+        assertFalse(Files.exists(dir.resolve("handover.sock")), "closing removes its socket file");
+    }
+
+    private static int count(Map<String, AtomicInteger> served, String backend) {
+        AtomicInteger n = served.get(backend);
+        return n == null ? 0 : n.get();
+    }
+}
