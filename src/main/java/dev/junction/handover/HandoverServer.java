@@ -69,12 +69,16 @@ public final class HandoverServer implements AutoCloseable {
      * @throws IOException naming the path when it cannot listen there
      */
     public static HandoverServer listen(Path path, EventLoopGroup group, Offer offer) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        if (dir != null) {
-            Files.createDirectories(dir);
-        }
         Path bound = path.resolveSibling(path.getFileName() + "." + ProcessHandle.current().pid());
-        Files.deleteIfExists(bound);
+        try {
+            Path dir = path.toAbsolutePath().getParent();
+            if (dir != null) {
+                Files.createDirectories(dir);
+            }
+            Files.deleteIfExists(bound);
+        } catch (IOException e) {
+            throw new IOException("cannot listen on handover socket " + path + ": " + e, e);
+        }
         HandoverServer[] server = new HandoverServer[1];
         Channel ch = new ServerBootstrap()
                 .group(group)
