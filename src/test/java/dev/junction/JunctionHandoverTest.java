@@ -143,6 +143,23 @@ class JunctionHandoverTest {
         assertFalse(Files.exists(dir.resolve("handover.sock")), "closing removes its socket file");
     }
 
+    @Test
+    void aFrontendAnotherProcessHoldsIsBoundWithinASecondOfItsRelease() throws Exception {
+        // A predecessor that could not hand over (another protocol version, io_uring) holds the port until it
+        // is stopped; the new Junction then binds it, without waiting for a Service change.
+        TestBackend b = backend("b");
+        InetSocketAddress vip = Clients.unusedLoopbackVip();
+        java.net.ServerSocket predecessor = new java.net.ServerSocket();
+        predecessor.bind(vip);
+        closing.add(predecessor);
+        Junction j = start("late", Manifests.serviceWithOneEndpoint("web", vip, b.address(), b.port()));
+        Conditions.await("the first sync is programmed", () -> j.control().appliedBatches() > 0);
+        assertFalse(j.control().liveRoutes().frontends().get(0).listening(), "the port is taken");
+        predecessor.close();
+        Conditions.await("bound once released", Duration.ofSeconds(5), () -> Clients.reachable(vip));
+        assertEquals("b", Clients.backendName(vip));
+    }
+
     private static int count(Map<String, AtomicInteger> served, String backend) {
         AtomicInteger n = served.get(backend);
         return n == null ? 0 : n.get();
