@@ -13,6 +13,7 @@ import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.dataplane.udp.UdpDataPlane;
 import dev.junction.dataplane.udp.UdpOptions;
+import dev.junction.handover.HandedSocket;
 import dev.junction.handover.HandoverServer;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Protocol;
@@ -64,8 +65,9 @@ public final class Junction implements AutoCloseable {
     private ProxyMetrics metrics;
     private ProxyHealth health;
     private HttpServers http;
-    private HealthServer healthServer;
-    private AdminServer adminServer;
+    /** Written at start, or in the control context after a handover; read from any thread. */
+    private volatile HealthServer healthServer;
+    private volatile AdminServer adminServer;
     private HttpServiceHealthServer serviceHealth;
     private TcpDataPlane tcp;
     private UdpDataPlane udp;
@@ -139,7 +141,7 @@ public final class Junction implements AutoCloseable {
             control.detectLocalPodsByClusterCidr(config.clusterCidrs());
         }
         if (handover != null) {
-            control.afterFirstSync(() -> handover.afterFirstSync(new Offer()));
+            control.afterFirstSync(() -> handover.afterFirstSync(new Offer(), this::adoptOperational));
         }
         startOperations();
         control.start();
@@ -186,19 +188,61 @@ public final class Junction implements AutoCloseable {
         serviceHealth = new HttpServiceHealthServer(http, new InetSocketAddress(0).getAddress(), health);
         control.observe(health, serviceHealth);
         try {
-            if (operations.healthzBindAddress() != null) {
-                healthServer = new HealthServer(http, operations.healthzBindAddress(), health, metrics.registry());
-                log.info("health server on {} (/healthz, /livez)",
-                        NetUtil.toSocketAddressString(healthServer.localAddress()));
-            }
-            if (operations.metricsBindAddress() != null) {
-                adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes(),
-                        Configz.PROXY_MODE, Configz.json(config));
-                log.info("metrics server on {} (/metrics, /proxyMode, /configz, /debug/routes)",
-                        NetUtil.toSocketAddressString(adminServer.localAddress()));
-            }
+            openOperational(handover != null);
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Opens the health and metrics servers not open yet. With {@code mayWaitForHandover}, a port in use (by the
+     * running Junction, most likely) is left for the handover, which passes that very socket.
+     */
+    private void openOperational(boolean mayWaitForHandover) throws IOException {
+        InetSocketAddress healthz = operations.healthzBindAddress();
+        if (healthz != null && healthServer == null && !waitsForHandover(mayWaitForHandover, "health server", healthz,
+                () -> healthServer = new HealthServer(http, healthz, health, metrics.registry()))) {
+            log.info("health server on {} (/healthz, /livez)", NetUtil.toSocketAddressString(healthServer.localAddress()));
+        }
+        InetSocketAddress metricsAt = operations.metricsBindAddress();
+        if (metricsAt != null && adminServer == null && !waitsForHandover(mayWaitForHandover, "metrics server", metricsAt,
+                () -> adminServer = new AdminServer(http, metricsAt, metrics, control.liveRoutes(), Configz.PROXY_MODE,
+                        Configz.json(config)))) {
+            log.info("metrics server on {} (/metrics, /proxyMode, /configz, /debug/routes)",
+                    NetUtil.toSocketAddressString(adminServer.localAddress()));
+        }
+    }
+
+    private interface Opening {
+        void open() throws IOException;
+    }
+
+    /** Runs {@code opening}; true when its port is in use and {@code mayWait}: the handover will bring it. */
+    private static boolean waitsForHandover(boolean mayWait, String server, InetSocketAddress address, Opening opening)
+            throws IOException {
+        try {
+            opening.open();
+            return false;
+        } catch (IOException e) {
+            if (!mayWait || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+                throw e;
+            }
+            log.info("{}: {} is in use, by the running Junction most likely: taken over with its sockets after the "
+                    + "sync", server, NetUtil.toSocketAddressString(address));
+            return true;
+        }
+    }
+
+    /**
+     * Runs in the control context after the first sync, during a handover: the health and metrics servers left
+     * waiting adopt the sockets handed over, or bind; one that still cannot is not served, said in one line.
+     */
+    private void adoptOperational() {
+        http.adoptFrom(handover::operationalSocket);
+        try {
+            openOperational(false);
+        } catch (IOException e) {
+            log.warn("{}; not served by this Junction", e.getMessage());
         }
     }
 
@@ -209,8 +253,18 @@ public final class Junction implements AutoCloseable {
     private final class Offer implements HandoverServer.Offer {
         @Override
         public List<HandoverServer.Offered> sockets() {
-            return java.util.stream.Stream.concat(tcp.listeners().stream(), udp.listeners().stream())
-                    .filter(l -> l.descriptor() != null).map(SocketHandover::frontend).toList();
+            List<HandoverServer.Offered> offered = new java.util.ArrayList<>(
+                    java.util.stream.Stream.concat(tcp.listeners().stream(), udp.listeners().stream())
+                            .filter(l -> l.descriptor() != null).map(SocketHandover::frontend).toList());
+            HealthServer h = healthServer;
+            if (h != null && h.descriptor() != null) {
+                offered.add(SocketHandover.operational(HandedSocket.Role.HEALTH, h.localAddress(), h.descriptor()));
+            }
+            AdminServer a = adminServer;
+            if (a != null && a.descriptor() != null) {
+                offered.add(SocketHandover.operational(HandedSocket.Role.METRICS, a.localAddress(), a.descriptor()));
+            }
+            return offered;
         }
 
         @Override
@@ -219,6 +273,13 @@ public final class Junction implements AutoCloseable {
             Thread t = new Thread(() -> {
                 health.stopping();
                 closeSource();
+                // The successor holds copies of these sockets and answers on them from now on.
+                if (healthServer != null) {
+                    healthServer.close();
+                }
+                if (adminServer != null) {
+                    adminServer.close();
+                }
                 tcp.handedOver();
                 // UDP frontends stay open: their sessions' replies leave through them while they drain.
                 udp.stopAccepting();

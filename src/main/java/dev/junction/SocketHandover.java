@@ -38,6 +38,8 @@ final class SocketHandover implements AutoCloseable {
     private final InheritedSockets inherited = new InheritedSockets(this::take);
     /** Set in the control context: the predecessor's connection, to confirm on after the first sync. */
     private HandoverClient.Outcome.Taken taken;
+    /** The health and metrics servers' sockets handed over, by address, until adopted or closed. */
+    private final Map<InetSocketAddress, FileDescriptor> operational = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile HandoverServer server;
 
     private SocketHandover(Path path, EventLoopGroup group, String adoptionUnavailable) {
@@ -86,22 +88,31 @@ final class SocketHandover implements AutoCloseable {
         Map<Frontend, FileDescriptor> sockets = new HashMap<>();
         for (HandoverClient.Received r : taken.sockets()) {
             InetSocketAddress a = r.socket().address();
-            sockets.put(new Frontend(a.getAddress(), a.getPort(), r.socket().protocol()), r.fd());
+            switch (r.socket().role()) {
+                case FRONTEND -> sockets.put(new Frontend(a.getAddress(), a.getPort(), r.socket().protocol()), r.fd());
+                case HEALTH, METRICS -> operational.put(a, r.fd());
+                default -> HandoverClient.closeQuietly(r.fd());
+            }
         }
-        log.info("handover: received {} listening sockets from the running Junction", sockets.size());
+        log.info("handover: received {} listening sockets from the running Junction ({} of them its health and "
+                + "metrics servers')", taken.sockets().size(), operational.size());
         return sockets;
     }
 
     /**
      * Runs in the control context after the first sync is programmed: closes the sockets no Service here wants,
-     * tells the predecessor (if any) that this process holds the rest, then listens for the next Junction,
-     * offering {@code offer}.
+     * runs {@code adoptOperational} (which may take the health and metrics servers' sockets with
+     * {@link #operationalSocket}; those it leaves are closed), tells the predecessor (if any) that this process
+     * holds the rest, then listens for the next Junction, offering {@code offer}.
      */
-    void afterFirstSync(HandoverServer.Offer offer) {
+    void afterFirstSync(HandoverServer.Offer offer, Runnable adoptOperational) {
         List<Frontend> unwanted = inherited.closeRest();
         if (!unwanted.isEmpty()) {
             log.info("handover: closed {} sockets no Service here wants: {}", unwanted.size(), unwanted);
         }
+        adoptOperational.run();
+        operational.values().forEach(HandoverClient::closeQuietly);
+        operational.clear();
         if (taken != null) {
             taken.confirm(TIMEOUT);
             log.info("handover: done; the previous Junction stops accepting and drains");
@@ -115,10 +126,20 @@ final class SocketHandover implements AutoCloseable {
         }
     }
 
+    /** The health or metrics server's socket handed over for {@code address}, now the caller's; null if none. */
+    FileDescriptor operationalSocket(InetSocketAddress address) {
+        return operational.remove(address);
+    }
+
     /** The socket of {@code listener}'s kind, as offered to the next Junction. */
     static HandoverServer.Offered frontend(dev.junction.dataplane.Listener listener) {
         return new HandoverServer.Offered(new HandedSocket(HandedSocket.Role.FRONTEND, listener.frontend().protocol(),
                 listener.localAddress()), listener.descriptor());
+    }
+
+    /** A health or metrics server's socket, as offered to the next Junction. */
+    static HandoverServer.Offered operational(HandedSocket.Role role, InetSocketAddress address, FileDescriptor fd) {
+        return new HandoverServer.Offered(new HandedSocket(role, dev.junction.model.Protocol.TCP, address), fd);
     }
 
     @Override

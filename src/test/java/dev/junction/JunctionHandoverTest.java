@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.config.ProxyConfig;
 import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
+import dev.junction.testing.Http;
 import dev.junction.testing.Manifests;
 import dev.junction.testing.TestBackend;
 import java.io.IOException;
@@ -55,11 +56,15 @@ class JunctionHandoverTest {
     }
 
     private Junction start(String name, String manifests) throws IOException {
+        return start(name, manifests, "127.0.0.1:0");
+    }
+
+    private Junction start(String name, String manifests, String healthz) throws IOException {
         Path m = Files.createDirectories(dir.resolve(name));
         Files.writeString(m.resolve("services.yaml"), manifests);
         ProxyConfig config = ProxyConfig.builder().manifests(m).capture(ProxyConfig.CaptureMode.NONE)
                 .nodeName("node-a").workers(1).idleTimeout(Duration.ZERO).udpMaxSessions(1024)
-                .transport(ProxyConfig.TransportMode.EPOLL).healthzBindAddress("127.0.0.1:0").metricsBindAddress("")
+                .transport(ProxyConfig.TransportMode.EPOLL).healthzBindAddress(healthz).metricsBindAddress("")
                 .handoverSocket(dir.resolve("handover.sock")).shutdownGracePeriod(Duration.ofSeconds(30)).build();
         Junction j = new Junction(config).start();
         closing.add(j);
@@ -72,9 +77,13 @@ class JunctionHandoverTest {
         TestBackend newBackend = backend("new");
         InetSocketAddress vip = Clients.unusedLoopbackVip();
         InetSocketAddress deleted = Clients.unusedLoopbackVip();
+        // kube-proxy's health port is one per node: both Junctions are configured with the same one.
+        InetSocketAddress healthAt = Clients.unusedLoopbackVip();
+        String healthz = healthAt.getAddress().getHostAddress() + ":" + healthAt.getPort();
         Junction first = start("first", Manifests.serviceWithOneEndpoint("web", vip, oldBackend.address(),
                 oldBackend.port()) + "---\n" + Manifests.serviceWithOneEndpoint("deleted", deleted,
-                oldBackend.address(), oldBackend.port()));
+                oldBackend.address(), oldBackend.port()), healthz);
+        InetSocketAddress healthPort = first.healthAddress();
         Conditions.await("the first Junction serves", () -> Clients.reachable(vip));
         Conditions.await("and listens for a successor", () -> Files.exists(dir.resolve("handover.sock")));
 
@@ -108,11 +117,15 @@ class JunctionHandoverTest {
 
         // The second one's manifests no longer have the deleted Service.
         Junction second = start("second", Manifests.serviceWithOneEndpoint("web", vip, newBackend.address(),
-                newBackend.port()));
+                newBackend.port()), healthz);
         Conditions.await("the first is told it was handed over", first::handedOver);
         assertFalse(first.health().healthz().healthy(), "the first one's /healthz fails from the handover on");
         assertTrue(first.health().livez().healthy(), "its /livez stays up while it drains");
         assertTrue(second.health().healthz().healthy());
+        assertEquals(healthPort, second.healthAddress(), "the second took the health server's socket too");
+        // Until the first has closed its copy (moments after the handover), either may answer a probe.
+        Conditions.await("the health port answers for the second",
+                () -> Http.get(healthPort, "/healthz").statusCode() == 200);
         int oldAtSwitch = count(served, "old");
         Conditions.await("the second serves the load", () -> count(served, "new") >= 300);
         stop.set(true);

@@ -119,7 +119,8 @@ public final class HandoverClient {
         }
     }
 
-    static void closeQuietly(FileDescriptor fd) {
+    /** Closes a descriptor received and not wanted; a failure to close it changes nothing worth saying. */
+    public static void closeQuietly(FileDescriptor fd) {
         try {
             fd.close();
         } catch (IOException ignored) {

@@ -3,6 +3,7 @@ package dev.junction.observe;
 import dev.junction.model.Cidr;
 import dev.junction.model.ShortCircuit;
 import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -37,6 +38,11 @@ public final class AdminServer implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** The listening socket's descriptor, to hand to the next Junction; null on NIO. */
+    public FileDescriptor descriptor() {
+        return HttpServers.descriptor(channel);
     }
 
     private HttpServers.Reply handle(HttpServers.Request request) {

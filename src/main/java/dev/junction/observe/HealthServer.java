@@ -3,6 +3,7 @@ package dev.junction.observe;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -45,6 +46,11 @@ public final class HealthServer implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** The listening socket's descriptor, to hand to the next Junction; null on NIO. */
+    public FileDescriptor descriptor() {
+        return HttpServers.descriptor(channel);
     }
 
     private HttpServers.Reply handle(HttpServers.Request request) {
