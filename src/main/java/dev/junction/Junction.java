@@ -234,11 +234,14 @@ public final class Junction implements AutoCloseable {
     }
 
     /**
-     * Runs in the control context after the first sync, during a handover: the health and metrics servers left
-     * waiting adopt the sockets handed over, or bind; one that still cannot is not served, said in one line.
+     * Runs in the control context after the first sync, during a handover: the health and metrics servers and
+     * the health-check node ports left waiting adopt the sockets handed over, or bind; a health or metrics server
+     * that still cannot is not served, said in one line (a health-check node port is tried again at its
+     * Service's next update).
      */
     private void adoptOperational() {
         http.adoptFrom(handover::operationalSocket);
+        serviceHealth.bindWaiting();
         try {
             openOperational(false);
         } catch (IOException e) {
@@ -264,6 +267,8 @@ public final class Junction implements AutoCloseable {
             if (a != null && a.descriptor() != null) {
                 offered.add(SocketHandover.operational(HandedSocket.Role.METRICS, a.localAddress(), a.descriptor()));
             }
+            serviceHealth.listening().forEach((address, fd) -> offered.add(
+                    SocketHandover.operational(HandedSocket.Role.HEALTH_CHECK_NODE_PORT, address, fd)));
             return offered;
         }
 
@@ -275,11 +280,12 @@ public final class Junction implements AutoCloseable {
                 closeSource();
                 // The successor holds copies of these sockets and answers on them from now on.
                 if (healthServer != null) {
-                    healthServer.close();
+                    healthServer.handedOver();
                 }
                 if (adminServer != null) {
-                    adminServer.close();
+                    adminServer.handedOver();
                 }
+                serviceHealth.handedOver();
                 tcp.handedOver();
                 // UDP frontends stay open: their sessions' replies leave through them while they drain.
                 udp.stopAccepting();

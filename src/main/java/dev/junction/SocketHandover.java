@@ -38,7 +38,7 @@ final class SocketHandover implements AutoCloseable {
     private final InheritedSockets inherited = new InheritedSockets(this::take);
     /** Set in the control context: the predecessor's connection, to confirm on after the first sync. */
     private HandoverClient.Outcome.Taken taken;
-    /** The health and metrics servers' sockets handed over, by address, until adopted or closed. */
+    /** The health, metrics and health-check node port servers' sockets handed over, by address, until adopted or closed. */
     private final Map<InetSocketAddress, FileDescriptor> operational = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile HandoverServer server;
 
@@ -90,12 +90,11 @@ final class SocketHandover implements AutoCloseable {
             InetSocketAddress a = r.socket().address();
             switch (r.socket().role()) {
                 case FRONTEND -> sockets.put(new Frontend(a.getAddress(), a.getPort(), r.socket().protocol()), r.fd());
-                case HEALTH, METRICS -> operational.put(a, r.fd());
-                default -> HandoverClient.closeQuietly(r.fd());
+                case HEALTH, METRICS, HEALTH_CHECK_NODE_PORT -> operational.put(wildcardAsOne(a), r.fd());
             }
         }
         log.info("handover: received {} listening sockets from the running Junction ({} of them its health and "
-                + "metrics servers')", taken.sockets().size(), operational.size());
+                + "metrics servers' and health-check node ports')", taken.sockets().size(), operational.size());
         return sockets;
     }
 
@@ -126,9 +125,17 @@ final class SocketHandover implements AutoCloseable {
         }
     }
 
-    /** The health or metrics server's socket handed over for {@code address}, now the caller's; null if none. */
+    /** An operational server's socket handed over for {@code address}, now the caller's; null if none. */
     FileDescriptor operationalSocket(InetSocketAddress address) {
-        return operational.remove(address);
+        return operational.remove(wildcardAsOne(address));
+    }
+
+    /**
+     * {@code address}, with either family's wildcard as IPv4's: a server bound to 0.0.0.0 on a dual-stack socket
+     * (the operational servers' sockets are) reports {@code ::} as its address.
+     */
+    private static InetSocketAddress wildcardAsOne(InetSocketAddress address) {
+        return address.getAddress().isAnyLocalAddress() ? new InetSocketAddress(address.getPort()) : address;
     }
 
     /** The socket of {@code listener}'s kind, as offered to the next Junction. */
@@ -137,7 +144,7 @@ final class SocketHandover implements AutoCloseable {
                 listener.localAddress()), listener.descriptor());
     }
 
-    /** A health or metrics server's socket, as offered to the next Junction. */
+    /** An operational server's socket (health, metrics, health-check node port), as offered to the next Junction. */
     static HandoverServer.Offered operational(HandedSocket.Role role, InetSocketAddress address, FileDescriptor fd) {
         return new HandoverServer.Offered(new HandedSocket(role, dev.junction.model.Protocol.TCP, address), fd);
     }

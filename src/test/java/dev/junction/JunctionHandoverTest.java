@@ -13,6 +13,7 @@ import dev.junction.testing.TestBackend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -171,6 +172,52 @@ class JunctionHandoverTest {
         predecessor.close();
         Conditions.await("bound once released", Duration.ofSeconds(5), () -> Clients.reachable(vip));
         assertEquals("b", Clients.backendName(vip));
+    }
+
+    @Test
+    void theHealthCheckNodePortGoesToTheSuccessorToo() throws Exception {
+        TestBackend b = backend("b");
+        InetSocketAddress vip = Clients.unusedLoopbackVip();
+        int checkPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            checkPort = free.getLocalPort();
+        }
+        String manifests = """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: lb, namespace: default}
+                spec:
+                  type: LoadBalancer
+                  externalTrafficPolicy: Local
+                  healthCheckNodePort: %d
+                  clusterIP: %s
+                  ports: [{port: %d}]
+                ---
+                apiVersion: discovery.k8s.io/v1
+                kind: EndpointSlice
+                metadata: {name: lb-1, namespace: default, labels: {kubernetes.io/service-name: lb}}
+                addressType: IPv4
+                ports: [{port: %d, protocol: TCP}]
+                endpoints: [{addresses: ["%s"], nodeName: node-a}]
+                """.formatted(checkPort, vip.getAddress().getHostAddress(), vip.getPort(), b.port(),
+                b.address().getHostAddress());
+        InetSocketAddress check = new InetSocketAddress(InetAddress.getLoopbackAddress(), checkPort);
+        Junction first = start("first", manifests);
+        Conditions.await("the first answers on the health-check node port",
+                () -> answers(check).contains("\"serviceProxyHealthy\":true"));
+        start("second", manifests);
+        Conditions.await("the first is told it was handed over", first::handedOver);
+        // The first would answer serviceProxyHealthy false now; only the second answers true.
+        Conditions.await("the second answers on it", () -> answers(check), a -> a.contains("\"serviceProxyHealthy\":true"));
+    }
+
+    /** The health-check node port's answer, or what went wrong. */
+    private static String answers(InetSocketAddress check) {
+        try {
+            return Http.get(check, "/").body();
+        } catch (RuntimeException e) {
+            return e.toString();
+        }
     }
 
     private static int count(Map<String, AtomicInteger> served, String backend) {

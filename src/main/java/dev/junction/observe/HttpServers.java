@@ -40,6 +40,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -216,6 +217,21 @@ public final class HttpServers implements AutoCloseable {
                     + bound.cause().getMessage(), bound.cause());
         }
         return bound.channel();
+    }
+
+    /**
+     * Closes {@code server} and the connections it accepted, and returns once done: a successor holds a copy of
+     * its listening socket and answers from now on, and a client keeping a connection alive (a load balancer's
+     * health checker) must reconnect to reach it rather than keep hearing this process.
+     */
+    public void handOver(Channel server) {
+        server.eventLoop().submit(() -> {
+            server.close();
+            LinkedHashSet<Channel> connections = open.get(server);
+            if (connections != null) {
+                List.copyOf(connections).forEach(Channel::close);
+            }
+        }).awaitUninterruptibly();
     }
 
     @Override
