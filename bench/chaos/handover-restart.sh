@@ -48,7 +48,7 @@ ports: [{name: tcp, port: $backend, protocol: TCP}, {name: udp, port: $backend, 
 endpoints: [{addresses: ["127.0.0.1"]}]
 YAML
 junction() { # log-name handover-socket
-  java -Xmx256m -cp "$cp" dev.junction.Main run --manifests "$work/manifests" --capture none --transport epoll \
+  java -Xmx256m -cp "$cp" dev.junction.Main run --manifests "$work/manifests" --capture none \
     --workers 1 --healthz-bind-address 127.0.0.1:0 --metrics-bind-address "" --shutdown-grace-period 5s \
     --handover-socket "$2" >"$work/$1.log" 2>&1 &
   pids+=($!)

@@ -34,7 +34,6 @@ final class SocketHandover implements AutoCloseable {
 
     private final Path path;
     private final EventLoopGroup group;
-    private final String adoptionUnavailable;
     private final InheritedSockets inherited = new InheritedSockets(this::take);
     /** Set in the control context: the predecessor's connection, to confirm on after the first sync. */
     private HandoverClient.Outcome.Taken taken;
@@ -42,30 +41,27 @@ final class SocketHandover implements AutoCloseable {
     private final Map<InetSocketAddress, FileDescriptor> operational = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile HandoverServer server;
 
-    private SocketHandover(Path path, EventLoopGroup group, String adoptionUnavailable) {
+    private SocketHandover(Path path, EventLoopGroup group) {
         this.path = path;
         this.group = group;
-        this.adoptionUnavailable = adoptionUnavailable;
     }
 
     /**
      * The handover on {@code path} (null: none) for a process on {@code transport}; null when there is none,
-     * or when the transport cannot pass descriptors (NIO: said once).
+     * or when the transport cannot adopt descriptors (NIO: said once).
      */
     static SocketHandover create(Path path, Transport transport) {
         if (path == null) {
             return null;
         }
+        // UDP and the handover socket itself run on the datagram transport: epoll, also under io_uring.
         Transport datagrams = transport.datagrams();
-        if (!datagrams.adoptsListeners()) {
-            log.warn("handover: unavailable on the {} transport (descriptor passing needs epoll); a restart of this "
-                    + "Junction will refuse connections", transport.name());
+        if (!transport.adoptsListeners() || !datagrams.name().equals("epoll")) {
+            log.warn("handover: unavailable on the {} transport (descriptor passing needs epoll or io_uring); a "
+                    + "restart of this Junction will refuse connections", transport.name());
             return null;
         }
-        String unavailable = transport.adoptsListeners() ? null
-                : "the " + transport.name() + " transport cannot adopt a listening TCP socket (Netty's "
-                        + transport.name() + " server channel takes no descriptor; --transport epoll can)";
-        return new SocketHandover(path, datagrams.group(), unavailable);
+        return new SocketHandover(path, datagrams.group());
     }
 
     /** What the data planes adopt; the handover is asked for on first use. */
@@ -75,10 +71,6 @@ final class SocketHandover implements AutoCloseable {
 
     /** Runs in the control context, when the first sync opens its first frontend (or after it, if none). */
     private Map<Frontend, FileDescriptor> take() {
-        if (adoptionUnavailable != null) {
-            log.warn("handover: not taking over from a running Junction: {}; binding for itself", adoptionUnavailable);
-            return Map.of();
-        }
         HandoverClient.Outcome outcome = HandoverClient.take(path, group, TIMEOUT);
         if (outcome instanceof HandoverClient.Outcome.Failed failed) {
             log.info("handover: {}; binding for itself", failed.reason());

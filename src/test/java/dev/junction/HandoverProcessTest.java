@@ -49,7 +49,7 @@ class HandoverProcessTest {
     private Process junction(String name, Path manifests) throws IOException {
         Process p = JunctionProcess.start(manifests, dir.resolve(name + ".log"), "--handover-socket",
                 dir.resolve("handover.sock").toString(), "--healthz-bind-address", "127.0.0.1:0",
-                "--metrics-bind-address", "127.0.0.1:0", "--shutdown-grace-period", "30s", "--transport", "epoll");
+                "--metrics-bind-address", "127.0.0.1:0", "--shutdown-grace-period", "30s");
         processes.add(p);
         return p;
     }

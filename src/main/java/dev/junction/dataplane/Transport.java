@@ -22,6 +22,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.AdoptedIoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -227,21 +228,22 @@ public final class Transport implements AutoCloseable {
 
     /**
      * A TCP server channel wrapping {@code fd}, a socket already bound and listening (handed over by a
-     * predecessor); epoll only: Netty 4.2.18's io_uring server channel has no constructor that takes a
-     * descriptor, and NIO cannot adopt one.
+     * predecessor); io_uring and epoll (NIO cannot adopt one). On io_uring it is
+     * {@link AdoptedIoUringServerSocketChannel}: Netty's own io_uring server channel takes no descriptor.
      *
-     * @throws UnsupportedOperationException on io_uring and NIO
+     * @throws UnsupportedOperationException on NIO
      */
     public ServerChannel adoptServerChannel(int fd) {
-        if (!adoptsListeners()) {
-            throw new UnsupportedOperationException("the " + name + " transport cannot adopt a listening socket");
-        }
-        return new EpollServerSocketChannel(fd);
+        return switch (name) {
+            case "io_uring" -> new AdoptedIoUringServerSocketChannel(fd);
+            case "epoll" -> new EpollServerSocketChannel(fd);
+            default -> throw new UnsupportedOperationException("the " + name + " transport cannot adopt a listening socket");
+        };
     }
 
-    /** Whether {@link #adoptServerChannel} works here: on epoll. */
+    /** Whether {@link #adoptServerChannel} works here: on io_uring and epoll. */
     public boolean adoptsListeners() {
-        return name.equals("epoll");
+        return !name.equals("nio");
     }
 
     /**
@@ -251,7 +253,7 @@ public final class Transport implements AutoCloseable {
      * @throws UnsupportedOperationException on NIO and io_uring
      */
     public DatagramChannel adoptDatagramChannel(int fd) {
-        if (!adoptsListeners()) {
+        if (!name.equals("epoll")) {
             throw new UnsupportedOperationException("the " + name + " transport cannot adopt a UDP socket");
         }
         return new EpollDatagramChannel(fd);

@@ -49,6 +49,8 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Two data planes in this JVM, the old one handing its listening sockets to the new one over the handover
@@ -73,7 +75,11 @@ class DataPlaneHandoverTest {
     }
 
     private Transport epoll() {
-        Transport t = Transport.create(Transport.Kind.EPOLL, 1);
+        return transport(Transport.Kind.EPOLL);
+    }
+
+    private Transport transport(Transport.Kind kind) {
+        Transport t = Transport.create(kind, 1);
         closing.add(t);
         return t;
     }
@@ -119,14 +125,16 @@ class DataPlaneHandoverTest {
         return new InheritedSockets(byFrontend);
     }
 
-    @Test
-    void tcpHandoverUnderSteadyConnectionsRefusesNoneAndKeepsTheLongLivedOneOnTheOldPlane() throws Exception {
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL"})
+    void tcpHandoverUnderSteadyConnectionsRefusesNoneAndKeepsTheLongLivedOneOnTheOldPlane(Transport.Kind kind)
+            throws Exception {
         TestBackend oldBackend = TestBackend.start("old");
         TestBackend newBackend = TestBackend.start("new");
         closing.add(oldBackend);
         closing.add(newBackend);
         TcpOptions options = new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO);
-        TcpDataPlane oldPlane = new TcpDataPlane(epoll(), options);
+        TcpDataPlane oldPlane = new TcpDataPlane(transport(kind), options);
         FrontendHandle oldListener = oldPlane.open(new Frontend(LOOPBACK, 0, Protocol.TCP),
                 table(Protocol.TCP, oldBackend.address(), oldBackend.port()));
         InetSocketAddress vip = oldListener.localAddress();
@@ -165,7 +173,7 @@ class DataPlaneHandoverTest {
             stopped.countDown();
         });
         HandoverClient.Outcome.Taken taken = take();
-        TcpDataPlane newPlane = new TcpDataPlane(epoll(), options, inherited(taken));
+        TcpDataPlane newPlane = new TcpDataPlane(transport(kind), options, inherited(taken));
         FrontendHandle newListener = newPlane.open(new Frontend(vip.getAddress(), vip.getPort(), Protocol.TCP),
                 table(Protocol.TCP, newBackend.address(), newBackend.port()));
         closing.add(newListener::close);
