@@ -33,11 +33,13 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -256,8 +258,8 @@ public final class Junction implements AutoCloseable {
     private final class Offer implements HandoverServer.Offer {
         @Override
         public List<HandoverServer.Offered> sockets() {
-            List<HandoverServer.Offered> offered = new java.util.ArrayList<>(
-                    java.util.stream.Stream.concat(tcp.listeners().stream(), udp.listeners().stream())
+            List<HandoverServer.Offered> offered = new ArrayList<>(
+                    Stream.concat(tcp.listeners().list().stream(), udp.listeners().list().stream())
                             .filter(l -> l.descriptor() != null).map(SocketHandover::frontend).toList());
             HealthServer h = healthServer;
             if (h != null && h.descriptor() != null) {
@@ -288,7 +290,7 @@ public final class Junction implements AutoCloseable {
                 serviceHealth.handedOver();
                 tcp.handedOver();
                 // UDP frontends stay open: their sessions' replies leave through them while they drain.
-                udp.stopAccepting();
+                udp.listeners().stopAccepting();
                 stop.countDown();
             }, "junction-handed-over");
             t.setDaemon(true);

@@ -1,11 +1,13 @@
 package dev.junction;
 
 import dev.junction.dataplane.InheritedSockets;
+import dev.junction.dataplane.Listener;
 import dev.junction.dataplane.Transport;
 import dev.junction.handover.HandedSocket;
 import dev.junction.handover.HandoverClient;
 import dev.junction.handover.HandoverServer;
 import dev.junction.model.Frontend;
+import dev.junction.model.Protocol;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +41,7 @@ final class SocketHandover implements AutoCloseable {
     /** Set in the control context: the predecessor's connection, to confirm on after the first sync. */
     private HandoverClient.Outcome.Taken taken;
     /** The health, metrics and health-check node port servers' sockets handed over, by address, until adopted or closed. */
-    private final Map<InetSocketAddress, FileDescriptor> operational = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, FileDescriptor> operational = new ConcurrentHashMap<>();
     private volatile HandoverServer server;
 
     private SocketHandover(Path path, EventLoopGroup group) {
@@ -131,14 +134,14 @@ final class SocketHandover implements AutoCloseable {
     }
 
     /** The socket of {@code listener}'s kind, as offered to the next Junction. */
-    static HandoverServer.Offered frontend(dev.junction.dataplane.Listener listener) {
+    static HandoverServer.Offered frontend(Listener listener) {
         return new HandoverServer.Offered(new HandedSocket(HandedSocket.Role.FRONTEND, listener.frontend().protocol(),
                 listener.localAddress()), listener.descriptor());
     }
 
     /** An operational server's socket (health, metrics, health-check node port), as offered to the next Junction. */
     static HandoverServer.Offered operational(HandedSocket.Role role, InetSocketAddress address, FileDescriptor fd) {
-        return new HandoverServer.Offered(new HandedSocket(role, dev.junction.model.Protocol.TCP, address), fd);
+        return new HandoverServer.Offered(new HandedSocket(role, Protocol.TCP, address), fd);
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.JunctionProcess;
 import dev.junction.testing.Manifests;
+import dev.junction.testing.SteadyConnections;
 import dev.junction.testing.TestBackend;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,8 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,35 +69,18 @@ class HandoverProcessTest {
         InputStream longIn = longLived.getInputStream();
         assertEquals("web", Clients.readLine(longIn));
 
-        AtomicInteger served = new AtomicInteger();
-        List<String> failures = new ArrayList<>();
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread load = new Thread(() -> {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!stop.get() && System.nanoTime() < deadline) {
-                try {
-                    Clients.backendName(vip);
-                    served.incrementAndGet();
-                } catch (RuntimeException e) {
-                    synchronized (failures) {
-                        failures.add(String.valueOf(e.getCause()));
-                    }
-                }
-            }
-        }, "steady-connections");
-        load.start();
+        SteadyConnections load = new SteadyConnections(vip);
         try {
             Process second = junction("second", manifests);
             Conditions.await("the second took over", Duration.ofSeconds(60),
                     () -> log("second").contains("handover: done"));
-            int atSwitch = served.get();
-            Conditions.await("the second serves", Duration.ofSeconds(20), () -> served.get() >= atSwitch + 200);
+            int atSwitch = load.served();
+            Conditions.await("the second serves", Duration.ofSeconds(20), () -> load.served() >= atSwitch + 200);
             assertTrue(second.isAlive());
         } finally {
-            stop.set(true);
-            load.join(10_000);
+            load.close();
         }
-        assertEquals(List.of(), failures, "no connection refused or reset across the handover");
+        assertEquals(List.of(), load.stop(), "no connection refused or reset across the handover");
 
         longLived.getOutputStream().write("still here\n".getBytes(StandardCharsets.US_ASCII));
         assertEquals("still here", Clients.readLine(longIn), "the open connection stays with the first");

@@ -9,6 +9,7 @@ import dev.junction.testing.Clients;
 import dev.junction.testing.Conditions;
 import dev.junction.testing.Http;
 import dev.junction.testing.Manifests;
+import dev.junction.testing.SteadyConnections;
 import dev.junction.testing.TestBackend;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,11 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,27 +90,9 @@ class JunctionHandoverTest {
         OutputStream longOut = longLived.getOutputStream();
         assertEquals("old", Clients.readLine(longIn));
 
-        Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
-        List<String> failures = new ArrayList<>();
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread load = new Thread(() -> {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            for (int i = 0; i < 50_000 && !stop.get() && System.nanoTime() < deadline; i++) {
-                try {
-                    served.computeIfAbsent(Clients.backendName(vip), k -> new AtomicInteger()).incrementAndGet();
-                } catch (RuntimeException e) {
-                    synchronized (failures) {
-                        failures.add(String.valueOf(e.getCause()));
-                    }
-                }
-            }
-        }, "steady-connections");
-        load.start();
-        closing.add(() -> {
-            stop.set(true);
-            load.join(10_000);
-        });
-        Conditions.await("the first serves the load", () -> count(served, "old") >= 100);
+        SteadyConnections load = new SteadyConnections(vip);
+        closing.add(load);
+        load.awaitServed("old", 100);
 
         // The second one's manifests no longer have the deleted Service.
         Junction second = start("second", Manifests.serviceWithOneEndpoint("web", vip, newBackend.address(),
@@ -127,12 +105,10 @@ class JunctionHandoverTest {
         // Until the first has closed its copy (moments after the handover), either may answer a probe.
         Conditions.await("the health port answers for the second",
                 () -> Http.get(healthPort, "/healthz").statusCode() == 200);
-        int oldAtSwitch = count(served, "old");
-        Conditions.await("the second serves the load", () -> count(served, "new") >= 300);
-        stop.set(true);
-        load.join(10_000);
-        assertEquals(List.of(), failures, "no connection refused or reset across the handover");
-        assertTrue(count(served, "old") - oldAtSwitch <= 1, "after the switch the first accepted none (at most "
+        int oldAtSwitch = load.served("old");
+        load.awaitServed("new", 300);
+        assertEquals(List.of(), load.stop(), "no connection refused or reset across the handover");
+        assertTrue(load.served("old") - oldAtSwitch <= 1, "after the switch the first accepted none (at most "
                 + "the one in flight)");
         Clients.assertReset(deleted);
 
@@ -218,10 +194,5 @@ class JunctionHandoverTest {
         } catch (RuntimeException e) {
             return e.toString();
         }
-    }
-
-    private static int count(Map<String, AtomicInteger> served, String backend) {
-        AtomicInteger n = served.get(backend);
-        return n == null ? 0 : n.get();
     }
 }

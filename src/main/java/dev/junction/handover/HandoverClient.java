@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollDomainSocketChannelConfig;
@@ -74,7 +75,7 @@ public final class HandoverClient {
         ChannelFuture connect = new Bootstrap()
                 .group(group)
                 .channel(EpollDomainSocketChannel.class)
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         Wire.lines(ch);

@@ -23,6 +23,7 @@ import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.model.ServiceRoute;
 import dev.junction.testing.Clients;
+import dev.junction.testing.SteadyConnections;
 import dev.junction.testing.TestBackend;
 import dev.junction.testing.UdpClient;
 import dev.junction.testing.UdpEchoBackend;
@@ -40,12 +41,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -145,31 +142,13 @@ class DataPlaneHandoverTest {
         OutputStream longOut = longLived.getOutputStream();
         assertEquals("old", Clients.readLine(longIn));
 
-        Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
-        List<String> failures = new ArrayList<>();
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread load = new Thread(() -> {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            for (int i = 0; i < 20_000 && !stop.get() && System.nanoTime() < deadline; i++) {
-                try {
-                    served.computeIfAbsent(Clients.backendName(vip), k -> new AtomicInteger()).incrementAndGet();
-                } catch (RuntimeException e) {
-                    synchronized (failures) {
-                        failures.add(e.getCause() != null ? e.getCause().toString() : e.toString());
-                    }
-                }
-            }
-        }, "steady-connections");
-        load.start();
-        closing.add(() -> {
-            stop.set(true);
-            load.join(10_000);
-        });
-        awaitServed(served, "old", 100);
+        SteadyConnections load = new SteadyConnections(vip);
+        closing.add(load);
+        load.awaitServed("old", 100);
 
         CountDownLatch stopped = new CountDownLatch(1);
-        offer(oldPlane.listeners(), () -> {
-            oldPlane.stopAccepting();
+        offer(oldPlane.listeners().list(), () -> {
+            oldPlane.listeners().stopAccepting();
             stopped.countDown();
         });
         HandoverClient.Outcome.Taken taken = take();
@@ -180,18 +159,15 @@ class DataPlaneHandoverTest {
         assertEquals(vip, newListener.localAddress(), "the same socket, adopted");
         taken.confirm(TIMEOUT);
         assertTrue(stopped.await(5, TimeUnit.SECONDS), "the old plane is told to stop accepting");
-        int oldBefore = served.getOrDefault("old", new AtomicInteger()).get();
-        awaitServed(served, "new", 200);
+        int oldBefore = load.served("old");
+        load.awaitServed("new", 200);
         // The load is one connection at a time: at most the one accepted just before the stop ends later.
-        assertTrue(served.get("old").get() - oldBefore <= 1, "once it stopped accepting, the old plane served none");
+        assertTrue(load.served("old") - oldBefore <= 1, "once it stopped accepting, the old plane served none");
 
         // The old process's copy of the listening socket goes; the kernel socket stays with the new one.
         oldListener.close();
-        int newBefore = served.get("new").get();
-        awaitServed(served, "new", newBefore + 200);
-        stop.set(true);
-        load.join(10_000);
-        assertEquals(List.of(), failures, "no connection refused or reset across the handover");
+        load.awaitServed("new", load.served("new") + 200);
+        assertEquals(List.of(), load.stop(), "no connection refused or reset across the handover");
 
         longOut.write("still streaming\n".getBytes(StandardCharsets.US_ASCII));
         longOut.flush();
@@ -216,8 +192,8 @@ class DataPlaneHandoverTest {
         assertEquals("old", client.ask("before").backend());
 
         CountDownLatch stopped = new CountDownLatch(1);
-        offer(oldPlane.listeners(), () -> {
-            oldPlane.stopAccepting();
+        offer(oldPlane.listeners().list(), () -> {
+            oldPlane.listeners().stopAccepting();
             stopped.countDown();
         });
         HandoverClient.Outcome.Taken taken = take();
@@ -242,22 +218,12 @@ class DataPlaneHandoverTest {
         TcpDataPlane oldPlane = new TcpDataPlane(epoll(), new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO));
         FrontendHandle gone = oldPlane.open(new Frontend(LOOPBACK, 0, Protocol.TCP), table(Protocol.TCP, LOOPBACK, 9));
         InetSocketAddress vip = gone.localAddress();
-        offer(oldPlane.listeners(), oldPlane::stopAccepting);
+        offer(oldPlane.listeners().list(), oldPlane.listeners()::stopAccepting);
         HandoverClient.Outcome.Taken taken = take();
         InheritedSockets inherited = inherited(taken);
         taken.confirm(TIMEOUT);
         gone.close();
         assertEquals(List.of(new Frontend(vip.getAddress(), vip.getPort(), Protocol.TCP)), inherited.closeRest());
         Clients.assertReset(vip);
-    }
-
-    private static void awaitServed(Map<String, AtomicInteger> served, String backend, int atLeast)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        Function<String, Integer> count = b -> served.getOrDefault(b, new AtomicInteger()).get();
-        while (count.apply(backend) < atLeast) {
-            assertTrue(System.nanoTime() < deadline, backend + " served " + count.apply(backend) + " of " + atLeast);
-            Thread.sleep(5);
-        }
     }
 }

@@ -16,7 +16,6 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
 import java.io.IOException;
 import java.io.InputStream;
@@ -201,12 +200,17 @@ class HandoverTest {
         assertEquals("stale handover socket " + path + ": nobody listening (connection refused)", failed.reason());
     }
 
-    @Test
-    void theOldSideRefusesAnotherProtocolVersionAndStillHandsOverToTheRightOne() throws Exception {
-        Socket tcp = listeningTcp();
+    /** Serves an offer of one listening TCP socket. */
+    private FixedOffer serveOneListener(Socket tcp) throws IOException {
         FixedOffer offer = new FixedOffer(List.of(new HandoverServer.Offered(
                 new HandedSocket(HandedSocket.Role.FRONTEND, Protocol.TCP, tcp.localAddress()), tcp)));
         serve(offer);
+        return offer;
+    }
+
+    @Test
+    void theOldSideRefusesAnotherProtocolVersionAndStillHandsOverToTheRightOne() throws Exception {
+        serveOneListener(listeningTcp());
         try (SocketChannel future = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             write(future, "JUNCTION-HANDOVER 2\n");
             assertEquals("REFUSED 1 unknown version\n", readUntilClosed(future));
@@ -256,9 +260,7 @@ class HandoverTest {
     @Test
     void aNewSideThatGoesAwayBeforeTakingLeavesTheOldOneServingAndReadyForTheNext() throws Exception {
         Socket tcp = listeningTcp();
-        FixedOffer offer = new FixedOffer(List.of(new HandoverServer.Offered(
-                new HandedSocket(HandedSocket.Role.FRONTEND, Protocol.TCP, tcp.localAddress()), tcp)));
-        serve(offer);
+        FixedOffer offer = serveOneListener(tcp);
         try (SocketChannel crashing = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             write(crashing, "JUNCTION-HANDOVER 1\n");
             assertEquals("SOCKETS 1", readLine(crashing));

@@ -5,6 +5,7 @@ import dev.junction.dataplane.FrontendBindException;
 import dev.junction.dataplane.FrontendHandle;
 import dev.junction.dataplane.InheritedSockets;
 import dev.junction.dataplane.Listener;
+import dev.junction.dataplane.OpenListeners;
 import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
@@ -61,8 +62,7 @@ public final class TcpDataPlane implements DataPlane {
     private final FastThreadLocal<LoopConnections> loopConnections = new FastThreadLocal<>();
     /** Every loop's connections, for {@link #resetAll}. */
     private final Set<LoopConnections> allLoopConnections = ConcurrentHashMap.newKeySet();
-    /** Listeners bound and not closed: what a handover passes on. */
-    private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
+    private final OpenListeners listeners = new OpenListeners();
     private final InheritedSockets inherited;
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
@@ -213,19 +213,13 @@ public final class TcpDataPlane implements DataPlane {
         }
         Listener listener = binding.listener();
         listener.bound(bound.channel());
-        listeners.add(listener);
-        bound.channel().closeFuture().addListener(f -> listeners.remove(listener));
+        listeners.opened(listener, bound.channel());
         return listener;
     }
 
     /** The listeners open now, for a handover. */
-    public List<Listener> listeners() {
-        return List.copyOf(listeners);
-    }
-
-    /** Every listener stops accepting, its socket left open for the successor that holds it too. */
-    public void stopAccepting() {
-        listeners.forEach(Listener::stopAccepting);
+    public OpenListeners listeners() {
+        return listeners;
     }
 
     /**
@@ -236,8 +230,8 @@ public final class TcpDataPlane implements DataPlane {
      * carry on.
      */
     public void handedOver() {
-        stopAccepting();
-        listeners.forEach(Listener::close);
+        listeners.stopAccepting();
+        listeners.list().forEach(Listener::close);
     }
 
     private Binding start(Frontend frontend, EndpointTable table) {

@@ -4,7 +4,7 @@ import dev.junction.dataplane.DataPlane;
 import dev.junction.dataplane.FrontendBindException;
 import dev.junction.dataplane.FrontendHandle;
 import dev.junction.dataplane.InheritedSockets;
-import dev.junction.dataplane.Listener;
+import dev.junction.dataplane.OpenListeners;
 import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
@@ -22,9 +22,6 @@ import io.netty.channel.epoll.EpollDatagramChannelConfig;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.FileDescriptor;
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.LoggerFactory;
@@ -79,8 +76,7 @@ public final class UdpDataPlane implements DataPlane {
     private final LongAdder dropped = new LongAdder();
     private final AtomicInteger open = new AtomicInteger();
     private final InheritedSockets inherited;
-    /** Frontends bound and not closed: what a handover passes on. */
-    private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
+    private final OpenListeners listeners = new OpenListeners();
 
     public UdpDataPlane(Transport transport, UdpOptions options) {
         this(transport, options, InheritedSockets.none());
@@ -143,22 +139,16 @@ public final class UdpDataPlane implements DataPlane {
             throw new FrontendBindException(frontend, bound.cause());
         }
         listener.bound(bound.channel());
-        listeners.add(listener);
-        bound.channel().closeFuture().addListener(f -> listeners.remove(listener));
+        listeners.opened(listener, bound.channel());
         return listener;
     }
 
-    /** The frontends open now, for a handover. */
-    public List<Listener> listeners() {
-        return List.copyOf(listeners);
-    }
-
     /**
-     * Every frontend stops reading, its socket left open for the successor that holds it too; open sessions
-     * carry on, their replies still sent from the frontend's socket.
+     * The frontends open now, for a handover. When they stop accepting, open sessions carry on, their replies
+     * still sent from the frontend's socket.
      */
-    public void stopAccepting() {
-        listeners.forEach(Listener::stopAccepting);
+    public OpenListeners listeners() {
+        return listeners;
     }
 
     /**
