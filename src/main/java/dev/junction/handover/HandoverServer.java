@@ -188,6 +188,16 @@ public final class HandoverServer implements AutoCloseable {
 
         private void send(ChannelHandlerContext ctx) {
             Channel ch = ctx.channel();
+            // A listener closed since the offer (its Service went away) has a descriptor number the kernel may
+            // already have given to another socket: sending it could pass the wrong socket. Give up instead;
+            // the new Junction then binds for itself.
+            for (Offered o : offered) {
+                if (!o.fd().isOpen()) {
+                    log.warn("handover: {} closed while being handed over; giving up, still serving", o.socket());
+                    ctx.close();
+                    return;
+                }
+            }
             for (Offered o : offered) {
                 ch.write(o.fd());
             }

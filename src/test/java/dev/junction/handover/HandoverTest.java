@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -272,6 +273,31 @@ class HandoverTest {
         taken.confirm(TIMEOUT);
         assertTrue(offer.taken.await(5, TimeUnit.SECONDS));
         taken.sockets().forEach(r -> HandoverClient.closeQuietly(r.fd()));
+    }
+
+    @Test
+    void aSocketClosedBetweenTheOfferAndTheSendingEndsTheHandoverRatherThanPassAnotherDescriptor() throws Exception {
+        Socket tcp = listeningTcp();
+        FixedOffer offer = serveOneListener(tcp);
+        try (SocketChannel peer = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            write(peer, "JUNCTION-HANDOVER 1\n");
+            assertEquals("SOCKETS 1", readLine(peer));
+            readLine(peer);
+            tcp.close();
+            // Most likely given the closed socket's number: what would have been passed without the check.
+            listeningTcp();
+            write(peer, "SEND\n");
+            // Bounded: without the check the old side sends a descriptor and waits for TAKEN.
+            CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readUntilClosed(peer);
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            });
+            assertEquals("", rest.get(5, TimeUnit.SECONDS), "closed without a descriptor");
+        }
+        assertEquals(1, offer.taken.getCount());
     }
 
     @Test
