@@ -30,6 +30,7 @@ import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -190,7 +191,8 @@ public final class Junction implements AutoCloseable {
         serviceHealth = new HttpServiceHealthServer(http, new InetSocketAddress(0).getAddress(), health);
         control.observe(health, serviceHealth);
         try {
-            openOperational(handover != null);
+            // A port in use waits for the handover only when there is a Junction to take it from.
+            openOperational(handover != null && Files.exists(config.handoverSocket()));
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
