@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  * order (data plane first and last, so nothing is programmed into a plane that is not there; the capture
  * closes after the control plane and after the connections left are reset, so its routes go once no
  * listener is left to program and every client has had its RST), and, as a
- * process, serves until SIGTERM/SIGINT ({@link #serveUntilSignal}). Not thread-safe; start and close from
- * one thread.
+ * process, serves until SIGTERM/SIGINT or until a successor took its sockets over the handover socket
+ * ({@link #serveUntilSignal}; {@link SocketHandover}). Not thread-safe; start and close from one thread.
  */
 public final class Junction implements AutoCloseable {
 
@@ -172,7 +172,7 @@ public final class Junction implements AutoCloseable {
 
     /**
      * Metrics, health and health-check node ports; before the control plane starts, so they see its first
-     * update. A server that cannot bind fails the start.
+     * update. A server that cannot bind fails the start, unless its port waits for a handover.
      */
     private void startOperations() {
         metrics.bindJvm();
