@@ -55,6 +55,7 @@ final class Configz {
         }
         return json.field("capture", config.capture().label())
                 .field("keepRoutes", config.keepRoutes())
+                .field("handoverSocket", config.handoverSocket() == null ? "" : config.handoverSocket().toString())
                 .field("workers", config.workers())
                 .field("transport", config.transport().name().toLowerCase(Locale.ROOT))
                 .field("lb", config.loadBalancing().label())

@@ -7,11 +7,14 @@ import dev.junction.config.NodePortAddresses;
 import dev.junction.config.OperationsConfig;
 import dev.junction.config.ProxyConfig;
 import dev.junction.control.ControlPlane;
+import dev.junction.dataplane.InheritedSockets;
 import dev.junction.dataplane.Transport;
 import dev.junction.dataplane.tcp.TcpDataPlane;
 import dev.junction.dataplane.tcp.TcpOptions;
 import dev.junction.dataplane.udp.UdpDataPlane;
 import dev.junction.dataplane.udp.UdpOptions;
+import dev.junction.handover.HandedSocket;
+import dev.junction.handover.HandoverServer;
 import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.Protocol;
 import dev.junction.observe.AdminServer;
@@ -27,14 +30,17 @@ import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +49,8 @@ import org.slf4j.LoggerFactory;
  * order (data plane first and last, so nothing is programmed into a plane that is not there; the capture
  * closes after the control plane and after the connections left are reset, so its routes go once no
  * listener is left to program and every client has had its RST), and, as a
- * process, serves until SIGTERM/SIGINT ({@link #serveUntilSignal}). Not thread-safe; start and close from
- * one thread.
+ * process, serves until SIGTERM/SIGINT or until a successor took its sockets over the handover socket
+ * ({@link #serveUntilSignal}; {@link SocketHandover}). Not thread-safe; start and close from one thread.
  */
 public final class Junction implements AutoCloseable {
 
@@ -62,10 +68,17 @@ public final class Junction implements AutoCloseable {
     private ProxyMetrics metrics;
     private ProxyHealth health;
     private HttpServers http;
-    private HealthServer healthServer;
-    private AdminServer adminServer;
+    /** Written at start, or in the control context after a handover; read from any thread. */
+    private volatile HealthServer healthServer;
+    private volatile AdminServer adminServer;
     private HttpServiceHealthServer serviceHealth;
     private TcpDataPlane tcp;
+    private UdpDataPlane udp;
+    private SocketHandover handover;
+    /** Counted down by SIGTERM/SIGINT, or by a successor that took the sockets. */
+    private final CountDownLatch stop = new CountDownLatch(1);
+    /** Set when a successor took the sockets: System.nanoTime() then, else 0. */
+    private volatile long handedOverAt;
 
     /** A proxy; health and metrics servers whose address is null are not started. */
     public Junction(ProxyConfig config) {
@@ -111,11 +124,13 @@ public final class Junction implements AutoCloseable {
         if (capture == null) {
             capture = route ? RouteCapture.create(config.keepRoutes()) : Capture.none();
         }
+        handover = SocketHandover.create(config.handoverSocket(), transport);
+        InheritedSockets inherited = handover == null ? InheritedSockets.none() : handover.inherited();
         tcp = new TcpDataPlane(transport,
                 new TcpOptions(config.connectTimeout(), MAX_CONNECT_ATTEMPTS, config.idleTimeout(),
-                        config.halfCloseTimeout(), route));
-        UdpDataPlane udp = new UdpDataPlane(transport,
-                UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route));
+                        config.halfCloseTimeout(), route), inherited);
+        udp = new UdpDataPlane(transport,
+                UdpOptions.of(config.udpIdleTimeout(), config.udpMaxSessions(), route), inherited);
         metrics = new ProxyMetrics(operations.metricsMaxServices(), operations.metricsPerEndpoint());
         // From the API, this node's Node object decides readiness: until it is read, /healthz fails.
         health = new ProxyHealth(Clock.systemUTC(), operations.healthLimit(), api != null);
@@ -128,7 +143,10 @@ public final class Junction implements AutoCloseable {
         if (podsByClusterCidr) {
             control.detectLocalPodsByClusterCidr(config.clusterCidrs());
         }
-        startOperations(udp);
+        if (handover != null) {
+            control.afterFirstSync(() -> handover.afterFirstSync(new Offer(), this::adoptOperational));
+        }
+        startOperations();
         control.start();
         String from;
         if (api != null) {
@@ -154,9 +172,9 @@ public final class Junction implements AutoCloseable {
 
     /**
      * Metrics, health and health-check node ports; before the control plane starts, so they see its first
-     * update. A server that cannot bind fails the start.
+     * update. A server that cannot bind fails the start, unless its port waits for a handover.
      */
-    private void startOperations(UdpDataPlane udp) {
+    private void startOperations() {
         metrics.bindJvm();
         metrics.bindNetty("dataplane", (io.netty.buffer.PooledByteBufAllocator) transport.allocator());
         metrics.bindUdp(udp::activeSessions, udp::refusedSessions, udp::expiredSessions, udp::droppedDatagrams);
@@ -173,20 +191,135 @@ public final class Junction implements AutoCloseable {
         serviceHealth = new HttpServiceHealthServer(http, new InetSocketAddress(0).getAddress(), health);
         control.observe(health, serviceHealth);
         try {
-            if (operations.healthzBindAddress() != null) {
-                healthServer = new HealthServer(http, operations.healthzBindAddress(), health, metrics.registry());
-                log.info("health server on {} (/healthz, /livez)",
-                        NetUtil.toSocketAddressString(healthServer.localAddress()));
-            }
-            if (operations.metricsBindAddress() != null) {
-                adminServer = new AdminServer(http, operations.metricsBindAddress(), metrics, control.liveRoutes(),
-                        Configz.PROXY_MODE, Configz.json(config));
-                log.info("metrics server on {} (/metrics, /proxyMode, /configz, /debug/routes)",
-                        NetUtil.toSocketAddressString(adminServer.localAddress()));
-            }
+            // A port in use waits for the handover only when there is a Junction to take it from.
+            openOperational(handover != null && Files.exists(config.handoverSocket()));
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * Opens the health and metrics servers not open yet. With {@code mayWaitForHandover}, a port in use (by the
+     * running Junction, most likely) is left for the handover, which passes that very socket.
+     */
+    private void openOperational(boolean mayWaitForHandover) throws IOException {
+        InetSocketAddress healthz = operations.healthzBindAddress();
+        if (healthz != null && healthServer == null && !waitsForHandover(mayWaitForHandover, "health server", healthz,
+                () -> healthServer = new HealthServer(http, healthz, health, metrics.registry()))) {
+            log.info("health server on {} (/healthz, /livez)", NetUtil.toSocketAddressString(healthServer.localAddress()));
+        }
+        InetSocketAddress metricsAt = operations.metricsBindAddress();
+        if (metricsAt != null && adminServer == null && !waitsForHandover(mayWaitForHandover, "metrics server", metricsAt,
+                () -> adminServer = new AdminServer(http, metricsAt, metrics, control.liveRoutes(), Configz.PROXY_MODE,
+                        Configz.json(config)))) {
+            log.info("metrics server on {} (/metrics, /proxyMode, /configz, /debug/routes)",
+                    NetUtil.toSocketAddressString(adminServer.localAddress()));
+        }
+    }
+
+    private interface Opening {
+        void open() throws IOException;
+    }
+
+    /** Runs {@code opening}; true when its port is in use and {@code mayWait}: the handover will bring it. */
+    private static boolean waitsForHandover(boolean mayWait, String server, InetSocketAddress address, Opening opening)
+            throws IOException {
+        try {
+            opening.open();
+            return false;
+        } catch (IOException e) {
+            if (!mayWait || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+                throw e;
+            }
+            log.info("{}: {} is in use, by the running Junction most likely: taken over with its sockets after the "
+                    + "sync", server, NetUtil.toSocketAddressString(address));
+            return true;
+        }
+    }
+
+    /**
+     * Runs in the control context after the first sync, during a handover: the health and metrics servers and
+     * the health-check node ports left waiting adopt the sockets handed over, or bind; a health or metrics server
+     * that still cannot is not served, said in one line (a health-check node port is tried again at its
+     * Service's next update).
+     */
+    private void adoptOperational() {
+        http.adoptFrom(handover::operationalSocket);
+        serviceHealth.bindWaiting();
+        try {
+            openOperational(false);
+        } catch (IOException e) {
+            log.warn("{}; not served by this Junction", e.getMessage());
+        }
+    }
+
+    /**
+     * What this process hands to its successor: every open frontend's socket. When taken, it stops accepting on
+     * its own thread (the handover's event loop may be a listener's), and the main thread drains.
+     */
+    private final class Offer implements HandoverServer.Offer {
+        @Override
+        public List<HandoverServer.Offered> sockets() {
+            List<HandoverServer.Offered> offered = new ArrayList<>(
+                    Stream.concat(tcp.listeners().list().stream(), udp.listeners().list().stream())
+                            .filter(l -> l.descriptor() != null).map(SocketHandover::frontend).toList());
+            HealthServer h = healthServer;
+            if (h != null && h.descriptor() != null) {
+                offered.add(SocketHandover.operational(HandedSocket.Role.HEALTH, h.localAddress(), h.descriptor()));
+            }
+            AdminServer a = adminServer;
+            if (a != null && a.descriptor() != null) {
+                offered.add(SocketHandover.operational(HandedSocket.Role.METRICS, a.localAddress(), a.descriptor()));
+            }
+            serviceHealth.listening().forEach((address, fd) -> offered.add(
+                    SocketHandover.operational(HandedSocket.Role.HEALTH_CHECK_NODE_PORT, address, fd)));
+            return offered;
+        }
+
+        @Override
+        public void taken() {
+            handedOverAt = System.nanoTime();
+            Thread t = new Thread(() -> {
+                health.stopping();
+                closeSource();
+                // The successor holds copies of these sockets and answers on them from now on.
+                if (healthServer != null) {
+                    healthServer.handedOver();
+                }
+                if (adminServer != null) {
+                    adminServer.handedOver();
+                }
+                serviceHealth.handedOver();
+                tcp.handedOver();
+                // UDP frontends stay open: their sessions' replies leave through them while they drain.
+                udp.listeners().stopAccepting();
+                stop.countDown();
+            }, "junction-handed-over");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /**
+     * After a handover: {@code /healthz} fails, nothing is accepted any more; open TCP connections and UDP
+     * sessions get up to {@code grace} from the handover to finish, then {@link #close} ends what is left.
+     */
+    private void drain(Duration grace) throws InterruptedException {
+        log.info("handed over: draining {} connections and {} UDP sessions for up to {}", tcp.activeConnections(),
+                udp.activeSessions(), grace);
+        long deadline = handedOverAt + grace.toNanos();
+        while ((tcp.activeConnections() > 0 || udp.activeSessions() > 0) && System.nanoTime() - deadline < 0) {
+            Thread.sleep(50);
+        }
+        if (tcp.activeConnections() > 0 || udp.activeSessions() > 0) {
+            log.warn("shutdown grace period over: closing {} connections and {} UDP sessions",
+                    tcp.activeConnections(), udp.activeSessions());
+        }
+    }
+
+    /** True once a successor took the sockets. */
+    public boolean handedOver() {
+        return handedOverAt != 0;
     }
 
     /**
@@ -219,13 +352,29 @@ public final class Junction implements AutoCloseable {
      */
     public int serveUntilSignal() throws Exception {
         Duration grace = operations.shutdownGracePeriod();
-        return untilSignal(grace, () -> {
+        return untilSignal(stop, grace, () -> {
             try {
-                shutdown(grace);
+                if (handedOver()) {
+                    drain(grace);
+                } else {
+                    shutdown(grace);
+                }
             } finally {
                 close();
             }
         });
+    }
+
+    /**
+     * Blocks until a successor took the sockets and this process has drained (then returns true), or until
+     * {@code timeout} passes; for tests that run Junctions in one JVM, where no signal can stop one alone.
+     */
+    boolean awaitHandedOverAndDrained(Duration timeout) throws Exception {
+        if (!stop.await(timeout.toMillis(), TimeUnit.MILLISECONDS) || !handedOver()) {
+            return false;
+        }
+        drain(operations.shutdownGracePeriod());
+        return true;
     }
 
     /** What to do once SIGTERM/SIGINT arrives. */
@@ -239,7 +388,11 @@ public final class Junction implements AutoCloseable {
      * because a signal-initiated exit would report 128+signal although the shutdown was clean.
      */
     public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
-        CountDownLatch signalled = new CountDownLatch(1);
+        return untilSignal(new CountDownLatch(1), grace, onSignal);
+    }
+
+    /** {@link #untilSignal(Duration, OnSignal)}, also ended by whoever counts {@code signalled} down. */
+    private static int untilSignal(CountDownLatch signalled, Duration grace, OnSignal onSignal) throws Exception {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signalled.countDown();
@@ -295,6 +448,9 @@ public final class Junction implements AutoCloseable {
 
     @Override
     public void close() {
+        if (handover != null) {
+            handover.close();
+        }
         if (serviceHealth != null) {
             serviceHealth.close();
         }
@@ -316,7 +472,9 @@ public final class Junction implements AutoCloseable {
         if (tcp != null) {
             tcp.resetAll();
         }
-        if (capture != null) {
+        if (capture != null && handedOver()) {
+            log.info("route capture: leaving the local routes to the Junction that took over");
+        } else if (capture != null) {
             capture.close();
         }
         if (transport != null) {

@@ -44,6 +44,11 @@ class ArchitectureTest {
         "observe,   dev.junction.config",
         "observe,   dev.junction.capture",
         "demo,      dev.junction.Main",
+        "handover,  io.kubernetes",
+        "handover,  dev.junction.control",
+        "handover,  dev.junction.dataplane",
+        "handover,  dev.junction.source",
+        "handover,  dev.junction.config",
     })
     void packageDoesNotImport(String pkg, String forbidden) throws IOException {
         assertEquals(List.of(), imports(pkg, imported -> imported.startsWith(forbidden)));

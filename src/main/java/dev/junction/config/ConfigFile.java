@@ -264,8 +264,8 @@ final class ConfigFile {
     }
 
     private void junction(Map<String, Object> j) {
-        known("junction.", j, Set.of("manifests", "capture", "keepRoutes", "workers", "transport", "lb", "connectTimeout",
-                "idleTimeout", "halfCloseTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "metrics", "logLevel",
+        known("junction.", j, Set.of("manifests", "capture", "keepRoutes", "handoverSocket", "workers", "transport", "lb",
+                "connectTimeout", "idleTimeout", "halfCloseTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "metrics", "logLevel",
                 "logFormat"));
         if (j.containsKey("manifests")) {
             Path dir = Path.of(string("junction.manifests", j.get("manifests")));
@@ -273,6 +273,10 @@ final class ConfigFile {
         }
         parsed(j, "capture", ProxyConfig.CaptureMode::parse, ProxyConfig.Builder::capture);
         bool("junction.keepRoutes", j, ProxyConfig.Builder::keepRoutes);
+        if (j.containsKey("handoverSocket")) {
+            Path socket = Path.of(string("junction.handoverSocket", j.get("handoverSocket")));
+            set(b -> b.handoverSocket(socket));
+        }
         integer("junction.workers", j, 1, 1024, ProxyConfig.Builder::workers);
         parsed(j, "transport", ProxyConfig.TransportMode::parse, ProxyConfig.Builder::transport);
         parsed(j, "lb", LbPolicy::parse, ProxyConfig.Builder::loadBalancing);

@@ -38,6 +38,8 @@ import java.util.Objects;
  * @param bindAddress     kube-proxy's bindAddress when it names one address (null: unspecified); with
  *                        {@code nodePortAddresses: [primary]} it is the node's primary IP, as in kube-proxy
  * @param keepRoutes      route capture leaves its routes in place on shutdown, for a fast restart
+ * @param handoverSocket  the UNIX socket a running Junction hands its listening sockets over on to the next one
+ *                        (null: no handover); {@code run} defaults to {@link #DEFAULT_HANDOVER_SOCKET}
  * @param transport       the event loops' I/O mechanism
  * @param operations      health and metrics servers, sync and shutdown grace periods
  * @param logLevel        the root logger's level
@@ -48,11 +50,12 @@ public record ProxyConfig(
         Source source, CaptureMode capture, String nodeName, int workers, LbPolicy loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration halfCloseTimeout, Duration udpIdleTimeout,
         int udpMaxSessions, NodePortAddresses nodePortAddresses, List<Cidr> clusterCidrs, DetectLocalMode detectLocalMode,
-        InetAddress bindAddress, boolean keepRoutes, TransportMode transport, OperationsConfig operations,
+        InetAddress bindAddress, boolean keepRoutes, Path handoverSocket, TransportMode transport, OperationsConfig operations,
         LogLevel logLevel, LogFormat logFormat, List<String> warnings) {
 
     // The defaults as the flags spell them: the help text shows these very constants.
     public static final String DEFAULT_TRANSPORT = "auto";
+    public static final String DEFAULT_HANDOVER_SOCKET = "/run/junction/handover.sock";
     public static final String DEFAULT_LB = "round-robin";
     public static final String DEFAULT_CONNECT_TIMEOUT = "1s";
     public static final String DEFAULT_IDLE_TIMEOUT = "1h";
@@ -286,6 +289,7 @@ public record ProxyConfig(
         private DetectLocalMode detectLocalMode;
         private InetAddress bindAddress;
         private boolean keepRoutes;
+        private Path handoverSocket;
         private TransportMode transport = TransportMode.parse(DEFAULT_TRANSPORT);
         private String healthzBindAddress = OperationsConfig.DEFAULT_HEALTHZ;
         private String metricsBindAddress = OperationsConfig.DEFAULT_METRICS;
@@ -396,6 +400,15 @@ public record ProxyConfig(
             return this;
         }
 
+        /**
+         * The handover socket; null or empty: no handover. Unset by default, so a Junction made in code (the demo,
+         * tests) hands nothing over; {@code run} sets {@link #DEFAULT_HANDOVER_SOCKET} first.
+         */
+        public Builder handoverSocket(Path socket) {
+            this.handoverSocket = socket == null || socket.toString().isEmpty() ? null : socket;
+            return this;
+        }
+
         public Builder transport(TransportMode mode) {
             this.transport = mode;
             return this;
@@ -455,7 +468,7 @@ public record ProxyConfig(
                     connectTimeout, idleTimeout, halfCloseTimeout, udpIdleTimeout, udpMaxSessions, nodePortAddresses, clusterCidrs,
                     detectLocalMode != null ? detectLocalMode
                             : clusterCidrs.isEmpty() ? DetectLocalMode.NODE_CIDR : DetectLocalMode.CLUSTER_CIDR,
-                    bindAddress, keepRoutes, transport,
+                    bindAddress, keepRoutes, handoverSocket, transport,
                     new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
                             OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),
                             syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint),

@@ -67,6 +67,12 @@ public final class ProxyOptions {
                     + "(the next start reconciles them; `junction cleanup` removes them).")
     Boolean keepRoutes;
 
+    @Option(names = "--handover-socket", paramLabel = "PATH",
+            description = "UNIX socket over which a running Junction hands its listening sockets to the next one "
+                    + "on the node, so a restart refuses no connection; empty: no handover. Default: "
+                    + ProxyConfig.DEFAULT_HANDOVER_SOCKET + ".")
+    String handoverSocket;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML file: a KubeProxyConfiguration as kubeadm writes it (Junction honours bindAddress, "
                     + "healthzBindAddress, metricsBindAddress, hostnameOverride, nodePortAddresses, clusterCIDR, "
@@ -92,7 +98,7 @@ public final class ProxyOptions {
      * @throws IllegalArgumentException naming the flag, or the file and the field, and the reason
      */
     public ProxyConfig.Builder settings() {
-        ProxyConfig.Builder b = ProxyConfig.builder();
+        ProxyConfig.Builder b = ProxyConfig.builder().handoverSocket(Path.of(ProxyConfig.DEFAULT_HANDOVER_SOCKET));
         if (configFile != null) {
             ConfigFile.load(configFile).applyTo(b);
         }
@@ -116,6 +122,9 @@ public final class ProxyOptions {
         set(clusterCidrs, b::clusterCidrs);
         set(detectLocalMode, b::detectLocalMode);
         set(keepRoutes, b::keepRoutes);
+        if (handoverSocket != null) {
+            b.handoverSocket(Path.of(handoverSocket));
+        }
         set(shutdownGracePeriod, b::shutdownGracePeriod);
         return common.applyTo(b);
     }

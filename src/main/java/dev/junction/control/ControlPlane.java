@@ -8,6 +8,7 @@ import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.model.ServicePortName;
 import dev.junction.observe.LiveRoutes;
+import dev.junction.observe.RateLimitedLog;
 import dev.junction.observe.ServiceHealthServer;
 import dev.junction.observe.SyncHealth;
 import dev.junction.source.ObjectSink;
@@ -16,6 +17,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.kubernetes.client.openapi.models.V1Service;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -47,6 +49,11 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final long AFFINITY_SWEEP_MILLIS = 10_000;
+    /**
+     * How often a frontend that failed to bind is tried again. A port is held by another process mostly while a
+     * predecessor that did not hand over still serves it; once it exits, this is how long the port stays unserved.
+     */
+    static final long REBIND_MILLIS = 1_000;
 
     private final ControlContext<Event> context = new ControlContext<>(this::applyBatch);
     private final NodeState node;
@@ -54,6 +61,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     private final Programmer programmer;
     private final Capture capture;
     private final ProblemLog problems = new ProblemLog(log);
+    private final RateLimitedLog rebindLog = new RateLimitedLog(log, Duration.ofSeconds(10));
     private final ControlPlaneMetrics metrics;
     private final LbPolicy defaultPolicy;
     private final String nodeName;
@@ -66,6 +74,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     /** Once a source has failed, its changes are pending for good: health is never told all is applied. */
     private volatile boolean sourceFailed;
     private volatile long appliedBatches;
+    private Runnable afterFirstSync = () -> { };
 
     public ControlPlane(String nodeName, List<InetAddress> nodePortAddresses, LbPolicy defaultPolicy,
             Map<Protocol, DataPlane> planes, Capture capture, Function<ServicePortName, ServiceBalancer> balancers) {
@@ -127,6 +136,14 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
      */
     public void detectLocalPodsByClusterCidr(List<Cidr> clusterCidrs) {
         node.podsByClusterCidr(clusterCidrs);
+    }
+
+    /**
+     * Runs {@code task} once, in the control context, right after the first sync is programmed (listeners open,
+     * routes installed); call before {@link #start}. A socket handover finishes there.
+     */
+    public void afterFirstSync(Runnable task) {
+        this.afterFirstSync = Objects.requireNonNull(task, "task");
     }
 
     /**
@@ -222,22 +239,48 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
     }
 
     /**
-     * The {@code junction-control} maintenance thread: expires idle ClientIP affinity entries and re-reads the
-     * NodePort addresses, every 10 s until closed.
+     * The {@code junction-control} maintenance thread: binds again, every second, frontends that failed to bind;
+     * expires idle ClientIP affinity entries and re-reads the NodePort addresses every 10 s; until closed.
      */
     private void run() {
+        long ticks = 0;
         while (running) {
             try {
-                Thread.sleep(AFFINITY_SWEEP_MILLIS);
+                Thread.sleep(REBIND_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
-            context.execute(() -> {
-                if (running) {
-                    programmer.expireAffinity();
-                }
-            });
-            refreshNodePortAddresses();
+            if (programmer.anyBindFailed()) {
+                context.execute(this::rebindFailed);
+            }
+            if (++ticks % (AFFINITY_SWEEP_MILLIS / REBIND_MILLIS) == 0) {
+                context.execute(() -> {
+                    if (running) {
+                        programmer.expireAffinity();
+                    }
+                });
+                refreshNodePortAddresses();
+            }
+        }
+    }
+
+    /** Applies again the Services whose frontends failed to bind, so they bind now if they can. Runs in the control context. */
+    private void rebindFailed() {
+        if (!running) {
+            return;
+        }
+        NodeInfo nodeInfo = node.info();
+        for (ServiceKey key : programmer.bindFailedServices()) {
+            applyService(key, nodeInfo, null);
+        }
+        List<String> still = programmer.flush();
+        capture.flush();
+        if (still.isEmpty()) {
+            log.info("every frontend that had failed to bind is bound now");
+        } else {
+            metrics.bindRetriesFailed.increment(still.size());
+            rebindLog.warn("{} frontends still cannot be bound, tried again every {} ms; first: {}", still.size(),
+                    REBIND_MILLIS, still.get(0));
         }
     }
 
@@ -288,6 +331,7 @@ public final class ControlPlane implements ObjectSink, AutoCloseable {
         capture.flush();
         if (justSynced) {
             log.info(progress.programmed(changes.serviceCount(), programmer.listening()));
+            afterFirstSync.run();
         }
         timing.live(batch, justSynced, metrics);
         metrics.applied();

@@ -41,6 +41,7 @@ final class ControlPlaneMetrics {
     final Timer eventToLive;
     final Counter endpointChanges;
     final Counter serviceChanges;
+    final Counter bindRetriesFailed;
     /** Service / EndpointSlice changes queued, or recorded and not yet applied (before the first sync). */
     private final AtomicLong servicesPending = new AtomicLong();
     private final AtomicLong endpointsPending = new AtomicLong();
@@ -67,6 +68,8 @@ final class ControlPlaneMetrics {
                 .description("EndpointSlice changes that changed a Service's endpoints").register(registry);
         serviceChanges = Counter.builder("kubeproxy.sync.proxy.rules.service.changes")
                 .description("Service changes recorded").register(registry);
+        bindRetriesFailed = Counter.builder("junction.frontend.bind.retries.failed")
+                .description("Binds of a frontend tried again (every second) that failed again").register(registry);
         Gauge.builder("kubeproxy.sync.proxy.rules.endpoint.changes.pending", endpointsPending, AtomicLong::get)
                 .description("Pending proxy rules Endpoint changes").register(registry);
         Gauge.builder("kubeproxy.sync.proxy.rules.service.changes.pending", servicesPending, AtomicLong::get)

@@ -44,6 +44,10 @@ final class Programmer {
     private final Map<Frontend, Programmed> programmed = new ConcurrentHashMap<>();
     private final Map<ServicePortName, ServiceBalancer> balancers = new HashMap<>();
     private final List<PendingOpen> pending = new ArrayList<>();
+    /** Frontends whose bind failed (another process holds the port, most likely), to bind again. */
+    private final Set<Frontend> bindFailed = new LinkedHashSet<>();
+    /** Whether {@link #bindFailed} has any; read from any thread. */
+    private volatile boolean anyBindFailed;
     /** Services refused a frontend because another Service held it, by frontend; retried when it is released. */
     private final Map<Frontend, Set<ServiceKey>> refused = new HashMap<>();
     private final Set<ServiceKey> unblocked = new LinkedHashSet<>();
@@ -208,16 +212,42 @@ final class Programmer {
                 if (result.handle() != null) {
                     programmed.put(o.frontend(), new Programmed(o.placeholder().owner(), o.placeholder().route(),
                             result.handle()));
+                    bindFailed.remove(o.frontend());
                 } else {
                     capture.release(o.frontend());
+                    bindFailed.add(o.frontend());
                     problems.add(o.placeholder().owner() + ": " + result.failure().getMessage());
                 }
             }
         }
+        anyBindFailed = !bindFailed.isEmpty();
         return problems;
     }
 
+    /** Whether some frontend failed to bind and is still wanted; from any thread. */
+    boolean anyBindFailed() {
+        return anyBindFailed;
+    }
+
+    /**
+     * The Services owning a frontend whose bind failed, to apply again: their frontends then bind at the next
+     * {@link #flush}. Runs in the control context.
+     */
+    Set<ServiceKey> bindFailedServices() {
+        context.throwIfNotInThisContext();
+        Set<ServiceKey> services = new LinkedHashSet<>();
+        for (Frontend f : bindFailed) {
+            Programmed p = programmed.get(f);
+            if (p != null && p.handle == null) {
+                services.add(p.owner);
+            }
+        }
+        return services;
+    }
+
     private void close(Frontend f) {
+        bindFailed.remove(f);
+        anyBindFailed = !bindFailed.isEmpty();
         Set<ServiceKey> waiting = refused.remove(f);
         if (waiting != null) {
             unblocked.addAll(waiting);

@@ -3,6 +3,8 @@ package dev.junction.dataplane;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
 import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
 import java.net.InetSocketAddress;
 
 /**
@@ -45,6 +47,20 @@ public class Listener implements FrontendHandle {
     @Override
     public final void update(EndpointTable table) {
         this.table = table;
+    }
+
+    /** The listening socket's descriptor, to hand over; null on NIO, which has none to give. */
+    public final FileDescriptor descriptor() {
+        return channel instanceof UnixChannel unix ? unix.fd() : null;
+    }
+
+    /**
+     * Stops reading from the socket, without closing it: a successor holds the same kernel socket and takes
+     * what arrives from now on (new connections, new datagrams), while what this process has open carries on;
+     * a UDP frontend still sends its sessions' replies. Returns once the listener's event loop has done it.
+     */
+    public final void stopAccepting() {
+        channel.eventLoop().submit(() -> channel.config().setAutoRead(false)).awaitUninterruptibly();
     }
 
     @Override

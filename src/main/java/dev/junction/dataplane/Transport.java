@@ -22,6 +22,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.AdoptedIoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -223,6 +224,39 @@ public final class Transport implements AutoCloseable {
      */
     public ChannelOption<Boolean> freeBind() {
         return freeBind;
+    }
+
+    /**
+     * A TCP server channel wrapping {@code fd}, a socket already bound and listening (handed over by a
+     * predecessor); io_uring and epoll (NIO cannot adopt one). On io_uring it is
+     * {@link AdoptedIoUringServerSocketChannel}: Netty's own io_uring server channel takes no descriptor.
+     *
+     * @throws UnsupportedOperationException on NIO
+     */
+    public ServerChannel adoptServerChannel(int fd) {
+        return switch (name) {
+            case "io_uring" -> new AdoptedIoUringServerSocketChannel(fd);
+            case "epoll" -> new EpollServerSocketChannel(fd);
+            default -> throw new UnsupportedOperationException("the " + name + " transport cannot adopt a listening socket");
+        };
+    }
+
+    /** Whether {@link #adoptServerChannel} works here: on io_uring and epoll. */
+    public boolean adoptsListeners() {
+        return !name.equals("nio");
+    }
+
+    /**
+     * A datagram channel wrapping {@code fd}, a bound UDP socket handed over by a predecessor; epoll only (on
+     * io_uring, UDP runs on an epoll {@link #datagrams()} transport, whose channels can).
+     *
+     * @throws UnsupportedOperationException on NIO and io_uring
+     */
+    public DatagramChannel adoptDatagramChannel(int fd) {
+        if (!name.equals("epoll")) {
+            throw new UnsupportedOperationException("the " + name + " transport cannot adopt a UDP socket");
+        }
+        return new EpollDatagramChannel(fd);
     }
 
     public ChannelFactory<? extends DatagramChannel> datagramChannels() {

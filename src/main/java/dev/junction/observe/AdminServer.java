@@ -3,6 +3,7 @@ package dev.junction.observe;
 import dev.junction.model.Cidr;
 import dev.junction.model.ShortCircuit;
 import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -20,6 +21,7 @@ public final class AdminServer implements AutoCloseable {
     private final String proxyMode;
     private final String configz;
     private final Channel channel;
+    private final HttpServers http;
 
     /**
      * Serves {@code proxyMode} at {@code /proxyMode} and {@code configuration} (a KubeProxyConfiguration as
@@ -32,11 +34,22 @@ public final class AdminServer implements AutoCloseable {
         this.proxyMode = proxyMode;
         // kube-proxy's configz handler keys every registered configuration by its API group.
         this.configz = "{\"kubeproxy.config.k8s.io\":" + configuration + "}";
+        this.http = http;
         this.channel = http.bind(address, this::handle);
     }
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** The successor took the socket: closes this process's copy and the connections it accepted. */
+    public void handedOver() {
+        http.handOver(channel);
+    }
+
+    /** The listening socket's descriptor, to hand to the next Junction; null on NIO. */
+    public FileDescriptor descriptor() {
+        return HttpServers.descriptor(channel);
     }
 
     private HttpServers.Reply handle(HttpServers.Request request) {

@@ -3,6 +3,7 @@ package dev.junction.observe;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -18,12 +19,14 @@ public final class HealthServer implements AutoCloseable {
     private final Answers healthz;
     private final Answers livez;
     private final Channel channel;
+    private final HttpServers http;
 
     public HealthServer(HttpServers http, InetSocketAddress address, ProxyHealth health, MeterRegistry meters)
             throws IOException {
         this.health = health;
         this.healthz = new Answers(meters, "kubeproxy.proxy.healthz", "Cumulative proxy healthz HTTP status");
         this.livez = new Answers(meters, "kubeproxy.proxy.livez", "Cumulative proxy livez HTTP status");
+        this.http = http;
         this.channel = http.bind(address, this::handle);
     }
 
@@ -45,6 +48,16 @@ public final class HealthServer implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** The successor took the socket: closes this process's copy and the connections it accepted. */
+    public void handedOver() {
+        http.handOver(channel);
+    }
+
+    /** The listening socket's descriptor, to hand to the next Junction; null on NIO. */
+    public FileDescriptor descriptor() {
+        return HttpServers.descriptor(channel);
     }
 
     private HttpServers.Reply handle(HttpServers.Request request) {

@@ -12,8 +12,13 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -35,9 +40,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,8 +79,15 @@ public final class HttpServers implements AutoCloseable {
     static final Duration ACCEPT_PAUSE = Duration.ofMillis(100);
     private static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
 
-    private final EventLoopGroup group =
-            new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("junction-http", true), NioIoHandler.newFactory());
+    /**
+     * Epoll where it works, so a server's listening socket can be handed to the next Junction and adopted by it
+     * (NIO can do neither); else NIO.
+     */
+    private static final boolean EPOLL = Epoll.isAvailable();
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            new DefaultThreadFactory("junction-http", true), EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    /** Listening sockets a predecessor handed over, by address; consulted by {@link #bind}. */
+    private volatile Function<InetSocketAddress, FileDescriptor> handedOver = address -> null;
     private final int maxConnections;
     private final long requestTimeoutNanos;
     /** Open connections of each server, oldest first; only touched on the event loop. */
@@ -162,14 +176,30 @@ public final class HttpServers implements AutoCloseable {
     }
 
     /**
-     * Binds {@code address} (port 0: an ephemeral port) and serves {@code handler} there; returns once bound.
+     * From now on, {@link #bind} adopts the socket {@code sockets} returns for an address (a predecessor's, handed
+     * over) rather than binding one; null: binds.
+     */
+    public void adoptFrom(Function<InetSocketAddress, FileDescriptor> sockets) {
+        this.handedOver = sockets;
+    }
+
+    /** The listening socket's descriptor of {@code server} (a channel {@link #bind} returned); null on NIO. */
+    public static FileDescriptor descriptor(Channel server) {
+        return server instanceof UnixChannel unix ? unix.fd() : null;
+    }
+
+    /**
+     * Binds {@code address} (port 0: an ephemeral port), or adopts the socket handed over for it, and serves
+     * {@code handler} there; returns once listening.
      *
      * @throws IOException naming the address when it cannot be bound
      */
     public Channel bind(InetSocketAddress address, Handler handler) throws IOException {
-        ChannelFuture bound = new ServerBootstrap()
+        FileDescriptor adopted = EPOLL ? handedOver.apply(address) : null;
+        ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channel(NioServerSocketChannel.class)
+                .channelFactory(() -> adopted != null ? new EpollServerSocketChannel(adopted.intValue())
+                        : EPOLL ? new EpollServerSocketChannel() : new NioServerSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new AcceptFailures())
                 .childHandler(new ChannelInitializer<Channel>() {
@@ -180,13 +210,28 @@ public final class HttpServers implements AutoCloseable {
                         ch.pipeline().addLast(deadline, new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
                                 new Responder(handler, deadline));
                     }
-                })
-                .bind(address).awaitUninterruptibly();
+                });
+        ChannelFuture bound = (adopted != null ? b.register() : b.bind(address)).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             throw new IOException("cannot listen on " + NetUtil.toSocketAddressString(address) + ": "
                     + bound.cause().getMessage(), bound.cause());
         }
         return bound.channel();
+    }
+
+    /**
+     * Closes {@code server} and the connections it accepted, and returns once done: a successor holds a copy of
+     * its listening socket and answers from now on, and a client keeping a connection alive (a load balancer's
+     * health checker) must reconnect to reach it rather than keep hearing this process.
+     */
+    public void handOver(Channel server) {
+        server.eventLoop().submit(() -> {
+            server.close();
+            LinkedHashSet<Channel> connections = open.get(server);
+            if (connections != null) {
+                List.copyOf(connections).forEach(Channel::close);
+            }
+        }).awaitUninterruptibly();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.junction.observe;
 
 import io.netty.channel.Channel;
+import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -94,6 +95,38 @@ public final class HttpServiceHealthServer implements ServiceHealthServer, AutoC
     private static void stop(Check check) {
         if (check.server != null) {
             check.server.close().awaitUninterruptibly();
+        }
+    }
+
+    /** The listening sockets serving now, with their descriptors (none on NIO), to hand to the next Junction. */
+    public synchronized Map<InetSocketAddress, FileDescriptor> listening() {
+        Map<InetSocketAddress, FileDescriptor> sockets = new HashMap<>();
+        for (Check c : checks.values()) {
+            if (c.server != null && HttpServers.descriptor(c.server) != null) {
+                sockets.put((InetSocketAddress) c.server.localAddress(), HttpServers.descriptor(c.server));
+            }
+        }
+        return sockets;
+    }
+
+    /**
+     * Binds again the checks whose port could not be bound (held by a predecessor, whose socket {@link HttpServers}
+     * may now adopt).
+     */
+    public synchronized void bindWaiting() {
+        for (Check c : checks.values()) {
+            if (c.server == null) {
+                update(c.namespace, c.name, c.port, c.localEndpoints);
+            }
+        }
+    }
+
+    /** Closes this process's copies of the listening sockets: a successor holds them and answers from now on. */
+    public synchronized void handedOver() {
+        for (Check c : checks.values()) {
+            if (c.server != null) {
+                http.handOver(c.server);
+            }
         }
     }
 

@@ -87,6 +87,7 @@ class ProxyOptionsTest {
         assertEquals(ProxyConfig.defaultUdpMaxSessions(ProxyConfig.openFilesLimit()), config.udpMaxSessions());
         assertEquals(NodePortAddresses.defaults(), config.nodePortAddresses());
         assertFalse(config.keepRoutes());
+        assertEquals(Path.of(ProxyConfig.DEFAULT_HANDOVER_SOCKET), config.handoverSocket());
         assertEquals(Runtime.getRuntime().availableProcessors(), config.workers());
         assertEquals(Duration.ofSeconds(30), config.operations().shutdownGracePeriod());
         assertEquals(1000, config.operations().metricsMaxServices());
@@ -100,6 +101,18 @@ class ProxyOptionsTest {
         ProxyConfig config = parse("--config", file.toString(), "--lb", "round-robin").config();
         assertEquals(LbPolicy.ROUND_ROBIN, config.loadBalancing(), "flag wins");
         assertEquals(true, config.keepRoutes(), "from the file");
+    }
+
+    @Test
+    void handoverSocketComesFromTheFileOrTheFlagAndEmptyDisablesIt() throws IOException {
+        Path file = Files.writeString(dir.resolve("h.yaml"), "junction: {handoverSocket: /tmp/from-file.sock}\n");
+        assertEquals(Path.of("/tmp/from-file.sock"), parse("--config", file.toString()).config().handoverSocket());
+        assertEquals(Path.of("/tmp/flag.sock"),
+                parse("--config", file.toString(), "--handover-socket", "/tmp/flag.sock").config().handoverSocket());
+        assertNull(parse("--config", file.toString(), "--handover-socket", "").config().handoverSocket());
+        Path off = Files.writeString(dir.resolve("off.yaml"), "junction: {handoverSocket: ''}\n");
+        assertNull(parse("--config", off.toString()).config().handoverSocket());
+        assertNull(ProxyConfig.builder().build().handoverSocket(), "a Junction made in code hands nothing over");
     }
 
     @Test

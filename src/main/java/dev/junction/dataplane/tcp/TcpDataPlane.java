@@ -3,7 +3,9 @@ package dev.junction.dataplane.tcp;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.dataplane.FrontendBindException;
 import dev.junction.dataplane.FrontendHandle;
+import dev.junction.dataplane.InheritedSockets;
 import dev.junction.dataplane.Listener;
+import dev.junction.dataplane.OpenListeners;
 import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
@@ -16,6 +18,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
@@ -59,14 +62,27 @@ public final class TcpDataPlane implements DataPlane {
     private final FastThreadLocal<LoopConnections> loopConnections = new FastThreadLocal<>();
     /** Every loop's connections, for {@link #resetAll}. */
     private final Set<LoopConnections> allLoopConnections = ConcurrentHashMap.newKeySet();
+    private final OpenListeners listeners = new OpenListeners();
+    private final InheritedSockets inherited;
 
     public TcpDataPlane(Transport transport, TcpOptions options) {
+        this(transport, options, InheritedSockets.none());
+    }
+
+    /**
+     * A data plane that, asked for a frontend whose socket a predecessor handed over, adopts that socket rather
+     * than binding a new one.
+     *
+     * @throws IllegalArgumentException when the transport cannot adopt sockets and some are handed over
+     */
+    public TcpDataPlane(Transport transport, TcpOptions options, InheritedSockets inherited) {
         if (options.freeBind() && transport.freeBind() == null) {
             throw new IllegalArgumentException("IP_FREEBIND needs the io_uring or epoll transport, this is "
                     + transport.name());
         }
         this.transport = transport;
         this.options = options;
+        this.inherited = inherited;
         this.connectTimeoutMillis = (int) options.connectTimeout().toMillis();
         this.idleNanos = saturatedNanos(options.idleTimeout());
         this.halfCloseNanos = saturatedNanos(options.halfCloseTimeout());
@@ -190,13 +206,32 @@ public final class TcpDataPlane implements DataPlane {
     private record Binding(Listener listener, ChannelFuture future) {
     }
 
-    private static FrontendHandle finish(Binding binding) throws FrontendBindException {
+    private FrontendHandle finish(Binding binding) throws FrontendBindException {
         ChannelFuture bound = binding.future().awaitUninterruptibly();
         if (!bound.isSuccess()) {
             throw new FrontendBindException(binding.listener().frontend(), bound.cause());
         }
-        binding.listener().bound(bound.channel());
-        return binding.listener();
+        Listener listener = binding.listener();
+        listener.bound(bound.channel());
+        listeners.opened(listener, bound.channel());
+        return listener;
+    }
+
+    /** The listeners open now, for a handover. */
+    public OpenListeners listeners() {
+        return listeners;
+    }
+
+    /**
+     * A successor holds copies of the listening sockets: every listener stops accepting and then closes this
+     * process's copy. A socket the successor kept stays open with its accept queue, which belongs to the
+     * socket, not to a copy; one it closed (its Service went away meanwhile) closes with this copy, so its
+     * clients are refused at once rather than left waiting in a queue nobody accepts from. Open connections
+     * carry on.
+     */
+    public void handedOver() {
+        listeners.stopAccepting();
+        listeners.list().forEach(Listener::close);
     }
 
     private Binding start(Frontend frontend, EndpointTable table) {
@@ -204,9 +239,12 @@ public final class TcpDataPlane implements DataPlane {
             throw new IllegalArgumentException("not a TCP frontend: " + frontend);
         }
         Listener listener = new Listener(frontend, table);
+        FileDescriptor handedOver = inherited.take(frontend);
         ServerBootstrap b = new ServerBootstrap()
                 .group(transport.group())
-                .channelFactory(() -> transport.newServerChannel(frontend.socketAddress().getAddress()))
+                .channelFactory(handedOver != null
+                        ? () -> transport.adoptServerChannel(handedOver.intValue())
+                        : () -> transport.newServerChannel(frontend.socketAddress().getAddress()))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, transport.allocator())
@@ -222,6 +260,10 @@ public final class TcpDataPlane implements DataPlane {
                         ch.pipeline().addLast(RELAY, new FrontendHandler(TcpDataPlane.this, listener));
                     }
                 });
+        if (handedOver != null) {
+            // Bound and listening already, its accept queue intact: registering it is all it needs.
+            return new Binding(listener, b.register());
+        }
         if (options.freeBind()) {
             b.option(transport.freeBind(), true);
         }

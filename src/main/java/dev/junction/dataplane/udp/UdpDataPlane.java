@@ -3,6 +3,8 @@ package dev.junction.dataplane.udp;
 import dev.junction.dataplane.DataPlane;
 import dev.junction.dataplane.FrontendBindException;
 import dev.junction.dataplane.FrontendHandle;
+import dev.junction.dataplane.InheritedSockets;
+import dev.junction.dataplane.OpenListeners;
 import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
@@ -18,6 +20,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDatagramChannelConfig;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.unix.FileDescriptor;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -72,16 +75,32 @@ public final class UdpDataPlane implements DataPlane {
     private final LongAdder expired = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final AtomicInteger open = new AtomicInteger();
+    private final InheritedSockets inherited;
+    private final OpenListeners listeners = new OpenListeners();
 
     public UdpDataPlane(Transport transport, UdpOptions options) {
-        this(transport, options, transport.datagrams().datagramChannels());
+        this(transport, options, InheritedSockets.none());
+    }
+
+    /**
+     * A data plane that, asked for a frontend whose socket a predecessor handed over, adopts that socket rather
+     * than binding a new one.
+     */
+    public UdpDataPlane(Transport transport, UdpOptions options, InheritedSockets inherited) {
+        this(transport, options, transport.datagrams().datagramChannels(), inherited);
     }
 
     /** With {@code channels} making every datagram channel: a test seam for sockets that cannot be opened. */
     UdpDataPlane(Transport transport, UdpOptions options, ChannelFactory<? extends DatagramChannel> channels) {
+        this(transport, options, channels, InheritedSockets.none());
+    }
+
+    private UdpDataPlane(Transport transport, UdpOptions options, ChannelFactory<? extends DatagramChannel> channels,
+            InheritedSockets inherited) {
         this.transport = transport.datagrams();
         this.options = options;
         this.channels = channels;
+        this.inherited = inherited;
     }
 
     UdpOptions options() {
@@ -95,9 +114,10 @@ public final class UdpDataPlane implements DataPlane {
         }
         UdpListener listener = new UdpListener(frontend, table);
         EventLoop loop = transport.group().next();
+        FileDescriptor handedOver = inherited.take(frontend);
         DatagramChannel ch;
         try {
-            ch = newChannel();
+            ch = handedOver != null ? configure(transport.adoptDatagramChannel(handedOver.intValue())) : newChannel();
         } catch (ChannelException e) {
             throw new FrontendBindException(frontend, e);
         }
@@ -110,7 +130,8 @@ public final class UdpDataPlane implements DataPlane {
             throw new FrontendBindException(frontend, new IllegalStateException(
                     "IP_FREEBIND needs the io_uring or epoll transport, UDP here runs on " + transport.name()));
         }
-        ChannelFuture bound = registered.isSuccess()
+        // A socket handed over is bound already.
+        ChannelFuture bound = registered.isSuccess() && handedOver == null
                 ? registered.channel().bind(frontend.socketAddress()).awaitUninterruptibly()
                 : registered;
         if (!bound.isSuccess()) {
@@ -118,7 +139,16 @@ public final class UdpDataPlane implements DataPlane {
             throw new FrontendBindException(frontend, bound.cause());
         }
         listener.bound(bound.channel());
+        listeners.opened(listener, bound.channel());
         return listener;
+    }
+
+    /**
+     * The frontends open now, for a handover. When they stop accepting, open sessions carry on, their replies
+     * still sent from the frontend's socket.
+     */
+    public OpenListeners listeners() {
+        return listeners;
     }
 
     /**
@@ -128,7 +158,10 @@ public final class UdpDataPlane implements DataPlane {
      * @throws ChannelException when the socket cannot be opened (EMFILE at the descriptor limit)
      */
     DatagramChannel newChannel() {
-        DatagramChannel ch = channels.newChannel();
+        return configure(channels.newChannel());
+    }
+
+    private DatagramChannel configure(DatagramChannel ch) {
         ch.config().setAllocator(transport.allocator());
         ch.config().setWriteBufferWaterMark(WATER_MARK);
         if (ch.config() instanceof EpollDatagramChannelConfig epoll) {
