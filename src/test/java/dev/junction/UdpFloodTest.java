@@ -83,7 +83,7 @@ class UdpFloodTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "dev.junction.Main", "run",
                 "--manifests", manifests.toString(), "--capture", "none", "--workers", "1",
-                "--healthz-bind-address", "", "--metrics-bind-address", "")
+                "--healthz-bind-address", "", "--metrics-bind-address", "", "--handover-socket", "")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Conditions.await("Junction serves the TCP port", Duration.ofSeconds(30), () -> Clients.reachable(vip));
         UdpClient existing = new UdpClient(vip);

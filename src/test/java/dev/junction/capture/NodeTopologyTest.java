@@ -348,7 +348,8 @@ class NodeTopologyTest {
 
     private Process startJunction(boolean keepRoutes) {
         List<String> args = new ArrayList<>(List.of("run", "--manifests", manifests.toString(), "--capture", "route",
-                "--hostname-override", "node", "--nodeport-addresses", "192.168.50.0/24", "--workers", "1"));
+                "--hostname-override", "node", "--nodeport-addresses", "192.168.50.0/24", "--workers", "1",
+                "--handover-socket", ""));
         if (keepRoutes) {
             args.add("--keep-routes");
         }
