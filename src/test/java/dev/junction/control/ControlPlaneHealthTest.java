@@ -143,19 +143,8 @@ class ControlPlaneHealthTest {
      */
     @Test
     void aFailedSourceFailsHealthOnceTheLimitPassesWhateverIsAppliedAfter() {
-        control.synced();
-        control.flush();
-        Conditions.await("synced", () -> control.appliedBatches() > 0);
-        long applied = control.appliedBatches();
-
-        control.failed("/manifests: the watcher failed: java.lang.OutOfMemoryError: Java heap space");
-        clock.advance(LIMIT.minusSeconds(1));
-        control.upsert(service("web", port("http", 80)));
-        control.flush();
-        Conditions.await("a later batch", () -> control.appliedBatches() > applied);
-        assertEquals(200, status("/healthz"), "within the limit");
-
-        clock.advance(Duration.ofSeconds(2));
+        troubleOutlastsTheLimitWhileBatchesApply(
+                () -> control.failed("/manifests: the watcher failed: java.lang.OutOfMemoryError: Java heap space"));
         assertEquals(503, status("/healthz"));
         assertEquals(503, status("/livez"));
     }
@@ -168,23 +157,32 @@ class ControlPlaneHealthTest {
      */
     @Test
     void aStalledSourceFailsHealthOnceTheLimitPassesUntilItFollowsAgain() {
+        troubleOutlastsTheLimitWhileBatchesApply(
+                () -> control.stalled("Kubernetes API: cannot authenticate: API server answered 401: Unauthorized"));
+        assertEquals(503, status("/healthz"));
+        assertEquals(200, status("/livez"));
+
+        control.resumed();
+        assertEquals(200, status("/healthz"));
+    }
+
+    /**
+     * After the first sync, reports {@code trouble}, then a later batch is applied within the limit (health still
+     * 200: the limit has not passed), and the clock passes the limit.
+     */
+    private void troubleOutlastsTheLimitWhileBatchesApply(Runnable trouble) {
         control.synced();
         control.flush();
         Conditions.await("synced", () -> control.appliedBatches() > 0);
         long applied = control.appliedBatches();
 
-        control.stalled("Kubernetes API: cannot authenticate: API server answered 401: Unauthorized");
+        trouble.run();
         clock.advance(LIMIT.minusSeconds(1));
         control.upsert(service("web", port("http", 80)));
         control.flush();
         Conditions.await("a later batch", () -> control.appliedBatches() > applied);
         assertEquals(200, status("/healthz"), "within the limit");
         clock.advance(Duration.ofSeconds(2));
-        assertEquals(503, status("/healthz"));
-        assertEquals(200, status("/livez"));
-
-        control.resumed();
-        assertEquals(200, status("/healthz"));
     }
 
     @Test
