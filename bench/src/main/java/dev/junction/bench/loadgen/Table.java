@@ -17,13 +17,18 @@ import picocli.CommandLine.Parameters;
 
 /**
  * Turns a directory of compare.sh results ({@code <round>-<target>-<workload>.json}, each a loadgen result
- * plus the proxy's CPU) into one markdown table of medians with each target's ratio to HAProxy and to
- * direct.
+ * plus the proxy's CPU) into one markdown table of medians, headed by the rate per proxy core, with each
+ * target's ratio to the peer (HAProxy, or nginx where HAProxy has no run, as for UDP) and to direct. A
+ * closed-loop workload's ratios are withheld, with one line saying so, unless direct is at least
+ * {@value #MIN_DIRECT_OVER_BEST}x the best proxy on it: otherwise the load side, not the proxies, set the rates.
  */
 @Command(name = "table", mixinStandardHelpOptions = true, description = "Markdown table of compare.sh medians.")
 final class Table implements Callable<Integer> {
 
     private static final List<String> TARGETS = List.of("direct", "haproxy", "nginx", "junction", "junction-epoll");
+    static final double MIN_DIRECT_OVER_BEST = 1.3;
+    /** Open loop at a fixed rate, or one target only: no rate to gate on. */
+    private static final List<String> UNGATED = List.of("latency", "rr_first10s");
 
     @Parameters(index = "0", description = "results directory")
     Path dir;
@@ -47,34 +52,85 @@ final class Table implements Callable<Integer> {
                         .computeIfAbsent(name.substring(first + 1, last), k -> new ArrayList<>()).add(o);
             }
         }
+        System.out.print(render(runs));
+        return 0;
+    }
+
+    static String render(Map<String, Map<String, List<JsonObject>>> runs) {
         StringBuilder out = new StringBuilder();
-        out.append("| workload | target | rate (median) | p99 µs | proxy CPU (cores) | rate per proxy core |"
-                + " vs HAProxy | per core vs HAProxy | vs direct | rounds |\n");
+        List<String> notes = new ArrayList<>();
+        out.append("| workload | target | rate per proxy core | per core vs peer | rate (median) | proxy CPU (cores)"
+                + " | p99 µs | rate vs peer | vs direct | rounds |\n");
         out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Map.Entry<String, Map<String, List<JsonObject>>> w : runs.entrySet()) {
+            String workload = w.getKey();
             Map<String, List<JsonObject>> byTarget = w.getValue();
-            String unit = w.getKey().startsWith("bulk") ? "Gbit/s" : "/s";
-            double haproxyRate = median(byTarget.get("haproxy"), "rate");
-            double haproxyPerCore = median(byTarget.get("haproxy"), "perCore");
+            String unit = workload.startsWith("bulk") ? "Gbit/s" : "/s";
+            String peer = byTarget.containsKey("haproxy") ? "haproxy" : "nginx";
+            double peerRate = median(byTarget.get(peer), "rate");
+            double peerPerCore = median(byTarget.get(peer), "perCore");
             double directRate = median(byTarget.get("direct"), "rate");
+            boolean ratios = UNGATED.contains(workload) || loadSideHadRoom(workload, byTarget, directRate, notes);
             for (String target : TARGETS) {
                 List<JsonObject> samples = byTarget.get(target);
                 if (samples == null) {
                     continue;
                 }
+                boolean direct = target.equals("direct");
                 double rate = median(samples, "rate");
-                double cpu = median(samples, "cpu");
                 double perCore = median(samples, "perCore");
-                out.append(String.format(Locale.ROOT, "| %s | %s | %s %s | %.0f | %s | %s | %s | %s | %s | %d |\n",
-                        w.getKey(), target, fmt(rate), unit, median(samples, "p99us"),
-                        target.equals("direct") ? "-" : String.format(Locale.ROOT, "%.2f", cpu),
-                        target.equals("direct") ? "-" : fmt(perCore),
-                        ratio(rate, haproxyRate), target.equals("direct") ? "-" : ratio(perCore, haproxyPerCore),
-                        ratio(rate, directRate), samples.size()));
+                out.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s %s | %s | %.0f | %s | %s | %d |\n",
+                        workload, target, direct ? "-" : fmt(perCore),
+                        direct || !ratios ? "-" : versus(perCore, peerPerCore, peer),
+                        fmt(rate), unit,
+                        direct ? "-" : String.format(Locale.ROOT, "%.2f", median(samples, "cpu")),
+                        median(samples, "p99us"),
+                        direct || !ratios ? "-" : versus(rate, peerRate, peer),
+                        direct || !ratios ? "-" : ratio(rate, directRate), samples.size()));
             }
         }
-        System.out.print(out);
-        return 0;
+        Map<String, List<JsonObject>> first = runs.get("rr_first10s");
+        Map<String, List<JsonObject>> steady = runs.get("rr");
+        if (first != null && steady != null) {
+            first.forEach((target, samples) -> notes.add(String.format(Locale.ROOT,
+                    "%s's first 10 s ran at %s of its steady keep-alive rate.", target,
+                    ratio(median(samples, "rate"), median(steady.get(target), "rate")))));
+        }
+        if (!notes.isEmpty()) {
+            out.append("\n");
+        }
+        for (String note : notes) {
+            out.append("- ").append(note).append("\n");
+        }
+        return out.toString();
+    }
+
+    /** Whether direct beat every proxy on the workload by the margin that shows the load side had room. */
+    private static boolean loadSideHadRoom(String workload, Map<String, List<JsonObject>> byTarget,
+            double directRate, List<String> notes) {
+        String best = null;
+        double bestRate = 0;
+        for (Map.Entry<String, List<JsonObject>> t : byTarget.entrySet()) {
+            double rate = median(t.getValue(), "rate");
+            if (!t.getKey().equals("direct") && rate > bestRate) {
+                best = t.getKey();
+                bestRate = rate;
+            }
+        }
+        if (best == null) {
+            return true;
+        }
+        if (Double.isNaN(directRate)) {
+            notes.add(workload + ": no ratios, no direct run to show the load generator had room.");
+            return false;
+        }
+        if (directRate < MIN_DIRECT_OVER_BEST * bestRate) {
+            notes.add(String.format(Locale.ROOT, "%s: no ratios, direct (%s) is only %s the best proxy (%s, %s),"
+                    + " under %.1fx: the load generator was the bottleneck.", workload, fmt(directRate),
+                    ratio(directRate, bestRate), best, fmt(bestRate), MIN_DIRECT_OVER_BEST));
+            return false;
+        }
+        return true;
     }
 
     private static double median(List<JsonObject> samples, String field) {
@@ -103,6 +159,11 @@ final class Table implements Callable<Integer> {
             return "n/a";
         }
         return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String versus(double a, double b, String peer) {
+        String r = ratio(a, b);
+        return r.equals("-") ? r : r + " " + peer;
     }
 
     private static String ratio(double a, double b) {
