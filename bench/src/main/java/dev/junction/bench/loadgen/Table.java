@@ -125,9 +125,9 @@ final class Table implements Callable<Integer> {
             return false;
         }
         if (directRate < MIN_DIRECT_OVER_BEST * bestRate) {
-            notes.add(String.format(Locale.ROOT, "%s: no ratios, direct (%s) is only %s the best proxy (%s, %s),"
+            notes.add(String.format(Locale.ROOT, "%s: no ratios, direct (%s) is only %.3fx the best proxy (%s, %s),"
                     + " under %.1fx: the load generator was the bottleneck.", workload, fmt(directRate),
-                    ratio(directRate, bestRate), best, fmt(bestRate), MIN_DIRECT_OVER_BEST));
+                    directRate / bestRate, best, fmt(bestRate), MIN_DIRECT_OVER_BEST));
             return false;
         }
         return true;
