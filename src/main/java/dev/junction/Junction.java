@@ -278,9 +278,10 @@ public final class Junction implements AutoCloseable {
 
         @Override
         public void taken() {
+            // Readiness fails before anyone can see the handover as done (a flag, cheap on this loop).
+            health.stopping();
             handedOverAt = System.nanoTime();
             Thread t = new Thread(() -> {
-                health.stopping();
                 closeSource();
                 // The successor holds copies of these sockets and answers on them from now on.
                 if (healthServer != null) {
