@@ -75,8 +75,6 @@ public final class HttpServers implements AutoCloseable {
     public static final int MAX_CONNECTIONS = 256;
     /** A kubelet probe's default timeout is 1 s; a client that takes longer to send a request has none to send. */
     public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
-    /** How long accepting pauses after an accept failed (descriptors exhausted): the listener stays readable. */
-    static final Duration ACCEPT_PAUSE = Duration.ofMillis(100);
     private static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
 
     /**
@@ -96,9 +94,8 @@ public final class HttpServers implements AutoCloseable {
     private final AtomicLong openNow = new AtomicLong();
     private final AtomicLong evicted = new AtomicLong();
     private final AtomicLong timedOut = new AtomicLong();
-    private final AtomicLong acceptFailures = new AtomicLong();
     private final RateLimitedLog evictionLog = new RateLimitedLog(log, LOG_INTERVAL);
-    private final RateLimitedLog acceptLog = new RateLimitedLog(log, LOG_INTERVAL);
+    private final AcceptBackoff acceptBackoff = new AcceptBackoff(log, "operational HTTP server");
 
     /**
      * Servers with the connection cap that an open-files limit of {@code openFilesLimit} allows (-1: unknown, the
@@ -146,7 +143,7 @@ public final class HttpServers implements AutoCloseable {
 
     /** Accepts that failed (descriptors exhausted); each pauses accepting for a moment. */
     public long acceptFailures() {
-        return acceptFailures.get();
+        return acceptBackoff.failures();
     }
 
     /** A request as handlers see it. */
@@ -201,7 +198,7 @@ public final class HttpServers implements AutoCloseable {
                 .channelFactory(() -> adopted != null ? new EpollServerSocketChannel(adopted.intValue())
                         : EPOLL ? new EpollServerSocketChannel() : new NioServerSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new AcceptFailures())
+                .handler(acceptBackoff)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -271,25 +268,6 @@ public final class HttpServers implements AutoCloseable {
             if (connections.isEmpty()) {
                 open.remove(ch.parent());
             }
-        }
-    }
-
-    /**
-     * On a listener: an accept failed, mostly for want of descriptors. Counted and logged once per interval
-     * instead of Netty's warning with a stack trace per failure, and accepting pauses briefly, since the
-     * listener stays readable and would fail again at once.
-     */
-    private final class AcceptFailures extends ChannelInboundHandlerAdapter {
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            acceptFailures.incrementAndGet();
-            acceptLog.warn("operational HTTP server {}: accept failed ({}), pausing accepts for {} ms",
-                    NetUtil.toSocketAddressString((InetSocketAddress) ctx.channel().localAddress()),
-                    cause.getMessage(), ACCEPT_PAUSE.toMillis());
-            ctx.channel().config().setAutoRead(false);
-            ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true),
-                    ACCEPT_PAUSE.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 

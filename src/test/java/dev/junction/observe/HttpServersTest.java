@@ -160,7 +160,7 @@ class HttpServersTest {
 
             assertEquals(1_000L, http.acceptFailures());
             assertEquals(1, warnings.lines.size(), "one line, not one per failure: " + warnings.lines);
-            assertTrue(warnings.lines.get(0).contains("accept failed (Too many open files)"), warnings.lines.get(0));
+            assertTrue(warnings.lines.get(0).contains("cannot accept (Too many open files)"), warnings.lines.get(0));
             assertTrue(probe(address(listener)).startsWith("HTTP/1.1 200"), "accepting resumed after the pause");
         }
     }

@@ -10,6 +10,7 @@ import dev.junction.dataplane.Transport;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
 import dev.junction.model.Protocol;
+import dev.junction.observe.AcceptBackoff;
 import dev.junction.observe.RateLimitedLog;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -52,7 +53,8 @@ public final class TcpDataPlane implements DataPlane {
     private final TcpOptions options;
     private final int connectTimeoutMillis;
     private final LongAdder active = new LongAdder();
-    private final AcceptBackoff acceptBackoff = new AcceptBackoff();
+    private final AcceptBackoff acceptBackoff = new AcceptBackoff(LoggerFactory.getLogger(TcpDataPlane.class),
+            "TCP listener");
     private final LongAdder noSocket = new LongAdder();
     private final RateLimitedLog noSocketLog =
             new RateLimitedLog(LoggerFactory.getLogger(TcpDataPlane.class), AcceptBackoff.LOG_INTERVAL);
@@ -135,17 +137,7 @@ public final class TcpDataPlane implements DataPlane {
     void noSocket(Throwable cause) {
         noSocket.increment();
         noSocketLog.warn("TCP connections refused: no socket to connect to an endpoint: {}{}", cause.getMessage(),
-                descriptorHint(cause));
-    }
-
-    /** A hint for the log line when {@code cause} is the descriptor limit (EMFILE or ENFILE); else empty. */
-    static String descriptorHint(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
-                return " (the open-files limit is reached: raise LimitNOFILE / ulimit -n)";
-            }
-        }
-        return "";
+                AcceptBackoff.descriptorHint(cause));
     }
 
     /** Accepts that failed on any listener (each pauses that listener briefly); for a metric. */

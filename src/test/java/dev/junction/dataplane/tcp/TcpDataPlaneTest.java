@@ -400,7 +400,7 @@ class TcpDataPlaneTest {
     void aHalfClosedConnectionThatKeepsMovingOutlivesTheHalfCloseTimeout(Transport.Kind kind) throws Exception {
         ServerSocket slow = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         closeables.add(slow);
-        // Answers with ten bytes a tenth of the timeout apart (the pause is the pacing, not a synchronisation).
+        // Answers with ten bytes a sixth of the timeout apart (the pause is the pacing, not a synchronisation).
         CompletableFuture.runAsync(() -> {
             try (Socket c = slow.accept()) {
                 InputStream in = c.getInputStream();
@@ -408,7 +408,7 @@ class TcpDataPlaneTest {
                     // The request, up to the client's FIN.
                 }
                 for (int i = 0; i < 10; i++) {
-                    Thread.sleep(100);
+                    Thread.sleep(50);
                     c.getOutputStream().write('0' + i);
                 }
             } catch (IOException | InterruptedException e) {
