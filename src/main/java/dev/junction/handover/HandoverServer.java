@@ -11,12 +11,14 @@ import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,18 +46,27 @@ public final class HandoverServer implements AutoCloseable {
     public record Offered(HandedSocket socket, FileDescriptor fd) {
     }
 
+    /**
+     * How long one exchange may take, from connecting to {@code TAKEN}: twice what a new Junction waits. A peer
+     * that stalls mid-way (stopped, hung, or not a Junction at all) would otherwise hold the one-at-a-time
+     * handover, and every later successor would be refused.
+     */
+    static final Duration EXCHANGE_DEADLINE = Duration.ofSeconds(20);
+
     private final Path path;
     private final Channel channel;
     private final Offer offer;
+    private final Duration deadline;
     /** One handover at a time, and only one that completes. */
     private final AtomicBoolean busy = new AtomicBoolean();
     /** The socket file's identity (device and inode), to tell it from a successor's at the same path. */
     private volatile Object fileKey;
 
-    private HandoverServer(Path path, Channel channel, Offer offer) {
+    private HandoverServer(Path path, Channel channel, Offer offer, Duration deadline) {
         this.path = path;
         this.channel = channel;
         this.offer = offer;
+        this.deadline = deadline;
     }
 
     /**
@@ -69,6 +80,10 @@ public final class HandoverServer implements AutoCloseable {
      * @throws IOException naming the path when it cannot listen there
      */
     public static HandoverServer listen(Path path, EventLoopGroup group, Offer offer) throws IOException {
+        return listen(path, group, offer, EXCHANGE_DEADLINE);
+    }
+
+    static HandoverServer listen(Path path, EventLoopGroup group, Offer offer, Duration deadline) throws IOException {
         Path bound = path.resolveSibling(path.getFileName() + "." + ProcessHandle.current().pid());
         try {
             Path dir = path.toAbsolutePath().getParent();
@@ -95,7 +110,7 @@ public final class HandoverServer implements AutoCloseable {
         if (!ch.isActive()) {
             throw new IOException("cannot listen on handover socket " + path + ": " + ch.closeFuture().cause());
         }
-        server[0] = new HandoverServer(path, ch, offer);
+        server[0] = new HandoverServer(path, ch, offer, deadline);
         try {
             Files.move(bound, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             server[0].fileKey = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
@@ -137,6 +152,17 @@ public final class HandoverServer implements AutoCloseable {
         private Step step = Step.HELLO;
         private List<Offered> offered = List.of();
         private boolean holdsBusy;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.executor().schedule(() -> {
+                if (step != Step.DONE && ctx.channel().isOpen()) {
+                    log.warn("handover: a peer did not finish within {}; closing it, still serving", deadline);
+                    ctx.close();
+                }
+            }, deadline.toNanos(), TimeUnit.NANOSECONDS);
+            ctx.fireChannelActive();
+        }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, String line) {

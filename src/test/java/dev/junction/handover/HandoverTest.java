@@ -275,6 +275,34 @@ class HandoverTest {
         taken.sockets().forEach(r -> HandoverClient.closeQuietly(r.fd()));
     }
 
+    /** A peer that asks and then stalls must not hold the one-at-a-time handover from the next Junction. */
+    @Test
+    void aPeerThatStallsMidWayIsClosedAtTheDeadlineAndTheNextNewSideTakesOver() throws Exception {
+        Socket tcp = listeningTcp();
+        FixedOffer offer = new FixedOffer(List.of(new HandoverServer.Offered(
+                new HandedSocket(HandedSocket.Role.FRONTEND, Protocol.TCP, tcp.localAddress()), tcp)));
+        closing.add(HandoverServer.listen(path, group, offer, Duration.ofMillis(300)));
+        try (SocketChannel stalled = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            write(stalled, "JUNCTION-HANDOVER 1\n");
+            assertEquals("SOCKETS 1", readLine(stalled));
+            readLine(stalled);
+            // Bounded: without the deadline the old side waits for SEND forever.
+            CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readUntilClosed(stalled);
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            });
+            assertEquals("", rest.get(5, TimeUnit.SECONDS), "closed by the old side at the deadline");
+        }
+        HandoverClient.Outcome.Taken taken = assertInstanceOf(HandoverClient.Outcome.Taken.class,
+                HandoverClient.take(path, group, TIMEOUT));
+        taken.confirm(TIMEOUT);
+        assertTrue(offer.taken.await(5, TimeUnit.SECONDS));
+        taken.sockets().forEach(r -> HandoverClient.closeQuietly(r.fd()));
+    }
+
     @Test
     void aSocketClosedBetweenTheOfferAndTheSendingEndsTheHandoverRatherThanPassAnotherDescriptor() throws Exception {
         Socket tcp = listeningTcp();
