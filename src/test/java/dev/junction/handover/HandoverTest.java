@@ -287,14 +287,7 @@ class HandoverTest {
             assertEquals("SOCKETS 1", readLine(stalled));
             readLine(stalled);
             // Bounded: without the deadline the old side waits for SEND forever.
-            CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return readUntilClosed(stalled);
-                } catch (IOException e) {
-                    return e.toString();
-                }
-            });
-            assertEquals("", rest.get(5, TimeUnit.SECONDS), "closed by the old side at the deadline");
+            assertEquals("", restWithin5s(stalled), "closed by the old side at the deadline");
         }
         HandoverClient.Outcome.Taken taken = assertInstanceOf(HandoverClient.Outcome.Taken.class,
                 HandoverClient.take(path, group, TIMEOUT));
@@ -316,14 +309,7 @@ class HandoverTest {
             listeningTcp();
             write(peer, "SEND\n");
             // Bounded: without the check the old side sends a descriptor and waits for TAKEN.
-            CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return readUntilClosed(peer);
-                } catch (IOException e) {
-                    return e.toString();
-                }
-            });
-            assertEquals("", rest.get(5, TimeUnit.SECONDS), "closed without a descriptor");
+            assertEquals("", restWithin5s(peer), "closed without a descriptor");
         }
         assertEquals(1, offer.taken.getCount());
     }
@@ -368,6 +354,17 @@ class HandoverTest {
         while (b.hasRemaining()) {
             ch.write(b);
         }
+    }
+
+    /** What {@code ch} reads until the peer closes it, failing after 5 s rather than hanging the test. */
+    private static String restWithin5s(SocketChannel ch) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return readUntilClosed(ch);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }).get(5, TimeUnit.SECONDS);
     }
 
     private static String readLine(SocketChannel ch) throws IOException {
