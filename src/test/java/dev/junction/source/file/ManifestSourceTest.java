@@ -308,6 +308,8 @@ class ManifestSourceTest {
             write("db.yaml", service("db", 5432));
 
             sink.awaitAfterSync("the new file", events -> events.contains("upsert V1Service default/db"));
+            // The file's line follows its delivery.
+            Conditions.await("db.yaml's line", () -> loaded.size(), n -> n >= 2);
             assertEquals(List.of(dir.resolve("web.yaml") + ": loaded 2 objects (2 upserted, 0 deleted)",
                     dir.resolve("db.yaml") + ": loaded 1 objects (1 upserted, 0 deleted)"), loaded);
             assertEquals(2, errors.size(), errors.toString());
