@@ -22,6 +22,7 @@ import dev.junction.observe.HttpServiceHealthServer;
 import dev.junction.observe.HealthServer;
 import dev.junction.observe.HttpServers;
 import dev.junction.observe.ProxyHealth;
+import dev.junction.observe.ReadyFile;
 import dev.junction.observe.ProxyMetrics;
 import dev.junction.source.file.ManifestSource;
 import dev.junction.source.kube.KubeClients;
@@ -75,8 +76,13 @@ public final class Junction implements AutoCloseable {
     private TcpDataPlane tcp;
     private UdpDataPlane udp;
     private SocketHandover handover;
+    private ReadyFile readyFile;
     /** Counted down by SIGTERM/SIGINT, or by a successor that took the sockets. */
     private final CountDownLatch stop = new CountDownLatch(1);
+    /** Counted down once a successor took the sockets and this process stopped accepting. */
+    private final CountDownLatch stoppedAccepting = new CountDownLatch(1);
+    /** Counted down by SIGTERM/SIGINT only. */
+    private final CountDownLatch signalled = new CountDownLatch(1);
     /** Set when a successor took the sockets: System.nanoTime() then, else 0. */
     private volatile long handedOverAt;
 
@@ -193,6 +199,9 @@ public final class Junction implements AutoCloseable {
         try {
             // A port in use waits for the handover only when there is a Junction to take it from.
             openOperational(handover != null && Files.exists(config.handoverSocket()));
+            if (operations.readyFile() != null) {
+                readyFile = ReadyFile.start(operations.readyFile(), health::ready);
+            }
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -294,6 +303,7 @@ public final class Junction implements AutoCloseable {
                 tcp.handedOver();
                 // UDP frontends stay open: their sessions' replies leave through them while they drain.
                 udp.listeners().stopAccepting();
+                stoppedAccepting.countDown();
                 stop.countDown();
             }, "junction-handed-over");
             t.setDaemon(true);
@@ -306,6 +316,7 @@ public final class Junction implements AutoCloseable {
      * sessions get up to {@code grace} from the handover to finish, then {@link #close} ends what is left.
      */
     private void drain(Duration grace) throws InterruptedException {
+        stoppedAccepting.await();
         log.info("handed over: draining {} connections and {} UDP sessions for up to {}", tcp.activeConnections(),
                 udp.activeSessions(), grace);
         long deadline = handedOverAt + grace.toNanos();
@@ -349,12 +360,19 @@ public final class Junction implements AutoCloseable {
 
     /**
      * Serves until SIGTERM/SIGINT, then shuts down gracefully ({@link #shutdown} with the configured grace
-     * period, then {@link #close}); the process then exits 0.
+     * period, then {@link #close}); or until a successor took the sockets, then drains, closes and, with
+     * {@code --after-handover wait}, waits for SIGTERM/SIGINT. The process then exits 0. A signal that arrives
+     * while a successor is taking the sockets lets it finish first, so a pod deleted mid-handover passes its
+     * sockets on instead of closing them.
      */
     public int serveUntilSignal() throws Exception {
         Duration grace = operations.shutdownGracePeriod();
-        return untilSignal(stop, grace, () -> {
+        // The shutdown hook's bound: a successor under way may take its deadline before the drain begins.
+        return untilSignal(stop, signalled, grace.plus(HandoverServer.EXCHANGE_DEADLINE), () -> {
             try {
+                if (!handedOver() && handover != null) {
+                    handover.letSuccessorFinish();
+                }
                 if (handedOver()) {
                     drain(grace);
                 } else {
@@ -362,6 +380,12 @@ public final class Junction implements AutoCloseable {
                 }
             } finally {
                 close();
+            }
+            if (handedOver() && operations.afterHandover() == OperationsConfig.AfterHandover.WAIT
+                    && signalled.getCount() > 0) {
+                log.info("handed over and drained: serving nothing, waiting for SIGTERM (--after-handover wait: "
+                        + "a container that exits is restarted, and would take the sockets back)");
+                signalled.await();
             }
         });
     }
@@ -389,13 +413,19 @@ public final class Junction implements AutoCloseable {
      * because a signal-initiated exit would report 128+signal although the shutdown was clean.
      */
     public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
-        return untilSignal(new CountDownLatch(1), grace, onSignal);
+        CountDownLatch signalled = new CountDownLatch(1);
+        return untilSignal(signalled, signalled, grace, onSignal);
     }
 
-    /** {@link #untilSignal(Duration, OnSignal)}, also ended by whoever counts {@code signalled} down. */
-    private static int untilSignal(CountDownLatch signalled, Duration grace, OnSignal onSignal) throws Exception {
+    /**
+     * {@link #untilSignal(Duration, OnSignal)}, also ended by whoever counts {@code wake} down; the signal
+     * counts down both {@code wake} and {@code signalled}.
+     */
+    private static int untilSignal(CountDownLatch wake, CountDownLatch signalled, Duration grace, OnSignal onSignal)
+            throws Exception {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            wake.countDown();
             signalled.countDown();
             try {
                 if (done.await(grace.toMillis() + 15_000, TimeUnit.MILLISECONDS)) {
@@ -406,7 +436,7 @@ public final class Junction implements AutoCloseable {
             }
         }, "junction-shutdown"));
         try {
-            signalled.await();
+            wake.await();
             onSignal.stop();
         } finally {
             done.countDown();
@@ -449,6 +479,9 @@ public final class Junction implements AutoCloseable {
 
     @Override
     public void close() {
+        if (readyFile != null) {
+            readyFile.close();
+        }
         if (handover != null) {
             handover.close();
         }

@@ -120,6 +120,20 @@ final class SocketHandover implements AutoCloseable {
         }
     }
 
+    /**
+     * On SIGTERM/SIGINT: if a new Junction is taking the sockets right now, waits until it holds them or gives
+     * up (at most the exchange's deadline), so a process stopped mid-handover passes its sockets on rather than
+     * closing them while its successor still binds for itself.
+     */
+    void letSuccessorFinish() throws InterruptedException {
+        HandoverServer s = server;
+        if (s != null && s.exchangeUnderWay()) {
+            log.info("handover: stopping while a new Junction takes the sockets; letting it finish first (at most {})",
+                    HandoverServer.EXCHANGE_DEADLINE);
+            s.awaitExchange(HandoverServer.EXCHANGE_DEADLINE);
+        }
+    }
+
     /** An operational server's socket handed over for {@code address}, now the caller's; null if none. */
     FileDescriptor operationalSocket(InetSocketAddress address) {
         return operational.remove(wildcardAsOne(address));

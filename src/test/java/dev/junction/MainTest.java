@@ -97,6 +97,7 @@ class MainTest {
         "run --lb fastest                                 | fastest",
         "run --capture iptables                           | iptables",
         "run --transport dpdk                             | dpdk",
+        "run --after-handover restart                     | restart",
         "run --connect-timeout soon                       | soon",
         "run --workers many                               | many",
         "run --workers 0 --manifests .                    | --workers",

@@ -265,8 +265,8 @@ final class ConfigFile {
 
     private void junction(Map<String, Object> j) {
         known("junction.", j, Set.of("manifests", "capture", "keepRoutes", "handoverSocket", "workers", "transport", "lb",
-                "connectTimeout", "idleTimeout", "halfCloseTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "metrics", "logLevel",
-                "logFormat"));
+                "connectTimeout", "idleTimeout", "halfCloseTimeout", "udpMaxSessions", "syncPeriod", "shutdownGracePeriod", "afterHandover", "readyFile", "metrics",
+                "logLevel", "logFormat"));
         if (j.containsKey("manifests")) {
             Path dir = Path.of(string("junction.manifests", j.get("manifests")));
             set(b -> b.manifests(dir));
@@ -287,6 +287,11 @@ final class ConfigFile {
         duration("junction.syncPeriod", j.get("syncPeriod"), true, ProxyConfig.Builder::syncPeriod);
         duration("junction.shutdownGracePeriod", j.get("shutdownGracePeriod"), false,
                 ProxyConfig.Builder::shutdownGracePeriod);
+        parsed(j, "afterHandover", OperationsConfig.AfterHandover::parse, ProxyConfig.Builder::afterHandover);
+        if (j.containsKey("readyFile")) {
+            Path file = Path.of(string("junction.readyFile", j.get("readyFile")));
+            set(b -> b.readyFile(file));
+        }
         if (j.containsKey("metrics")) {
             Map<String, Object> metrics = map(this, "junction.metrics", j.get("metrics"));
             known("junction.metrics.", metrics, Set.of("maxServices", "perEndpoint"));

@@ -3,7 +3,9 @@ package dev.junction.config;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -17,9 +19,12 @@ import java.util.Objects;
  * @param shutdownGracePeriod  on SIGTERM, how long open connections may take to finish
  * @param metricsMaxServices   service ports with series of their own; the rest are summed under "other"
  * @param metricsPerEndpoint   also export per-endpoint series
+ * @param afterHandover        what this process does once a successor took its sockets and it has drained
+ * @param readyFile            a file present exactly while this process is ready; null: none
  */
 public record OperationsConfig(InetSocketAddress healthzBindAddress, InetSocketAddress metricsBindAddress,
-        Duration syncPeriod, Duration shutdownGracePeriod, int metricsMaxServices, boolean metricsPerEndpoint) {
+        Duration syncPeriod, Duration shutdownGracePeriod, int metricsMaxServices, boolean metricsPerEndpoint,
+        AfterHandover afterHandover, Path readyFile) {
 
     // The defaults as the flags spell them: the help text shows these very constants.
     /** kube-proxy's health port (ports.ProxyHealthzPort), also for a bare IP in the config file. */
@@ -32,8 +37,30 @@ public record OperationsConfig(InetSocketAddress healthzBindAddress, InetSocketA
     public static final String DEFAULT_SHUTDOWN_GRACE_PERIOD = "30s";
     public static final int DEFAULT_METRICS_MAX_SERVICES = 1000;
 
+    /**
+     * What a Junction that handed its sockets over does once drained. In a pod it must not exit: the kubelet
+     * restarts a container that exits, even with 0, and the restarted process would take the sockets back.
+     */
+    public enum AfterHandover {
+        /** Exit 0, as a process started by hand or by systemd should. */
+        EXIT,
+        /** Idle, serving nothing, until SIGTERM; then exit 0 at once. */
+        WAIT;
+
+        /** The flag's spelling. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** @throws IllegalArgumentException naming the text and the labels */
+        public static AfterHandover parse(String text) {
+            return ProxyConfig.byLabel("after-handover mode", text, values());
+        }
+    }
+
     public OperationsConfig {
         Objects.requireNonNull(syncPeriod, "syncPeriod");
+        Objects.requireNonNull(afterHandover, "afterHandover");
         if (syncPeriod.isNegative() || syncPeriod.isZero()) {
             throw new IllegalArgumentException("--sync-period: must be positive, got " + syncPeriod);
         }

@@ -108,7 +108,7 @@ public record ProxyConfig(
 
     /** The constant whose label (its lower-case name) is {@code text}; anything else lists the labels. */
     @SafeVarargs
-    private static <E extends Enum<E>> E byLabel(String what, String text, E... values) {
+    static <E extends Enum<E>> E byLabel(String what, String text, E... values) {
         List<String> labels = new ArrayList<>();
         for (E e : values) {
             String label = e.name().toLowerCase(Locale.ROOT);
@@ -295,6 +295,8 @@ public record ProxyConfig(
         private String metricsBindAddress = OperationsConfig.DEFAULT_METRICS;
         private Duration syncPeriod = Durations.parse(OperationsConfig.DEFAULT_SYNC_PERIOD);
         private Duration shutdownGracePeriod = Durations.parse(OperationsConfig.DEFAULT_SHUTDOWN_GRACE_PERIOD);
+        private OperationsConfig.AfterHandover afterHandover = OperationsConfig.AfterHandover.EXIT;
+        private Path readyFile;
         private int metricsMaxServices = OperationsConfig.DEFAULT_METRICS_MAX_SERVICES;
         private boolean metricsPerEndpoint;
         private LogLevel logLevel = LogLevel.parse(DEFAULT_LOG_LEVEL);
@@ -439,6 +441,17 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder afterHandover(OperationsConfig.AfterHandover after) {
+            this.afterHandover = after;
+            return this;
+        }
+
+        /** Null or empty: no ready file. */
+        public Builder readyFile(Path file) {
+            this.readyFile = file == null || file.toString().isEmpty() ? null : file;
+            return this;
+        }
+
         public Builder metricsMaxServices(int n) {
             this.metricsMaxServices = n;
             return this;
@@ -471,7 +484,8 @@ public record ProxyConfig(
                     bindAddress, keepRoutes, handoverSocket, transport,
                     new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
                             OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),
-                            syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint),
+                            syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint, afterHandover,
+                            readyFile),
                     logLevel, logFormat, warnings);
         }
     }

@@ -86,6 +86,18 @@ public final class ProxyOptions {
                     + "long to finish before they are closed. Default: " + OperationsConfig.DEFAULT_SHUTDOWN_GRACE_PERIOD + ".")
     Duration shutdownGracePeriod;
 
+    @Option(names = "--after-handover", paramLabel = "MODE",
+            description = "Once a successor took this process's sockets and it has drained: exit (exit 0) or wait "
+                    + "(serve nothing until SIGTERM, then exit 0; in a pod, where the kubelet restarts a container "
+                    + "that exits, and the restarted process would take the sockets back). Default: exit.")
+    OperationsConfig.AfterHandover afterHandover;
+
+    @Option(names = "--ready-file", paramLabel = "PATH",
+            description = "A file present exactly while this process is ready (what /healthz answers for it, and "
+                    + "it serves on its own sockets), for an exec readiness probe: an HTTP probe of port 10256 is "
+                    + "answered by whichever Junction on the node holds that port. Default: none.")
+    Path readyFile;
+
     /** The validated configuration: {@link #settings}, built. */
     public ProxyConfig config() {
         return settings().build();
@@ -126,6 +138,8 @@ public final class ProxyOptions {
             b.handoverSocket(Path.of(handoverSocket));
         }
         set(shutdownGracePeriod, b::shutdownGracePeriod);
+        set(afterHandover, b::afterHandover);
+        set(readyFile, b::readyFile);
         return common.applyTo(b);
     }
 
@@ -141,6 +155,7 @@ public final class ProxyOptions {
                 .registerConverter(LogFormat.class, parsing(LogFormat::parse))
                 .registerConverter(ProxyConfig.CaptureMode.class, parsing(ProxyConfig.CaptureMode::parse))
                 .registerConverter(ProxyConfig.TransportMode.class, parsing(ProxyConfig.TransportMode::parse))
+                .registerConverter(OperationsConfig.AfterHandover.class, parsing(OperationsConfig.AfterHandover::parse))
                 .registerConverter(ProxyConfig.DetectLocalMode.class, parsing(ProxyConfig.DetectLocalMode::parse))
                 .registerConverter(Cidr.class, parsing(Cidr::parse));
     }

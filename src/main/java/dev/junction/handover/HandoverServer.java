@@ -19,7 +19,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,14 +52,14 @@ public final class HandoverServer implements AutoCloseable {
      * that stalls mid-way (stopped, hung, or not a Junction at all) would otherwise hold the one-at-a-time
      * handover, and every later successor would be refused.
      */
-    static final Duration EXCHANGE_DEADLINE = Duration.ofSeconds(20);
+    public static final Duration EXCHANGE_DEADLINE = Duration.ofSeconds(20);
 
     private final Path path;
     private final Channel channel;
     private final Offer offer;
     private final Duration deadline;
-    /** One handover at a time, and only one that completes. */
-    private final AtomicBoolean busy = new AtomicBoolean();
+    /** The exchange under way, counted down when it ends; null when none. One at a time, and one that completes. */
+    private final AtomicReference<CountDownLatch> underWay = new AtomicReference<>();
     /** The socket file's identity (device and inode), to tell it from a successor's at the same path. */
     private volatile Object fileKey;
 
@@ -132,6 +133,22 @@ public final class HandoverServer implements AutoCloseable {
         channel.close().awaitUninterruptibly();
     }
 
+    /** Whether a new Junction is taking the sockets right now (it has said hello and not yet finished or gone). */
+    public boolean exchangeUnderWay() {
+        return underWay.get() != null;
+    }
+
+    /**
+     * Waits until the exchange under way (if any) ends, the new Junction holding the sockets ({@link Offer#taken}
+     * has returned) or gone, at most {@code timeout}.
+     */
+    public void awaitExchange(Duration timeout) throws InterruptedException {
+        CountDownLatch ended = underWay.get();
+        if (ended != null) {
+            ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
     /** Removes the socket file when it is still this server's, so no new Junction tries a socket nobody serves. */
     private void stopListening() {
         try {
@@ -151,7 +168,8 @@ public final class HandoverServer implements AutoCloseable {
 
         private Step step = Step.HELLO;
         private List<Offered> offered = List.of();
-        private boolean holdsBusy;
+        /** This exchange's latch in {@link #underWay}, once it holds it. */
+        private CountDownLatch holds;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -182,11 +200,12 @@ public final class HandoverServer implements AutoCloseable {
                 refuse(ctx, "unknown version");
                 return;
             }
-            if (!busy.compareAndSet(false, true)) {
+            CountDownLatch mine = new CountDownLatch(1);
+            if (!underWay.compareAndSet(null, mine)) {
                 refuse(ctx, "a handover is already under way");
                 return;
             }
-            holdsBusy = true;
+            holds = mine;
             offered = List.copyOf(offer.sockets());
             StringBuilder out = new StringBuilder(Wire.SOCKETS).append(' ').append(offered.size()).append('\n');
             for (Offered o : offered) {
@@ -242,6 +261,8 @@ public final class HandoverServer implements AutoCloseable {
             stopListening();
             ctx.close();
             offer.taken();
+            // Stays taken: no later peer is offered sockets this process no longer accepts on.
+            holds.countDown();
         }
 
         @Override
@@ -249,8 +270,9 @@ public final class HandoverServer implements AutoCloseable {
             if (step == Step.OFFERED || step == Step.SENT) {
                 log.warn("handover: the new Junction went away before it took the sockets; still serving");
             }
-            if (holdsBusy && step != Step.DONE) {
-                busy.set(false);
+            if (holds != null && step != Step.DONE) {
+                underWay.set(null);
+                holds.countDown();
             }
             ctx.fireChannelInactive();
         }

@@ -112,6 +112,15 @@ public final class ProxyHealth implements SyncHealth {
         return status(now, synced(now) && following && eligible && !stopping, eligible);
     }
 
+    /**
+     * Whether this process is ready to be the node's proxy: {@code /healthz} passes and a first sync has been
+     * applied. Stricter than {@code /healthz}, which passes before the first sync as kube-proxy's does (a
+     * pending update has until the limit): readiness gates a rollout, which must wait for the sync.
+     */
+    public boolean ready() {
+        return lastUpdatedMillis != NONE && healthz().healthy();
+    }
+
     /** The liveness answer: the queue only. */
     public Status livez() {
         long now = clock.millis();

@@ -48,6 +48,8 @@ class ConfigFileTest {
         assertEquals(Duration.ofHours(1), config.idleTimeout());
         assertEquals(Duration.ofMinutes(2), config.halfCloseTimeout());
         assertEquals(Duration.ofSeconds(45), ops.shutdownGracePeriod());
+        assertEquals(OperationsConfig.AfterHandover.WAIT, ops.afterHandover());
+        assertEquals(Path.of("/tmp/junction/ready"), ops.readyFile());
         assertEquals(2000, ops.metricsMaxServices());
         assertFalse(ops.metricsPerEndpoint());
         assertEquals(LogFormat.JSON, config.logFormat());
@@ -121,6 +123,7 @@ class ConfigFileTest {
         "junction: {keepRoutes: maybe}                   | junction.keepRoutes: expected true or false",
         "junction: {udpMaxSessions: 0}                   | junction.udpMaxSessions: 0 is out of range",
         "junction: {shutdownGracePeriod: forever}        | junction.shutdownGracePeriod: invalid duration",
+        "junction: {afterHandover: restart}              | junction.afterHandover: unknown after-handover mode",
         "junction: {metrics: {maxServices: -1}}          | junction.metrics.maxServices: -1 is out of range",
         "junction: {metrics: {perService: true}}         | junction.metrics.perService: unknown field",
         "junction: {logLevel: loud}                      | junction.logLevel: unknown log level",

@@ -90,6 +90,8 @@ class ProxyOptionsTest {
         assertEquals(Path.of(ProxyConfig.DEFAULT_HANDOVER_SOCKET), config.handoverSocket());
         assertEquals(Runtime.getRuntime().availableProcessors(), config.workers());
         assertEquals(Duration.ofSeconds(30), config.operations().shutdownGracePeriod());
+        assertEquals(OperationsConfig.AfterHandover.EXIT, config.operations().afterHandover());
+        assertNull(config.operations().readyFile());
         assertEquals(1000, config.operations().metricsMaxServices());
         assertEquals(LogLevel.INFO, config.logLevel());
         assertEquals(LogFormat.TEXT, config.logFormat());

@@ -47,6 +47,18 @@ class ProxyHealthTest {
         assertTrue(health.livez().healthy());
     }
 
+    /** Readiness (the ready file) waits for the first sync, which /healthz, as kube-proxy's, does not. */
+    @Test
+    void readyOnlyOnceAFirstSyncIsAppliedAndWhileHealthy() {
+        ProxyHealth health = new ProxyHealth(clock, LIMIT);
+        assertTrue(health.healthz().healthy());
+        assertFalse(health.ready(), "not ready before the first sync");
+        health.applied();
+        assertTrue(health.ready());
+        health.stopping();
+        assertFalse(health.ready(), "not ready once stopping");
+    }
+
     /** testProxyHealthUpdater: healthy while nothing is queued, however long;
      * unhealthy once a queued update is late. */
     @Test
