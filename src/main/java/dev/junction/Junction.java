@@ -81,6 +81,8 @@ public final class Junction implements AutoCloseable {
     private final CountDownLatch stop = new CountDownLatch(1);
     /** Counted down once a successor took the sockets and this process stopped accepting. */
     private final CountDownLatch stoppedAccepting = new CountDownLatch(1);
+    /** Started in a pod that had handed its sockets over: serves nothing, only waits for the signal. */
+    private boolean superseded;
     /** Counted down by SIGTERM/SIGINT only. */
     private final CountDownLatch signalled = new CountDownLatch(1);
     /** Set when a successor took the sockets: System.nanoTime() then, else 0. */
@@ -106,6 +108,13 @@ public final class Junction implements AutoCloseable {
      */
     public Junction start() {
         config.warnings().forEach(log::warn);
+        Path marker = operations.readyFile() == null ? null : ReadyFile.handedOverMarker(operations.readyFile());
+        if (operations.afterHandover() == OperationsConfig.AfterHandover.WAIT && marker != null && Files.exists(marker)) {
+            superseded = true;
+            log.warn("this pod already handed its sockets to a newer Junction ({} exists): a restarted container "
+                    + "serves nothing and takes nothing back; waiting for SIGTERM", marker);
+            return this;
+        }
         KubeClients.Connection api = null;
         if (config.source() instanceof ProxyConfig.KubeApi kube) {
             api = KubeClients.connect(kube.kubeconfig(), kube.master(), System.getenv(),
@@ -303,11 +312,26 @@ public final class Junction implements AutoCloseable {
                 tcp.handedOver();
                 // UDP frontends stay open: their sessions' replies leave through them while they drain.
                 udp.listeners().stopAccepting();
+                markHandedOver();
                 stoppedAccepting.countDown();
                 stop.countDown();
             }, "junction-handed-over");
             t.setDaemon(true);
             t.start();
+        }
+    }
+
+    /** With {@code --after-handover wait} and a ready file: records the handover for a restarted container. */
+    private void markHandedOver() {
+        if (operations.afterHandover() != OperationsConfig.AfterHandover.WAIT || operations.readyFile() == null) {
+            return;
+        }
+        Path marker = ReadyFile.handedOverMarker(operations.readyFile());
+        try {
+            Files.writeString(marker, "pid " + ProcessHandle.current().pid() + "\n");
+        } catch (IOException e) {
+            log.warn("cannot record the handover in {} ({}): a restart of this container would take the sockets "
+                    + "back", marker, e.toString());
         }
     }
 
@@ -369,6 +393,9 @@ public final class Junction implements AutoCloseable {
         Duration grace = operations.shutdownGracePeriod();
         // The shutdown hook's bound: a successor under way may take its deadline before the drain begins.
         return untilSignal(stop, signalled, grace.plus(HandoverServer.EXCHANGE_DEADLINE), () -> {
+            if (superseded) {
+                return;
+            }
             try {
                 if (!handedOver() && handover != null) {
                     handover.letSuccessorFinish();

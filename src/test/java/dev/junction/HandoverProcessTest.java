@@ -141,6 +141,20 @@ class HandoverProcessTest {
         assertEquals(0, first.exitValue(), log("first"));
         assertTrue(second.isAlive());
         assertTrue(Clients.reachable(vip), "the first's exit takes nothing from the second");
+
+        // The kubelet restarts a container that ended (here: as if the waiting one had crashed) in the same pod,
+        // whose directory still holds what the first recorded: the restarted one must not take the sockets back.
+        Process restarted = junction("first-restarted", manifests, "--after-handover", "wait",
+                "--ready-file", firstReady.toString());
+        Conditions.await("the restarted first knows it was replaced", Duration.ofSeconds(30),
+                () -> log("first-restarted").contains("already handed its sockets to a newer Junction"));
+        assertTrue(restarted.isAlive(), "it waits for SIGTERM rather than exit and be restarted again");
+        restarted.destroy();
+        assertTrue(restarted.waitFor(10, TimeUnit.SECONDS), log("first-restarted"));
+        assertEquals(0, restarted.exitValue(), log("first-restarted"));
+        assertFalse(log("second").contains("a new Junction asks for the listening sockets"), log("second"));
+        assertFalse(Files.exists(firstReady), "never ready");
+        assertTrue(Clients.reachable(vip), "the second still serves");
     }
 
     /**

@@ -82,6 +82,15 @@ public final class ReadyFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Where a process that handed its sockets over and waits for SIGTERM records that, beside {@code readyFile}:
+     * in the pod's own directory, which outlives a container restart and dies with the pod, so a container the
+     * kubelet restarts in that pod knows a newer Junction took over and must not take the sockets back.
+     */
+    public static Path handedOverMarker(Path readyFile) {
+        return readyFile.resolveSibling(readyFile.getFileName() + ".handed-over");
+    }
+
     /** Stops following and removes the file: a process that stops is not ready. */
     @Override
     public void close() {
