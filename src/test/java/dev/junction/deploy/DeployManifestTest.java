@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.Main;
+import dev.junction.config.OperationsConfig;
+import dev.junction.config.ProxyConfig;
 import dev.junction.config.ProxyOptions;
+import dev.junction.handover.HandoverServer;
 import dev.junction.source.kube.ApiAccess;
 import dev.junction.testing.Requirements;
+import io.kubernetes.client.custom.IntOrString;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
@@ -18,6 +22,7 @@ import io.kubernetes.client.openapi.models.V1DaemonSet;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.util.Yaml;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -115,10 +120,63 @@ class DeployManifestTest {
         assertFalse(Boolean.TRUE.equals(c.getSecurityContext().getPrivileged()), "not privileged");
         assertEquals(List.of("NET_ADMIN", "NET_BIND_SERVICE"), c.getSecurityContext().getCapabilities().getAdd());
         assertEquals("/livez", c.getLivenessProbe().getHttpGet().getPath());
-        assertEquals("/healthz", c.getReadinessProbe().getHttpGet().getPath());
         assertNotNull(c.getResources().getRequests().get("cpu"));
         assertNotNull(c.getResources().getRequests().get("memory"));
-        assertTrue(pod.getTerminationGracePeriodSeconds() > 30, "outlasts the shutdown grace period");
+    }
+
+    /**
+     * Upgrades hand the sockets over (README "Restarts and upgrades"): the new pod starts beside the old one
+     * (surge, which a hostPort would block: on a host-network pod every declared port is one), finds it on a
+     * socket in a hostPath both see, and is ready only when its own ready file says so; the old one drains,
+     * then waits for its SIGTERM (exiting, it would be restarted and take the sockets back), which the grace
+     * period lets it finish.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("manifests")
+    void rollsOutWithASurgeThatHandsTheSocketsOver(List<Object> objects) throws Exception {
+        V1DaemonSet ds = one(objects, V1DaemonSet.class);
+        assertEquals("RollingUpdate", ds.getSpec().getUpdateStrategy().getType());
+        assertEquals(new IntOrString(1), ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxSurge());
+        assertEquals(new IntOrString(0), ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable());
+        V1PodSpec pod = ds.getSpec().getTemplate().getSpec();
+        V1Container c = pod.getContainers().get(0);
+        assertTrue(c.getPorts() == null || c.getPorts().isEmpty(), "no ports, so no hostPort: " + c.getPorts());
+
+        ProxyConfig config = config(objects);
+        OperationsConfig ops = config.operations();
+        assertEquals(OperationsConfig.AfterHandover.WAIT, ops.afterHandover());
+        assertEquals(List.of("/usr/bin/test", "-e", ops.readyFile().toString()), c.getReadinessProbe().getExec().getCommand());
+        assertNotNull(volumeAt(pod, c, ops.readyFile()).getEmptyDir(), "the ready file is this pod's own");
+        V1Volume handover = volumeAt(pod, c, config.handoverSocket());
+        assertEquals(config.handoverSocket().getParent().toString(), handover.getHostPath().getPath(),
+                "the node's Junctions meet on the same socket");
+        assertEquals("DirectoryOrCreate", handover.getHostPath().getType());
+        assertTrue(pod.getTerminationGracePeriodSeconds()
+                        > ops.shutdownGracePeriod().plus(HandoverServer.EXCHANGE_DEADLINE).toSeconds(),
+                "outlasts a handover under way plus the drain");
+    }
+
+    /** The volume mounted at {@code file}'s directory. */
+    private static V1Volume volumeAt(V1PodSpec pod, V1Container c, Path file) {
+        String name = c.getVolumeMounts().stream().filter(m -> file.startsWith(m.getMountPath())).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume holds " + file)).getName();
+        return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** The configuration the ConfigMap's config file gives Junction. */
+    private static ProxyConfig config(List<Object> objects) throws Exception {
+        Path file = Files.createTempFile("junction-config", ".yaml");
+        try {
+            Files.writeString(file, configMap(objects).getData().get("config.yaml"));
+            var load = Class.forName("dev.junction.config.ConfigFile").getDeclaredMethod("load", Path.class);
+            load.setAccessible(true);
+            Object loaded = load.invoke(null, file);
+            var applyTo = loaded.getClass().getDeclaredMethod("applyTo", ProxyConfig.Builder.class);
+            applyTo.setAccessible(true);
+            return ((ProxyConfig.Builder) applyTo.invoke(loaded, ProxyConfig.builder())).build();
+        } finally {
+            Files.delete(file);
+        }
     }
 
     /** kube-proxy's DaemonSet resolves through the node (dnsPolicy Default): the cluster DNS is a Service we serve. */
@@ -165,15 +223,7 @@ class DeployManifestTest {
     @MethodSource("manifests")
     void configMapCarriesAConfigJunctionAcceptsAndAKubeconfigWithAnExplicitServer(List<Object> objects) throws Exception {
         V1ConfigMap map = configMap(objects);
-        Path config = Files.createTempFile("junction-config", ".yaml");
-        try {
-            Files.writeString(config, map.getData().get("config.yaml"));
-            var load = Class.forName("dev.junction.config.ConfigFile").getDeclaredMethod("load", Path.class);
-            load.setAccessible(true);
-            load.invoke(null, config);
-        } finally {
-            Files.delete(config);
-        }
+        assertNotNull(config(objects));
         String kubeconfig = map.getData().get("kubeconfig");
         assertTrue(kubeconfig.contains("server: https://CONTROL_PLANE_ENDPOINT:6443"),
                 "a documented placeholder for the API server's own address");
@@ -210,7 +260,8 @@ class DeployManifestTest {
 
     /**
      * The monitoring component binds the metrics server to the node's addresses on the port its Service and
-     * PodMonitor scrape, and adds the Prometheus Operator's objects.
+     * ServiceMonitor scrape, declaring no port on the pod (a hostPort would block the surge), and adds the
+     * Prometheus Operator's objects.
      */
     @Test
     void monitoringComponentExposesTheMetricsPortItsMonitorsScrape() throws Exception {
@@ -220,18 +271,17 @@ class DeployManifestTest {
                 + Kustomize.fromOverlay(Kustomize.BASE.resolve("monitoring")) + "]\n")).forEach(d -> docs.add(cast(d)));
         Map<String, Map<String, Object>> byKind = new TreeMap<>();
         docs.forEach(d -> byKind.put((String) d.get("kind"), d));
-        assertTrue(byKind.keySet().containsAll(List.of("PodMonitor", "PrometheusRule", "Service")), byKind.keySet()::toString);
+        assertTrue(byKind.keySet().containsAll(List.of("ServiceMonitor", "PrometheusRule", "Service")), byKind.keySet()::toString);
         V1DaemonSet ds = one(docs.stream().filter(d -> d.get("kind").equals("DaemonSet"))
                 .map(d -> (Object) Yaml.loadAs(Yaml.dump(d), V1DaemonSet.class)).toList(), V1DaemonSet.class);
         V1Container c = ds.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertTrue(c.getArgs().contains("--metrics-bind-address=0.0.0.0:10249"));
-        var port = c.getPorts().stream().filter(p -> "metrics".equals(p.getName())).findFirst().orElseThrow();
-        assertEquals(10249, port.getContainerPort());
+        assertTrue(c.getPorts() == null || c.getPorts().isEmpty(), "no hostPort: " + c.getPorts());
         Map<String, Object> servicePort = cast(((List<?>) cast(byKind.get("Service").get("spec")).get("ports")).get(0));
-        assertEquals("metrics", servicePort.get("targetPort"));
-        Map<String, Object> endpoint = cast(((List<?>) cast(byKind.get("PodMonitor").get("spec"))
-                .get("podMetricsEndpoints")).get(0));
-        assertEquals("metrics", endpoint.get("port"));
+        assertEquals(10249, servicePort.get("targetPort"));
+        Map<String, Object> endpoint = cast(((List<?>) cast(byKind.get("ServiceMonitor").get("spec"))
+                .get("endpoints")).get(0));
+        assertEquals(servicePort.get("name"), endpoint.get("port"));
     }
 
     @SuppressWarnings("unchecked")
