@@ -9,7 +9,7 @@
 # workload's ratios when direct is not 1.3x the best proxy on it):
 #   rr       wrk -t1 -c64, keep-alive HTTP requests to nginx backends answering a small body
 #   cps      the same with "Connection: close": a new connection per request
-#   bulk     loadgen bulk, one download stream from the loadgen's source backend
+#   bulk     iperf3, one stream (client to server), through the proxy to an iperf3 server
 #   udp      bench/udp/udprr.c: 16 sockets x 4 datagrams of 64 B in flight, against a recvmmsg echo
 #   latency  loadgen rr open loop at LATENCY_RATE/s (TCP echo): latency from the intended send time
 # Junction gets 15 s of keep-alive load before its workloads; its first 10 s are reported apart (rr_first10s).
@@ -30,11 +30,12 @@ out=${OUT:-bench/results/compare-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need haproxy || ! need nginx || ! need wrk || ! need gcc || [ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]; then
-  echo "installing haproxy, nginx with the stream module, wrk and gcc"
+if ! need haproxy || ! need nginx || ! need wrk || ! need gcc || ! need iperf3 \
+    || [ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]; then
+  echo "installing haproxy, nginx with the stream module, wrk, iperf3 and gcc"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq haproxy nginx-light libnginx-mod-stream wrk gcc >/dev/null
+  apt-get install -y -qq haproxy nginx-light libnginx-mod-stream wrk iperf3 gcc >/dev/null
 fi
 [ -f target/junction.jar ] || mvn -B -q package -DskipTests
 [ -f bench/target/loadgen.jar ] || { mvn -B -q install -DskipTests && mvn -B -q -f bench/pom.xml package; }
@@ -42,6 +43,7 @@ fi
 host=127.0.0.1
 echo_ports=(19201 19202 19203)
 source_port=19210
+iperf_port=19211
 udp_ports=(19221 19222 19223)
 http_ports=(19231 19232 19233)
 proxy_http=19300
@@ -50,7 +52,7 @@ proxy_udp=19302
 proxy_echo=19303
 
 # Something left on these ports (an earlier run, another proxy) would silently take the traffic.
-for port in "${echo_ports[@]}" "${http_ports[@]}" $source_port $proxy_http $proxy_bulk $proxy_echo; do
+for port in "${echo_ports[@]}" "${http_ports[@]}" $source_port $iperf_port $proxy_http $proxy_bulk $proxy_echo; do
   if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
     echo "compare.sh: port $port on $host is already in use; stop what holds it (ss -ltnp | grep $port)" >&2
     exit 1
@@ -88,6 +90,8 @@ taskset -c 1 java -XX:+UseParallelGC -Xmx256m -jar bench/target/loadgen.jar back
   --echo-ports "$(IFS=,; echo "${echo_ports[*]}")" --source-port $source_port >"$out/backend.log" 2>&1 &
 pids+=($!)
 taskset -c 1 "$work/udprr" echo $host "${udp_ports[@]}" >"$out/udp-backend.log" 2>&1 &
+pids+=($!)
+taskset -c 1 iperf3 -s -B $host -p $iperf_port >"$out/iperf3-server.log" 2>&1 &
 pids+=($!)
 # The HTTP backends for wrk: one nginx worker answering a small body, keep-alive without a request limit.
 cat >"$work/backend-nginx.conf" <<CFG
@@ -136,7 +140,7 @@ backend echo
   balance roundrobin
 $(for p in "${echo_ports[@]}"; do echo "  server e$p $host:$p"; done)
 backend source
-  server s $host:$source_port
+  server s $host:$iperf_port
 CFG
 
 cat >"$work/nginx.conf" <<CFG
@@ -149,12 +153,14 @@ events { worker_connections 65536; multi_accept on; }
 stream {
   upstream http { $(for p in "${http_ports[@]}"; do echo -n "server $host:$p; "; done) }
   upstream echo { $(for p in "${echo_ports[@]}"; do echo -n "server $host:$p; "; done) }
-  upstream source { server $host:$source_port; }
+  upstream source { server $host:$iperf_port; }
   upstream udpecho { $(for p in "${udp_ports[@]}"; do echo -n "server $host:$p; "; done) }
   server { listen $host:$proxy_http; proxy_pass http; }
   server { listen $host:$proxy_echo; proxy_pass echo; }
   server { listen $host:$proxy_bulk; proxy_pass source; }
-  server { listen $host:$proxy_udp udp; proxy_pass udpecho; proxy_responses 1; proxy_timeout 30s; }
+  # A session per client address that lives while it is used, as HAProxy's and Junction's do (with
+  # proxy_responses 1 nginx would open an upstream socket per request datagram).
+  server { listen $host:$proxy_udp udp; proxy_pass udpecho; proxy_timeout 30s; }
 }
 CFG
 
@@ -186,7 +192,7 @@ CFG
 {
   for i in 0 1 2; do slice "bench-http-$i" http "${http_ports[$i]}" TCP; done
   for i in 0 1 2; do slice "bench-echo-$i" echo "${echo_ports[$i]}" TCP; done
-  slice bench-source bulk "$source_port" TCP
+  slice bench-source bulk "$iperf_port" TCP
   for i in 0 1 2; do slice "bench-udp-$i" udp "${udp_ports[$i]}" UDP; done
 } >>"$work/manifests/bench.yaml"
 
@@ -272,9 +278,32 @@ wrk_run() { # PORT SECONDS [wrk options]
   timeout $((s + 30)) taskset -c 1 wrk -t1 -c64 -d"${s}s" -s "$work/summary.lua" "$@" "http://$host:$port/"
 }
 
+# One iperf3 stream through PORT for SECONDS after WARMUP omitted seconds, as a result with its Gbit/s and
+# the proxy's CPU over the whole client run. bulk_run FILE LABEL PORT
+bulk_run() {
+  local before after t0 t1 report
+  t0=$(now); [ -n "$proxy_pid" ] && before=$(cpu_seconds "$proxy_pid")
+  report=$(timeout $((seconds + warmup + 30)) taskset -c 1 iperf3 -c $host -p "$3" -t "$seconds" -O "$warmup" -J) \
+    || { echo "$2 bulk failed" >&2; return 0; }
+  t1=$(now); [ -n "$proxy_pid" ] && after=$(cpu_seconds "$proxy_pid")
+  printf '%s' "$report" >"$work/iperf3.json"
+  python3 - "$1" "$2" "${before:-}" "${after:-}" "$t0" "$t1" "$work/iperf3.json" <<'PY'
+import json, sys
+file, label, before, after, t0, t1, report = sys.argv[1:8]
+r = json.load(open(report))["end"]["sum_received"]
+out = {"label": label, "mode": "bulk", "seconds": r["seconds"], "operations": 0, "opsPerSecond": 0,
+       "gbitPerSecond": r["bits_per_second"] / 1e9, "p50us": 0, "p90us": 0, "p99us": 0, "p999us": 0,
+       "maxus": 0, "errors": 0}
+if before:
+    out["proxyCpu"] = (float(after) - float(before)) / (float(t1) - float(t0))
+json.dump(out, open(file, "w"))
+print("%s bulk: %.2f Gbit/s" % (label, out["gbitPerSecond"]))
+PY
+}
+
 run() { # target workload round
   local target=$1 workload=$2 round=$3 http=$proxy_http bulk=$proxy_bulk udp=$proxy_udp echo=$proxy_echo pidarg=()
-  if [ "$target" = direct ]; then http=${http_ports[0]}; bulk=$source_port; udp=${udp_ports[0]}; echo=${echo_ports[0]}; fi
+  if [ "$target" = direct ]; then http=${http_ports[0]}; bulk=$iperf_port; udp=${udp_ports[0]}; echo=${echo_ports[0]}; fi
   [ -n "$proxy_pid" ] && pidarg=(--proxy-pid "$proxy_pid")
   local file="$out/$round-$target-$workload.json"
   local common=(--duration "$seconds" --warmup "$warmup" --label "$target" --json "$file" "${pidarg[@]}")
@@ -284,7 +313,7 @@ run() { # target workload round
       [ "$workload" = cps ] && close=(-H "Connection: close")
       wrk_run "$http" "$warmup" "${close[@]}" >/dev/null || true
       measured "$file" "$target" "$workload" wrk_run "$http" "$seconds" "${close[@]}" ;;
-    bulk) timeout $((seconds + 60)) "${loadgen[@]}" bulk --target $host:$bulk --streams 1 "${common[@]}" ;;
+    bulk) bulk_run "$file" "$target" "$bulk" ;;
     udp)
       if [ "$target" = haproxy ]; then return 0; fi
       measured "$file" "$target" udp timeout $((seconds + warmup + 30)) taskset -c 1 "$work/udprr" client \
