@@ -92,8 +92,13 @@ public final class KubeSource implements AutoCloseable {
 
     /** A source with default timing and the API server's rules, whose problems are logged at ERROR. */
     public KubeSource(ApiClient client, String nodeName, ObjectSink sink) {
+        this(client, nodeName, sink, ClientSettings.defaults());
+    }
+
+    /** As above, talking to the API server as {@code clientSettings} say. */
+    public KubeSource(ApiClient client, String nodeName, ObjectSink sink, ClientSettings clientSettings) {
         this(client, nodeName, sink, ObjectValidator.apiServer(), line -> log.error("{}", line),
-                WatchSettings.defaults());
+                WatchSettings.defaults(), clientSettings);
     }
 
     /**
@@ -102,6 +107,12 @@ public final class KubeSource implements AutoCloseable {
      */
     public KubeSource(ApiClient client, String nodeName, ObjectSink sink, ObjectValidator validator,
             Consumer<String> problemReporter, WatchSettings settings) {
+        this(client, nodeName, sink, validator, problemReporter, settings, ClientSettings.defaults());
+    }
+
+    /** As above, talking to the API server as {@code clientSettings} say. */
+    public KubeSource(ApiClient client, String nodeName, ObjectSink sink, ObjectValidator validator,
+            Consumer<String> problemReporter, WatchSettings settings, ClientSettings clientSettings) {
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(nodeName, "nodeName");
         this.sink = Objects.requireNonNull(sink, "sink");
@@ -110,6 +121,7 @@ public final class KubeSource implements AutoCloseable {
         Objects.requireNonNull(validator, "validator");
         LenientJson.install();
         client.setReadTimeout(0);
+        ContentNegotiation negotiation = new ContentNegotiation(client, clientSettings.contentType());
         CoreV1Api core = new CoreV1Api(client);
         DiscoveryV1Api discovery = new DiscoveryV1Api(client);
         ResourceWatcher.Calls services = new ResourceWatcher.Calls() {
@@ -158,11 +170,11 @@ public final class KubeSource implements AutoCloseable {
         };
         this.watchers = List.of(
                 new ResourceWatcher<>("Service", V1Service.class, services, sink, validator, problemReporter,
-                        this::initialListDone, credentials, settings),
+                        this::initialListDone, credentials, settings, negotiation),
                 new ResourceWatcher<>("EndpointSlice", V1EndpointSlice.class, slices, sink, validator,
-                        problemReporter, this::initialListDone, credentials, settings),
+                        problemReporter, this::initialListDone, credentials, settings, negotiation),
                 new ResourceWatcher<>("Node", V1Node.class, node, sink, validator, problemReporter, () -> { },
-                        credentials, settings));
+                        credentials, settings, negotiation));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "junction-kube-watchdog");
             t.setDaemon(true);

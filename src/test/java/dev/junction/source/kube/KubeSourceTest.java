@@ -30,8 +30,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The kube source against a real HTTP server playing the API server: what reaches the sink, and when. */
+/**
+ * The kube source against a real HTTP server playing the API server: what reaches the sink, and when. Runs in
+ * protobuf, the default, as kube-proxy asks for it; {@code KubeSourceJsonTest} runs every case again in JSON.
+ */
 class KubeSourceTest {
+
+    /** What the source asks for. */
+    ApiContentType contentType() {
+        return ApiContentType.PROTOBUF;
+    }
 
     private static final String WEB = "upsert V1Service shop/web";
     private static final String WEB_SLICE = "upsert V1EndpointSlice shop/web-1";
@@ -54,7 +62,7 @@ class KubeSourceTest {
 
     private KubeSource start(WatchSettings settings) {
         source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, ObjectValidator.apiServer(),
-                problems::add, settings);
+                problems::add, settings, ClientSettings.defaults().withContentType(contentType()));
         source.start();
         return source;
     }
@@ -507,10 +515,14 @@ class KubeSourceTest {
         awaitEvent(WEB_SLICE);
         V1Service web = (V1Service) sink.last(WEB);
         assertEquals("10.0.0.1", web.getSpec().getClusterIP());
-        // The scalar adapters survive the swap to lenient decoding: dates, int-or-string.
-        assertEquals(2026, web.getMetadata().getCreationTimestamp().getYear());
-        assertEquals(8080, web.getSpec().getPorts().get(0).getTargetPort().getIntValue());
+        if (contentType() == ApiContentType.JSON) {
+            // The scalar adapters survive the swap to lenient decoding: dates, int-or-string. (Protobuf decodes
+            // only the fields Junction reads, which these are not.)
+            assertEquals(2026, web.getMetadata().getCreationTimestamp().getYear());
+            assertEquals(8080, web.getSpec().getPorts().get(0).getTargetPort().getIntValue());
+        }
         assertEquals(List.of(), problems);
+        assertAnsweredIn(contentType());
     }
 
     /**
@@ -579,5 +591,49 @@ class KubeSourceTest {
         awaitEvent("synced");
         List<String> events = sink.events();
         assertTrue(events.indexOf(WEB_SLICE) < events.indexOf("synced"), events.toString());
+    }
+
+    /** Every list and watch of the source was answered in {@code type}, none in the other. */
+    private void assertAnsweredIn(ApiContentType type) {
+        String protobuf = "application/vnd.kubernetes.protobuf";
+        long protobufAnswers = api.answeredIn(protobuf) + api.answeredIn(protobuf + ";stream=watch");
+        long jsonAnswers = api.answeredIn("application/json");
+        assertTrue(type == ApiContentType.PROTOBUF ? protobufAnswers >= 6 && jsonAnswers == 0
+                : jsonAnswers >= 6 && protobufAnswers == 0, protobufAnswers + " protobuf, " + jsonAnswers + " JSON");
+    }
+
+    /**
+     * Issue 18: a server that answers JSON to a request for protobuf (kube-apiserver does, for resources it cannot
+     * encode in protobuf) is followed, by the answer's Content-Type, as client-go's negotiator follows it.
+     */
+    @Test
+    void aServerAnsweringJsonToAProtobufRequestIsFollowed() {
+        api.protobuf(FakeApiServer.ProtobufSupport.JSON_ONLY);
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        startWatching();
+        api.apply(service("later", "10.0.0.5", 80, ""));
+        awaitFlushed("upsert V1Service shop/later");
+        assertEquals(1, sink.count(WEB_SLICE));
+        assertAnsweredIn(ApiContentType.JSON);
+        assertEquals(List.of(), problems);
+    }
+
+    /**
+     * Issue 18: a server that refuses protobuf outright (406 Not Acceptable) is asked for JSON alone from then on,
+     * as client-go's REST client falls back to its second content type; with JSON forced, protobuf is never asked.
+     */
+    @Test
+    void aServerRefusingProtobufIsAskedForJsonFromThenOn() {
+        api.protobuf(FakeApiServer.ProtobufSupport.NOT_ACCEPTABLE);
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        startWatching();
+        api.apply(service("later", "10.0.0.5", 80, ""));
+        awaitFlushed("upsert V1Service shop/later");
+        long refused = api.count("LIST ") + api.count("WATCH ") - 6;
+        // At most one 406 per resource (the three start together), and none once JSON is asked for.
+        assertTrue(refused <= (contentType() == ApiContentType.PROTOBUF ? 3 : 0), refused + " requests refused");
+        assertEquals(List.of(), problems);
     }
 }
