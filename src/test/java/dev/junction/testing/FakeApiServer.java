@@ -136,6 +136,7 @@ public final class FakeApiServer implements AutoCloseable {
     private volatile boolean expireContinue;
     private volatile TooLargeAnswer tooLargeAnswer = TooLargeAnswer.HTTP_STATUS;
     private volatile ProtobufSupport protobuf = ProtobufSupport.SERVED;
+    private volatile boolean everyWatchGone;
     private final Map<String, LongAdder> answered = new ConcurrentHashMap<>();
     /** The bearer tokens accepted; null accepts any request, with or without one. */
     private volatile Set<String> acceptedTokens;
@@ -286,6 +287,15 @@ public final class FakeApiServer implements AutoCloseable {
             history.clear();
             compactedBelow = version;
         }
+    }
+
+    /**
+     * From now on (while {@code gone}) every watch is answered at once with an ERROR event carrying a 410 Gone
+     * Status, as by a watch cache compacted past every version a client holds: each client relists at once, a
+     * relist storm.
+     */
+    public void everyWatchGone(boolean gone) {
+        everyWatchGone = gone;
     }
 
     /** Ends every open watch with an ERROR event carrying a 410 Gone Status, as after a compaction. */
@@ -573,7 +583,7 @@ public final class FakeApiServer implements AutoCloseable {
                 return;
             }
             w.writeHeaders();
-            if (since < compactedBelow) {
+            if (since < compactedBelow || everyWatchGone) {
                 w.sendGone();
                 w.end();
                 return;

@@ -87,6 +87,7 @@ public final class KubeSource implements AutoCloseable {
             sink.flush();
         }
     };
+    private final ListRateLimiter limiter;
     private final ScheduledExecutorService watchdog;
     private boolean started;
 
@@ -122,6 +123,7 @@ public final class KubeSource implements AutoCloseable {
         LenientJson.install();
         client.setReadTimeout(0);
         ContentNegotiation negotiation = new ContentNegotiation(client, clientSettings.contentType());
+        this.limiter = new ListRateLimiter(clientSettings.qps(), clientSettings.burst(), System::nanoTime);
         CoreV1Api core = new CoreV1Api(client);
         DiscoveryV1Api discovery = new DiscoveryV1Api(client);
         ResourceWatcher.Calls services = new ResourceWatcher.Calls() {
@@ -170,11 +172,11 @@ public final class KubeSource implements AutoCloseable {
         };
         this.watchers = List.of(
                 new ResourceWatcher<>("Service", V1Service.class, services, sink, validator, problemReporter,
-                        this::initialListDone, credentials, settings, negotiation),
+                        this::initialListDone, credentials, settings, negotiation, limiter),
                 new ResourceWatcher<>("EndpointSlice", V1EndpointSlice.class, slices, sink, validator,
-                        problemReporter, this::initialListDone, credentials, settings, negotiation),
+                        problemReporter, this::initialListDone, credentials, settings, negotiation, limiter),
                 new ResourceWatcher<>("Node", V1Node.class, node, sink, validator, problemReporter, () -> { },
-                        credentials, settings, negotiation));
+                        credentials, settings, negotiation, limiter));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "junction-kube-watchdog");
             t.setDaemon(true);
@@ -219,6 +221,11 @@ public final class KubeSource implements AutoCloseable {
      */
     public long credentialsRefused() {
         return credentialsRefused.get();
+    }
+
+    /** Lists so far that waited for the client-side rate limit (--kube-api-qps, --kube-api-burst); any thread. */
+    public long listsThrottled() {
+        return limiter.throttled();
     }
 
     /** Called on a watcher's thread after its first complete list has been delivered. */

@@ -101,6 +101,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private final Credentials credentials;
     private final WatchSettings settings;
     private final ContentNegotiation negotiation;
+    private final ListRateLimiter limiter;
     private final Thread thread;
     /** close() notifies it to cut a backoff pause short. */
     private final Object wakeUp = new Object();
@@ -124,6 +125,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private boolean behind;
     private long backoffMillis;
     private boolean listedOnce;
+    private long lastThrottleLogNanos;
     /** The server answered JSON to a request for protobuf, and that was logged. */
     private boolean toldJson;
 
@@ -138,7 +140,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
 
     ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, ObjectValidator validator,
             Consumer<String> reporter, Runnable onFirstList, Credentials credentials, WatchSettings settings,
-            ContentNegotiation negotiation) {
+            ContentNegotiation negotiation, ListRateLimiter limiter) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.type = Objects.requireNonNull(type, "type");
         this.lineType = TypeToken.getParameterized(WatchLine.class, type).getType();
@@ -155,6 +157,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         this.credentials = Objects.requireNonNull(credentials, "credentials");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.negotiation = Objects.requireNonNull(negotiation, "negotiation");
+        this.limiter = Objects.requireNonNull(limiter, "limiter");
         this.backoffMillis = settings.minBackoff().toMillis();
         this.thread = new Thread(this::run, "junction-kube-" + kind.toLowerCase(Locale.ROOT));
         this.thread.setDaemon(true);
@@ -263,7 +266,31 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
     }
 
+    /**
+     * Waits for the rate limit's turn to list ({@code --kube-api-qps}); close() cuts the wait short. One line when
+     * a list waited over a second, as client-go logs its long client-side throttling waits, at most every 10 s.
+     */
+    private void awaitListTurn() {
+        long waitNanos = limiter.reserveNanos();
+        if (waitNanos <= 0) {
+            return;
+        }
+        if (waitNanos > TimeUnit.SECONDS.toNanos(1)) {
+            long now = System.nanoTime();
+            if (now - lastThrottleLogNanos > TimeUnit.SECONDS.toNanos(10) || lastThrottleLogNanos == 0) {
+                lastThrottleLogNanos = now;
+                log.info("{}: waiting {} ms to list, for the client-side rate limit (--kube-api-qps, --kube-api-burst)",
+                        kind, TimeUnit.NANOSECONDS.toMillis(waitNanos));
+            }
+        }
+        sleep(waitNanos);
+    }
+
     private void list() throws IOException, ApiException, ApiStatusException, ProtoException {
+        awaitListTurn();
+        if (closed) {
+            throw new InterruptedIOException("closed while waiting to list");
+        }
         // Each page is decoded and delivered as it arrives, so no page outlives it (100k endpoints held
         // as JSON trees until the last page cost the first sync its time in GC); what was delivered
         // before and is not listed now is deleted once the last page is in.
@@ -789,7 +816,12 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private void pause() {
         long jittered = backoffMillis / 2 + ThreadLocalRandom.current().nextLong(backoffMillis / 2 + 1);
         backoffMillis = Math.min(backoffMillis * 2, settings.maxBackoff().toMillis());
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(jittered);
+        sleep(TimeUnit.MILLISECONDS.toNanos(jittered));
+    }
+
+    /** Waits {@code nanos}, or until close(). */
+    private void sleep(long nanos) {
+        long deadline = System.nanoTime() + nanos;
         synchronized (wakeUp) {
             long left;
             while (!closed && (left = deadline - System.nanoTime()) > 0) {

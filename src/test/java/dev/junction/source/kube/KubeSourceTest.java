@@ -61,8 +61,12 @@ class KubeSourceTest {
     }
 
     private KubeSource start(WatchSettings settings) {
+        return start(settings, ClientSettings.defaults());
+    }
+
+    private KubeSource start(WatchSettings settings, ClientSettings client) {
         source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, ObjectValidator.apiServer(),
-                problems::add, settings, ClientSettings.defaults().withContentType(contentType()));
+                problems::add, settings, client.withContentType(contentType()));
         source.start();
         return source;
     }
@@ -635,5 +639,34 @@ class KubeSourceTest {
         // At most one 406 per resource (the three start together), and none once JSON is asked for.
         assertTrue(refused <= (contentType() == ApiContentType.PROTOBUF ? 3 : 0), refused + " requests refused");
         assertEquals(List.of(), problems);
+    }
+
+    /**
+     * Issue 18, kube-proxy's --kube-api-qps / --kube-api-burst (client-go's token bucket): a watch cache that
+     * answers every watch 410 Gone makes every watcher relist at once, again and again; the lists are paced to
+     * the burst plus qps per second, all resources together, and counted.
+     */
+    @Test
+    void aRelistStormIsPacedByTheListRateLimit() {
+        double qps = 10;
+        int burst = 3;
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        start(WatchSettings.defaults(), new ClientSettings(contentType(), qps, burst));
+        awaitFlushed("synced");
+        awaitWatching();
+        api.everyWatchGone(true);
+        api.expireWatches();
+        Conditions.await("a dozen lists", () -> api.count("LIST ") >= 12);
+        api.everyWatchGone(false);
+        List<Long> lists = api.receivedNanos("LIST ");
+        for (int i = 0; i < lists.size(); i++) {
+            for (int j = i + 1; j < lists.size(); j++) {
+                double allowed = burst + qps * (lists.get(j) - lists.get(i)) / 1e9;
+                // One list of slack: the server stamps a request a little after the client took its token.
+                assertTrue(j - i <= allowed + 1, "lists " + i + " to " + j + " within "
+                        + (lists.get(j) - lists.get(i)) / 1e6 + " ms: more than the burst and rate allow");
+            }
+        }
+        assertTrue(source.listsThrottled() > 0, "no list waited");
     }
 }
