@@ -582,6 +582,19 @@ class KubeSourceTest {
         assertEquals(4, problems.size(), problems.toString());
     }
 
+    /** One object that does not decode, arriving on the watch: one line naming it, and the watch goes on. */
+    @Test
+    void anUndecodableObjectOnTheWatchIsReportedAndTheWatchGoesOn() {
+        startWatching();
+        api.apply(service("wrong-type", "10.0.0.3", 80, "").replace("\"port\": 80", "\"port\": \"eighty\""));
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        awaitFlushed(WEB);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("Service shop/wrong-type: cannot decode")
+                && problems.get(0).endsWith("; skipping it"), problems.get(0));
+        assertEquals(3, api.openWatches(), "the watch stayed open");
+    }
+
     @Test
     void syncedWaitsForBothLists() {
         api.apply(service("web", "10.0.0.1", 80, ""));
