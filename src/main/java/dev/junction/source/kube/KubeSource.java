@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * served again: not for other failures, as an API server every node fails to reach must not fail every node's
  * readiness at once, while refused credentials are this node's own problem.
  *
+ * <p>It asks for protobuf as kube-proxy does, or JSON ({@link ClientSettings}), and decodes each answer by its
+ * Content-Type; lists and relists are paced by kube-proxy's qps and burst, watches are not.
+ *
  * <p>The source takes over the client: it sets its read timeout to 0 (watches are long reads) and
  * installs {@link LenientJson}. Invalid objects are reported in one line each (kind, namespace/name,
  * reason) and skipped. Threading: one daemon thread per resource delivers; {@link #close()} returns

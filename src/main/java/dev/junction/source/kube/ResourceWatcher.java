@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * comparison the API's contract); others are never compared. Such relists back off like failures until
  * the watch delivers again, so a server that stays behind cannot make them a busy loop.
  *
- * <p>Every object is decoded on its own (a bad item does not fail its list) and validated; an invalid
+ * <p>Answers are decoded by their Content-Type, protobuf ({@link KubeProto}) or JSON, whatever was asked for
+ * ({@link ContentNegotiation}); lists wait their turn under the source's {@link ListRateLimiter}.
+ * Every object is decoded on its own (a bad item does not fail its list) and validated; an invalid
  * object is reported in one line and skipped, and when a valid version of it was delivered before,
  * that version stays in force. An object with the resourceVersion already delivered is not re-delivered
  * (the API server gives every write a new one), so a relist of an unchanged cluster delivers nothing.
