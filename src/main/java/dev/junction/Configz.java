@@ -31,6 +31,9 @@ final class Configz {
                 .object("clientConnection")
                 .field("kubeconfig", config.source() instanceof ProxyConfig.KubeApi api && api.kubeconfig() != null
                         ? api.kubeconfig().toString() : "")
+                .field("contentType", config.kubeClient().contentType().mediaType())
+                .field("qps", config.kubeClient().qps())
+                .field("burst", config.kubeClient().burst())
                 .end()
                 .field("hostnameOverride", config.nodeName())
                 .field("healthzBindAddress", address(ops.healthzBindAddress()))

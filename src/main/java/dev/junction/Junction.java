@@ -26,6 +26,8 @@ import dev.junction.observe.ReadyFile;
 import dev.junction.observe.ProxyMetrics;
 import dev.junction.source.file.ManifestSource;
 import dev.junction.source.kube.KubeClients;
+import dev.junction.source.kube.ApiContentType;
+import dev.junction.source.kube.ClientSettings;
 import dev.junction.source.kube.KubeSource;
 import io.netty.util.NetUtil;
 import java.io.IOException;
@@ -165,9 +167,13 @@ public final class Junction implements AutoCloseable {
         control.start();
         String from;
         if (api != null) {
-            KubeSource kube = new KubeSource(api.client(), config.nodeName(), control);
+            ProxyConfig.KubeClient client = config.kubeClient();
+            KubeSource kube = new KubeSource(api.client(), config.nodeName(), control, new ClientSettings(
+                    client.contentType() == ProxyConfig.ContentType.JSON ? ApiContentType.JSON : ApiContentType.PROTOBUF,
+                    client.qps(), client.burst()));
             source = kube;
             metrics.bindKubeSource(kube::relistsServerBehind, kube::credentialsRefused);
+            metrics.bindKubeListRateLimit(kube::listsThrottled);
             kube.start();
             from = "Kubernetes API at " + api.client().getBasePath() + " (" + api.description() + ")";
         } else {

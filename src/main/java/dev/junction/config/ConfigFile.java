@@ -131,11 +131,40 @@ final class ConfigFile {
         }
         if (m.get("clientConnection") != null) {
             Map<String, Object> client = map(this, "clientConnection", m.get("clientConnection"));
-            known("clientConnection.", client, Set.of("kubeconfig"),
-                    Set.of("acceptContentTypes", "burst", "contentType", "qps"));
+            known("clientConnection.", client, Set.of("kubeconfig", "contentType", "qps", "burst"),
+                    Set.of("acceptContentTypes"));
             String kubeconfig = optionalString("clientConnection.kubeconfig", client);
             if (!kubeconfig.isBlank()) {
                 set(b -> b.kubeconfig(Path.of(kubeconfig)));
+            }
+            // kubeadm writes "", 0 and 0, which kube-proxy's defaulting turns into its defaults: so does Junction.
+            String contentType = optionalString("clientConnection.contentType", client);
+            if (!contentType.isEmpty()) {
+                ProxyConfig.ContentType type;
+                try {
+                    type = ProxyConfig.ContentType.ofMediaType(contentType);
+                } catch (IllegalArgumentException e) {
+                    throw bad("clientConnection.contentType", e.getMessage());
+                }
+                set(b -> b.kubeApiContentType(type));
+            }
+            Object qps = client.get("qps");
+            if (qps != null) {
+                if (!(qps instanceof Number n) || n.doubleValue() < 0 || Double.isInfinite(n.doubleValue())) {
+                    throw bad("clientConnection.qps", "expected a non-negative number, got " + qps);
+                }
+                if (n.doubleValue() > 0) {
+                    set(b -> b.kubeApiQps(n.doubleValue()));
+                }
+            }
+            Integer burst = typed("clientConnection.burst", client, Integer.class, "an integer");
+            if (burst != null) {
+                if (burst < 0) {
+                    throw bad("clientConnection.burst", "must not be negative, got " + burst);
+                }
+                if (burst > 0) {
+                    set(b -> b.kubeApiBurst(burst));
+                }
             }
         }
         if (m.get("conntrack") != null) {

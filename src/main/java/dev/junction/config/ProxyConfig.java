@@ -41,6 +41,7 @@ import java.util.Objects;
  * @param handoverSocket  the UNIX socket a running Junction hands its listening sockets over on to the next one
  *                        (null: no handover); {@code run} defaults to {@link #DEFAULT_HANDOVER_SOCKET}
  * @param transport       the event loops' I/O mechanism
+ * @param kubeClient      how the Kubernetes API source talks to the API server (kube-proxy's clientConnection)
  * @param operations      health and metrics servers, sync and shutdown grace periods
  * @param logLevel        the root logger's level
  * @param logFormat       text or JSON lines
@@ -50,7 +51,8 @@ public record ProxyConfig(
         Source source, CaptureMode capture, String nodeName, int workers, LbPolicy loadBalancing,
         Duration connectTimeout, Duration idleTimeout, Duration halfCloseTimeout, Duration udpIdleTimeout,
         int udpMaxSessions, NodePortAddresses nodePortAddresses, List<Cidr> clusterCidrs, DetectLocalMode detectLocalMode,
-        InetAddress bindAddress, boolean keepRoutes, Path handoverSocket, TransportMode transport, OperationsConfig operations,
+        InetAddress bindAddress, boolean keepRoutes, Path handoverSocket, TransportMode transport, KubeClient kubeClient,
+        OperationsConfig operations,
         LogLevel logLevel, LogFormat logFormat, List<String> warnings) {
 
     // The defaults as the flags spell them: the help text shows these very constants.
@@ -93,6 +95,70 @@ public record ProxyConfig(
         /** @throws IllegalArgumentException naming the text and the labels */
         public static CaptureMode parse(String text) {
             return byLabel("capture mode", text, ROUTE, NONE);
+        }
+    }
+
+    /** kube-proxy's default content type: protobuf, with JSON as the fallback. */
+    public static final String DEFAULT_KUBE_API_CONTENT_TYPE = "protobuf";
+    /** kube-proxy's defaults (its clientConnection's qps and burst). */
+    public static final String DEFAULT_KUBE_API_QPS = "5";
+    public static final String DEFAULT_KUBE_API_BURST = "10";
+
+    /** What the Kubernetes API source asks the API server for. */
+    public enum ContentType {
+        /** {@code application/vnd.kubernetes.protobuf}, JSON accepted too and used when protobuf is refused. */
+        PROTOBUF("application/vnd.kubernetes.protobuf"),
+        /** {@code application/json} only. */
+        JSON("application/json");
+
+        private final String mediaType;
+
+        ContentType(String mediaType) {
+            this.mediaType = mediaType;
+        }
+
+        /** kube-proxy's spelling, in its configuration file. */
+        public String mediaType() {
+            return mediaType;
+        }
+
+        /** @throws IllegalArgumentException naming the text and the labels */
+        public static ContentType parse(String text) {
+            return byLabel("content type", text, values());
+        }
+
+        /**
+         * From kube-proxy's {@code clientConnection.contentType} (a media type).
+         *
+         * @throws IllegalArgumentException naming the text and the media types
+         */
+        public static ContentType ofMediaType(String text) {
+            for (ContentType t : values()) {
+                if (t.mediaType.equals(text)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("unsupported content type \"" + text + "\" (expected: "
+                    + PROTOBUF.mediaType + " or " + JSON.mediaType + ")");
+        }
+    }
+
+    /**
+     * How the Kubernetes API source talks to the API server, as kube-proxy's {@code clientConnection}.
+     *
+     * @param contentType what it asks for
+     * @param qps         lists (and relists) started per second once the burst is spent; watches are not counted
+     * @param burst       lists that may start at once
+     */
+    public record KubeClient(ContentType contentType, double qps, int burst) {
+        public KubeClient {
+            Objects.requireNonNull(contentType, "contentType");
+            if (!(qps > 0) || Double.isInfinite(qps)) {
+                throw new IllegalArgumentException("--kube-api-qps: must be positive, got " + qps);
+            }
+            if (burst < 1) {
+                throw new IllegalArgumentException("--kube-api-burst: must be at least 1, got " + burst);
+            }
         }
     }
 
@@ -245,6 +311,7 @@ public record ProxyConfig(
             bindAddress = null;
         }
         Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(kubeClient, "kubeClient");
         Objects.requireNonNull(operations, "operations");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(logFormat, "logFormat");
@@ -291,6 +358,9 @@ public record ProxyConfig(
         private boolean keepRoutes;
         private Path handoverSocket;
         private TransportMode transport = TransportMode.parse(DEFAULT_TRANSPORT);
+        private ContentType kubeApiContentType = ContentType.parse(DEFAULT_KUBE_API_CONTENT_TYPE);
+        private double kubeApiQps = Double.parseDouble(DEFAULT_KUBE_API_QPS);
+        private int kubeApiBurst = Integer.parseInt(DEFAULT_KUBE_API_BURST);
         private String healthzBindAddress = OperationsConfig.DEFAULT_HEALTHZ;
         private String metricsBindAddress = OperationsConfig.DEFAULT_METRICS;
         private Duration syncPeriod = Durations.parse(OperationsConfig.DEFAULT_SYNC_PERIOD);
@@ -462,6 +532,21 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder kubeApiContentType(ContentType type) {
+            this.kubeApiContentType = type;
+            return this;
+        }
+
+        public Builder kubeApiQps(double qps) {
+            this.kubeApiQps = qps;
+            return this;
+        }
+
+        public Builder kubeApiBurst(int burst) {
+            this.kubeApiBurst = burst;
+            return this;
+        }
+
         public Builder logLevel(LogLevel level) {
             this.logLevel = level;
             return this;
@@ -482,6 +567,7 @@ public record ProxyConfig(
                     detectLocalMode != null ? detectLocalMode
                             : clusterCidrs.isEmpty() ? DetectLocalMode.NODE_CIDR : DetectLocalMode.CLUSTER_CIDR,
                     bindAddress, keepRoutes, handoverSocket, transport,
+                    new KubeClient(kubeApiContentType, kubeApiQps, kubeApiBurst),
                     new OperationsConfig(OperationsConfig.bindAddress("--healthz-bind-address", healthzBindAddress),
                             OperationsConfig.bindAddress("--metrics-bind-address", metricsBindAddress),
                             syncPeriod, shutdownGracePeriod, metricsMaxServices, metricsPerEndpoint, afterHandover,

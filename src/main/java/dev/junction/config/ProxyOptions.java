@@ -38,6 +38,23 @@ public final class ProxyOptions {
                     + "own address, never the kubernetes Service ClusterIP).")
     String master;
 
+    @Option(names = "--kube-api-content-type", paramLabel = "TYPE",
+            description = "What the Kubernetes API source asks for: protobuf (as kube-proxy; JSON accepted too, and "
+                    + "used when the server refuses protobuf) or json. Default: "
+                    + ProxyConfig.DEFAULT_KUBE_API_CONTENT_TYPE + ".")
+    ProxyConfig.ContentType kubeApiContentType;
+
+    @Option(names = "--kube-api-qps", paramLabel = "QPS",
+            description = "Lists (and relists) of the Kubernetes API the source starts per second once its burst is "
+                    + "spent, as kube-proxy's --kube-api-qps; watches are not counted. Default: "
+                    + ProxyConfig.DEFAULT_KUBE_API_QPS + ".")
+    Double kubeApiQps;
+
+    @Option(names = "--kube-api-burst", paramLabel = "N",
+            description = "Lists of the Kubernetes API that may start at once (kube-proxy's --kube-api-burst). "
+                    + "Default: " + ProxyConfig.DEFAULT_KUBE_API_BURST + ".")
+    Integer kubeApiBurst;
+
     @Option(names = "--capture", paramLabel = "MODE",
             description = "How Service traffic reaches Junction: route (a local route per virtual IP, "
                     + "needs root and io_uring or epoll) or none (bind only addresses already local). "
@@ -76,7 +93,8 @@ public final class ProxyOptions {
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML file: a KubeProxyConfiguration as kubeadm writes it (Junction honours bindAddress, "
                     + "healthzBindAddress, metricsBindAddress, hostnameOverride, nodePortAddresses, clusterCIDR, "
-                    + "detectLocalMode, clientConnection.kubeconfig, conntrack.udpTimeout, the mode's syncPeriod; "
+                    + "detectLocalMode, clientConnection's kubeconfig, contentType, qps and burst, conntrack.udpTimeout, "
+                    + "the mode's syncPeriod; "
                     + "warns once about the rest) with a "
                     + "junction: section for Junction's own settings. Flags given on the command line win.")
     Path configFile;
@@ -123,6 +141,9 @@ public final class ProxyOptions {
         set(manifests, b::manifests);
         set(kubeconfig, b::kubeconfig);
         set(master, b::master);
+        set(kubeApiContentType, b::kubeApiContentType);
+        set(kubeApiQps, b::kubeApiQps);
+        set(kubeApiBurst, b::kubeApiBurst);
         set(capture, b::capture);
         if (nodePortAddresses != null) {
             try {
@@ -157,6 +178,7 @@ public final class ProxyOptions {
                 .registerConverter(ProxyConfig.TransportMode.class, parsing(ProxyConfig.TransportMode::parse))
                 .registerConverter(OperationsConfig.AfterHandover.class, parsing(OperationsConfig.AfterHandover::parse))
                 .registerConverter(ProxyConfig.DetectLocalMode.class, parsing(ProxyConfig.DetectLocalMode::parse))
+                .registerConverter(ProxyConfig.ContentType.class, parsing(ProxyConfig.ContentType::parse))
                 .registerConverter(Cidr.class, parsing(Cidr::parse));
     }
 

@@ -44,6 +44,10 @@ public final class Json {
         return write(() -> writer.name(name).value(value));
     }
 
+    public Json field(String name, double value) {
+        return write(() -> writer.name(name).value(value));
+    }
+
     public Json field(String name, boolean value) {
         return write(() -> writer.name(name).value(value));
     }

@@ -142,6 +142,13 @@ public final class ProxyMetrics implements AutoCloseable {
                         + " no token to read); health fails while that outlasts the health limit");
     }
 
+    /** The API source's lists that waited for its client-side rate limit. */
+    public void bindKubeListRateLimit(LongSupplier listsThrottled) {
+        counter("junction.kube.lists.throttled", listsThrottled,
+                "Lists (and relists) of the Kubernetes API that waited for the client-side rate limit"
+                        + " (--kube-api-qps, --kube-api-burst)");
+    }
+
     /** The TCP data plane's counters of descriptor (or other resource) exhaustion. */
     public void bindTcp(LongSupplier acceptFailures, LongSupplier connectsWithoutSocket) {
         counter("junction.tcp.accept.failures", acceptFailures,

@@ -55,6 +55,19 @@ class ConfigFileTest {
         assertEquals(LogFormat.JSON, config.logFormat());
     }
 
+    /** kube-proxy's clientConnection: contentType (a media type), qps and burst, as --kube-api-content-type etc. */
+    @Test
+    void clientConnectionSetsContentTypeQpsAndBurst() throws IOException {
+        Path file = dir.resolve("client.yaml");
+        Files.writeString(file, "clientConnection: {contentType: application/json, qps: 2.5, burst: 4}\n");
+        assertEquals(new ProxyConfig.KubeClient(ProxyConfig.ContentType.JSON, 2.5, 4),
+                ConfigFile.load(file).applyTo(ProxyConfig.builder()).build().kubeClient());
+        Files.writeString(file, "clientConnection: {contentType: application/yaml}\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConfigFile.load(file));
+        assertTrue(e.getMessage().contains("clientConnection.contentType: unsupported content type \"application/yaml\""),
+                e.getMessage());
+    }
+
     @Test
     void settingsTheFileLacksKeepTheBuildersValues() throws IOException {
         Path file = dir.resolve("partial.yaml");
@@ -146,7 +159,6 @@ class ConfigFileTest {
 
     /** Every KubeProxyConfiguration field the kubeadm file has that means nothing to Junction, sorted. */
     private static final String KUBEADM_IGNORED = "bindAddressHardFail, clientConnection.acceptContentTypes, "
-            + "clientConnection.burst, clientConnection.contentType, clientConnection.qps, "
             + "configSyncPeriod, conntrack.maxPerCore, conntrack.min, conntrack.tcpBeLiberal, "
             + "conntrack.tcpCloseWaitTimeout, conntrack.tcpEstablishedTimeout, conntrack.udpStreamTimeout, "
             + "detectLocal, enableProfiling, iptables.localhostNodePorts, iptables.masqueradeAll, "
@@ -164,6 +176,8 @@ class ConfigFileTest {
         assertEquals(NodePortAddresses.defaults(), config.nodePortAddresses(), "null is unset");
         assertEquals(ProxyConfig.builder().build().nodeName(), config.nodeName(), "an empty override is none");
         assertNull(config.bindAddress(), "0.0.0.0 names no address");
+        assertEquals(new ProxyConfig.KubeClient(ProxyConfig.ContentType.PROTOBUF, 5, 10), config.kubeClient(),
+                "kubeadm's contentType \"\", qps 0 and burst 0 are kube-proxy's defaults");
         assertEquals(List.of("--config " + KUBEADM + ": accepted, without effect on Junction: " + KUBEADM_IGNORED),
                 config.warnings());
     }

@@ -3,6 +3,7 @@ package dev.junction.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.junction.model.Cidr;
@@ -95,6 +96,18 @@ class ProxyOptionsTest {
         assertEquals(1000, config.operations().metricsMaxServices());
         assertEquals(LogLevel.INFO, config.logLevel());
         assertEquals(LogFormat.TEXT, config.logFormat());
+        assertEquals(new ProxyConfig.KubeClient(ProxyConfig.ContentType.PROTOBUF, 5, 10), config.kubeClient(),
+                "kube-proxy's content type, qps and burst");
+    }
+
+    /** Issue 18: kube-proxy's --kube-api-content-type, --kube-api-qps and --kube-api-burst. */
+    @Test
+    void kubeApiFlagsSetContentTypeQpsAndBurst() {
+        assertEquals(new ProxyConfig.KubeClient(ProxyConfig.ContentType.JSON, 0.5, 3), parse("--kube-api-content-type",
+                "json", "--kube-api-qps", "0.5", "--kube-api-burst", "3").config().kubeClient());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> parse("--kube-api-qps", "0").config());
+        assertEquals("--kube-api-qps: must be positive, got 0.0", e.getMessage());
     }
 
     @Test

@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A real HTTP/1.1 server that stands in for the Kubernetes API server: list and
@@ -36,6 +37,10 @@ import java.util.concurrent.TimeUnit;
  * expire, stall or abruptly drop open watches, hold list responses, page lists, expire continue tokens,
  * go away and come back, and be restored from a backup (its resourceVersion goes backwards: a watch from a
  * version it has not reached is answered as kube-apiserver does, 504 with cause {@code ResourceVersionTooLarge}).
+ * It speaks JSON or, to a request whose Accept header asks for {@code application/vnd.kubernetes.protobuf} first,
+ * protobuf as kube-apiserver does ({@link KubeProtobuf}): lists, single objects and error Statuses as magic +
+ * runtime.Unknown, watches as {@code ;stream=watch} length-prefixed WatchEvents; or, by {@link #protobuf}, JSON
+ * instead (a custom resource) or 406 (a proxy that refuses protobuf).
  * Thread-safe; every change is written to open watches before the call returns.
  */
 public final class FakeApiServer implements AutoCloseable {
@@ -95,7 +100,22 @@ public final class FakeApiServer implements AutoCloseable {
         ERROR_EVENT
     }
 
-    /** A request as received, when (System.nanoTime()), and the bearer token it carried (null: none). */
+    /** Whether protobuf is served when a request asks for it. */
+    public enum ProtobufSupport {
+        /** As kube-apiserver serves its built-in resources: protobuf when the Accept header names it first. */
+        SERVED,
+        /** As kube-apiserver serves a custom resource: JSON when the Accept header allows it, else 406. */
+        JSON_ONLY,
+        /** As a proxy in front that refuses protobuf: 406 Not Acceptable to any request naming it. */
+        NOT_ACCEPTABLE
+    }
+
+    private enum Encoding { JSON, PROTOBUF }
+
+    private static final String PROTOBUF = "application/vnd.kubernetes.protobuf";
+    private static final String JSON = "application/json";
+
+        /** A request as received, when (System.nanoTime()), and the bearer token it carried (null: none). */
     private record Received(long nanos, String text, String token) {
     }
 
@@ -115,6 +135,9 @@ public final class FakeApiServer implements AutoCloseable {
     private volatile int maxPage = Integer.MAX_VALUE;
     private volatile boolean expireContinue;
     private volatile TooLargeAnswer tooLargeAnswer = TooLargeAnswer.HTTP_STATUS;
+    private volatile ProtobufSupport protobuf = ProtobufSupport.SERVED;
+    private volatile boolean everyWatchGone;
+    private final Map<String, LongAdder> answered = new ConcurrentHashMap<>();
     /** The bearer tokens accepted; null accepts any request, with or without one. */
     private volatile Set<String> acceptedTokens;
     /** Resources whose list or watch the caller's RBAC lacks, by verb: answered 403. */
@@ -207,7 +230,7 @@ public final class FakeApiServer implements AutoCloseable {
                     JsonObject metadata = new JsonObject();
                     metadata.addProperty("resourceVersion", String.valueOf(version));
                     marker.add("metadata", metadata);
-                    w.send(event("BOOKMARK", marker));
+                    w.send("BOOKMARK", marker);
                 }
             }
         }
@@ -238,6 +261,11 @@ public final class FakeApiServer implements AutoCloseable {
         }
     }
 
+    /** How requests asking for protobuf are answered from now on. */
+    public void protobuf(ProtobufSupport support) {
+        protobuf = support;
+    }
+
     /** How later watches from a resourceVersion the server has not reached are answered. */
     public void tooLargeAnswer(TooLargeAnswer answer) {
         tooLargeAnswer = answer;
@@ -261,11 +289,20 @@ public final class FakeApiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * From now on (while {@code gone}) every watch is answered at once with an ERROR event carrying a 410 Gone
+     * Status, as by a watch cache compacted past every version a client holds: each client relists at once, a
+     * relist storm.
+     */
+    public void everyWatchGone(boolean gone) {
+        everyWatchGone = gone;
+    }
+
     /** Ends every open watch with an ERROR event carrying a 410 Gone Status, as after a compaction. */
     public void expireWatches() {
         synchronized (lock) {
             for (Watch w : List.copyOf(watches)) {
-                w.send(gone());
+                w.sendGone();
                 w.end();
             }
         }
@@ -352,6 +389,15 @@ public final class FakeApiServer implements AutoCloseable {
         return requests.stream().filter(r -> r.text.startsWith(prefix)).map(Received::nanos).toList();
     }
 
+    /**
+     * Answers given so far in {@code mediaType} ({@code application/json}, {@code application/vnd.kubernetes.protobuf}
+     * for lists and errors, {@code ...;stream=watch} for watches).
+     */
+    public long answeredIn(String mediaType) {
+        LongAdder n = answered.get(mediaType);
+        return n == null ? 0 : n.sum();
+    }
+
     public int openWatches() {
         synchronized (lock) {
             return watches.size();
@@ -397,11 +443,15 @@ public final class FakeApiServer implements AutoCloseable {
             }
             String header;
             String token = null;
+            String accept = null;
             while ((header = readLine(in)) != null && !header.isEmpty()) {
                 int colon = header.indexOf(':');
-                if (colon > 0 && header.substring(0, colon).trim().equalsIgnoreCase("Authorization")) {
+                String name = colon > 0 ? header.substring(0, colon).trim() : "";
+                if (name.equalsIgnoreCase("Authorization")) {
                     String value = header.substring(colon + 1).trim();
                     token = value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7).trim() : value;
+                } else if (name.equalsIgnoreCase("Accept")) {
+                    accept = header.substring(colon + 1).trim();
                 }
             }
             String target = requestLine.split(" ")[1];
@@ -417,18 +467,21 @@ public final class FakeApiServer implements AutoCloseable {
             boolean watch = "true".equals(query.get("watch"));
             requests.add(new Received(System.nanoTime(),
                     (watch ? "WATCH " : "LIST ") + path + (q < 0 ? "" : "?" + decode(target.substring(q + 1))), token));
-            OutputStream out = socket.getOutputStream();
+            Answer out = new Answer(socket.getOutputStream(), negotiate(accept), answered);
             Set<String> tokens = acceptedTokens;
             String verb = watch ? "watch" : "list";
-            if (tokens != null && (token == null || !tokens.contains(token))) {
+            if (out.encoding == null) {
+                out.respond(406, status(406, "NotAcceptable", "only the following media types are accepted: "
+                        + "application/json, application/yaml"));
+            } else if (tokens != null && (token == null || !tokens.contains(token))) {
                 // kube-apiserver's authentication filter: no detail on why, by design.
-                respond(out, 401, status(401, "Unauthorized", "Unauthorized").toString());
+                out.respond(401, status(401, "Unauthorized", "Unauthorized"));
             } else if (resource != null && forbidden.contains(verb + ' ' + resource.name())) {
-                respond(out, 403, forbiddenStatus(resource, verb).toString());
+                out.respond(403, forbiddenStatus(resource, verb));
             } else if (resource == null) {
-                respond(out, 404, status(404, "NotFound", "no such resource " + path).toString());
+                out.respond(404, status(404, "NotFound", "no such resource " + path));
             } else if (watch) {
-                watch(socket, in, resource, query);
+                watch(socket, in, out, resource, query);
             } else {
                 list(out, resource, query);
             }
@@ -439,7 +492,7 @@ public final class FakeApiServer implements AutoCloseable {
         }
     }
 
-    private void list(OutputStream out, Resource resource, Map<String, String> query) throws IOException {
+    private void list(Answer out, Resource resource, Map<String, String> query) throws IOException {
         CountDownLatch hold = heldLists.get(resource);
         if (hold != null) {
             try {
@@ -452,7 +505,7 @@ public final class FakeApiServer implements AutoCloseable {
             }
         }
         if (failingLists.merge(resource, -1, Integer::sum) >= 0) {
-            respond(out, 500, status(500, "InternalError", "injected failure").toString());
+            out.respond(500, status(500, "InternalError", "injected failure"));
             return;
         }
         String token = query.get("continue");
@@ -461,13 +514,13 @@ public final class FakeApiServer implements AutoCloseable {
         if (token != null && !token.isEmpty()) {
             if (expireContinue) {
                 expireContinue = false;
-                respond(out, 410, status(410, "Expired", "the provided continue parameter is too old").toString());
+                out.respond(410, status(410, "Expired", "the provided continue parameter is too old"));
                 return;
             }
             snapshot = pages.remove(token);
             listVersion = pageVersions.remove(token);
             if (snapshot == null) {
-                respond(out, 400, status(400, "BadRequest", "unknown continue token").toString());
+                out.respond(400, status(400, "BadRequest", "unknown continue token"));
                 return;
             }
         } else {
@@ -506,12 +559,14 @@ public final class FakeApiServer implements AutoCloseable {
         JsonArray items = new JsonArray();
         snapshot.forEach(items::add);
         list.add("items", items);
-        respond(out, 200, list.toString());
+        out.respond(200, resource.apiVersion, resource.kind + "List", list);
     }
 
-    private void watch(Socket socket, InputStream in, Resource resource, Map<String, String> query)
+    private void watch(Socket socket, InputStream in, Answer out, Resource resource, Map<String, String> query)
             throws IOException {
-        Watch w = new Watch(socket, resource, query);
+        answered.computeIfAbsent(out.encoding == Encoding.PROTOBUF ? PROTOBUF + ";stream=watch" : JSON,
+                t -> new LongAdder()).increment();
+        Watch w = new Watch(socket, resource, query, out.encoding);
         synchronized (lock) {
             String from = query.get("resourceVersion");
             long since = from == null || from.isEmpty() || from.equals("0") ? version : Long.parseLong(from);
@@ -519,17 +574,17 @@ public final class FakeApiServer implements AutoCloseable {
             if (since > cached) {
                 JsonObject tooLarge = tooLarge(since, cached);
                 if (tooLargeAnswer == TooLargeAnswer.HTTP_STATUS) {
-                    respond(socket.getOutputStream(), 504, tooLarge.toString());
+                    out.respond(504, tooLarge);
                 } else {
                     w.writeHeaders();
-                    w.send(event("ERROR", tooLarge));
+                    w.send("ERROR", tooLarge);
                     w.end();
                 }
                 return;
             }
             w.writeHeaders();
-            if (since < compactedBelow) {
-                w.send(gone());
+            if (since < compactedBelow || everyWatchGone) {
+                w.sendGone();
                 w.end();
                 return;
             }
@@ -558,10 +613,12 @@ public final class FakeApiServer implements AutoCloseable {
         final Resource resource;
         final Map<String, String> query;
         final boolean bookmarks;
+        final Encoding encoding;
         boolean stalled;
 
-        Watch(Socket socket, Resource resource, Map<String, String> query) {
+        Watch(Socket socket, Resource resource, Map<String, String> query, Encoding encoding) {
             this.socket = socket;
+            this.encoding = encoding;
             this.resource = resource;
             this.query = query;
             this.bookmarks = "true".equals(query.get("allowWatchBookmarks"));
@@ -569,7 +626,9 @@ public final class FakeApiServer implements AutoCloseable {
 
         void writeHeaders() throws IOException {
             OutputStream out = socket.getOutputStream();
-            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            // kube-apiserver names the stream's framing in the media type of a protobuf watch.
+            String type = encoding == Encoding.PROTOBUF ? PROTOBUF + ";stream=watch" : JSON;
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: " + type + "\r\nTransfer-Encoding: chunked\r\n"
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
         }
@@ -581,19 +640,35 @@ public final class FakeApiServer implements AutoCloseable {
             boolean was = c.before != null && matches(c.before, query);
             boolean is = c.after != null && matches(c.after, query);
             if (is) {
-                send(event(was ? "MODIFIED" : "ADDED", c.after));
+                send(was ? "MODIFIED" : "ADDED", c.after);
             } else if (was) {
                 JsonObject gone = c.before.deepCopy();
                 gone.getAsJsonObject("metadata").addProperty("resourceVersion", String.valueOf(c.version));
-                send(event("DELETED", gone));
+                send("DELETED", gone);
             }
         }
 
-        void send(String line) {
+        /** A 410 Gone Status as an ERROR event, as the watch cache sends it for a compacted resourceVersion. */
+        void sendGone() {
+            send("ERROR", status(410, "Expired", "too old resource version"));
+        }
+
+        /**
+         * One event in one chunk: a JSON line, or a length-prefixed protobuf WatchEvent whose object carries the
+         * resource's type (a Status for ERROR), as kube-apiserver's watch encoder writes them.
+         */
+        void send(String type, JsonObject object) {
             if (stalled) {
                 return;
             }
-            byte[] data = (line + "\n").getBytes(StandardCharsets.UTF_8);
+            byte[] data;
+            if (encoding == Encoding.PROTOBUF) {
+                boolean status = type.equals("ERROR");
+                data = KubeProtobuf.watchFrame(type, status ? "v1" : resource.apiVersion,
+                        status ? "Status" : resource.kind, object);
+            } else {
+                data = (event(type, object) + "\n").getBytes(StandardCharsets.UTF_8);
+            }
             try {
                 OutputStream out = socket.getOutputStream();
                 out.write((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -635,9 +710,6 @@ public final class FakeApiServer implements AutoCloseable {
         return e.toString();
     }
 
-    private static String gone() {
-        return event("ERROR", status(410, "Expired", "too old resource version"));
-    }
 
     /**
      * What kube-apiserver's RBAC authorizer answers (responsewriters.Forbidden): the message names the user,
@@ -722,12 +794,51 @@ public final class FakeApiServer implements AutoCloseable {
         return metadata.has("namespace") ? metadata.get("namespace").getAsString() + '/' + name : name;
     }
 
-    private static void respond(OutputStream out, int code, String body) throws IOException {
-        byte[] data = body.getBytes(StandardCharsets.UTF_8);
-        out.write(("HTTP/1.1 " + code + (code == 200 ? " OK" : " Error") + "\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + data.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(data);
-        out.flush();
+    /**
+     * The media type kube-apiserver answers a request with (its negotiation, runtime.NegotiateOutputMediaType): the
+     * first of the Accept header's types it serves, JSON without one; null when it serves none of them (406).
+     * Protobuf only as far as {@link #protobuf} lets it.
+     */
+    private Encoding negotiate(String accept) {
+        if (accept == null || accept.isBlank()) {
+            return Encoding.JSON;
+        }
+        for (String range : accept.split(",")) {
+            String type = range.split(";")[0].trim();
+            if (type.equals(PROTOBUF)) {
+                if (protobuf == ProtobufSupport.SERVED) {
+                    return Encoding.PROTOBUF;
+                }
+                if (protobuf == ProtobufSupport.NOT_ACCEPTABLE) {
+                    return null;
+                }
+            } else if (type.equals(JSON) || type.equals("*/*") || type.equals("application/*")) {
+                return Encoding.JSON;
+            }
+        }
+        return null;
+    }
+
+    /** How a connection's answer is written: in the encoding negotiated for its request. */
+    private record Answer(OutputStream out, Encoding encoding, Map<String, LongAdder> answered) {
+
+        /** A Status, encoded as kube-apiserver encodes errors (responsewriters.ErrorNegotiated): as the answer. */
+        void respond(int code, JsonObject status) throws IOException {
+            respond(code, "v1", "Status", status);
+        }
+
+        void respond(int code, String apiVersion, String kind, JsonObject body) throws IOException {
+            Encoding as = encoding == null ? Encoding.JSON : encoding;
+            byte[] data = as == Encoding.PROTOBUF ? KubeProtobuf.encode(apiVersion, kind, body)
+                    : body.toString().getBytes(StandardCharsets.UTF_8);
+            String type = as == Encoding.PROTOBUF ? PROTOBUF : JSON;
+            answered.computeIfAbsent(type, t -> new LongAdder()).increment();
+            out.write(("HTTP/1.1 " + code + (code == 200 ? " OK" : " Error") + "\r\nContent-Type: "
+                    + type + "\r\nContent-Length: " + data.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(data);
+            out.flush();
+        }
     }
 
     private static Map<String, String> parseQuery(String query) {

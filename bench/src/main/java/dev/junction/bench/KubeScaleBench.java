@@ -9,6 +9,8 @@ import dev.junction.lb.ServiceBalancer;
 import dev.junction.model.LbPolicy;
 import dev.junction.model.Protocol;
 import dev.junction.source.ObjectValidator;
+import dev.junction.source.kube.ApiContentType;
+import dev.junction.source.kube.ClientSettings;
 import dev.junction.source.kube.KubeSource;
 import dev.junction.source.kube.WatchSettings;
 import io.kubernetes.client.openapi.ApiClient;
@@ -42,7 +44,8 @@ import java.util.concurrent.locks.LockSupport;
  * backlog builds up.
  *
  * <p>Run from the benchmarks jar, e.g. {@code java -Xmx300m -cp bench/target/benchmarks.jar
- * dev.junction.bench.KubeScaleBench 10000 10 1000 60}; the JVM flags given are the proxy's.
+ * dev.junction.bench.KubeScaleBench 10000 10 1000 60 [protobuf|json]}; the JVM flags given are the proxy's, the
+ * last argument what the source asks the API server for (default: protobuf, the source's default).
  */
 public final class KubeScaleBench {
 
@@ -90,6 +93,8 @@ public final class KubeScaleBench {
         int endpoints = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int rate = args.length > 2 ? Integer.parseInt(args[2]) : 1_000;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 60;
+        ApiContentType contentType = args.length > 4 ? ApiContentType.valueOf(args[4].toUpperCase(java.util.Locale.ROOT))
+                : ClientSettings.DEFAULT_CONTENT_TYPE;
 
         // The registry production serves, with its buckets, plus finer ones to measure with: production's
         // are kube-proxy's (network programming starts at 0.25 s) or 20 doubling from 10 us, too coarse to
@@ -124,7 +129,7 @@ public final class KubeScaleBench {
             control.start();
             KubeSource source = new KubeSource(new ApiClient().setBasePath(url), "node-a", control,
                     ObjectValidator.apiServer(), line -> System.err.println("problem: " + line),
-                    WatchSettings.defaults());
+                    WatchSettings.defaults(), ClientSettings.defaults().withContentType(contentType));
             long start = System.nanoTime();
             source.start();
             while (control.appliedBatches() == 0) {
@@ -137,9 +142,9 @@ public final class KubeScaleBench {
             double apiCpu = api.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
             System.gc();
             long heapMb = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20;
-            System.out.printf("initial: %d services, %d endpoints: all routes live in %.2f s; heap after GC %d MB;"
-                    + " CPU since launch: Junction %.2f s, fake API server %.2f s%n",
-                    services, services * endpoints, initialSeconds, heapMb, ownCpu, apiCpu);
+            System.out.printf("initial (%s): %d services, %d endpoints: all routes live in %.2f s; heap after GC %d MB;"
+                    + " CPU since launch: Junction %.2f s, fake API server %.2f s%n", contentType.name().toLowerCase(
+                    java.util.Locale.ROOT), services, services * endpoints, initialSeconds, heapMb, ownCpu, apiCpu);
 
             Timer toLive = meters.timer("junction.event.to.live.duration");
             Timer programming = meters.timer("kubeproxy.network.programming.duration");

@@ -1,5 +1,9 @@
 package dev.junction.bench;
 
+import io.kubernetes.client.proto.Meta;
+import io.kubernetes.client.proto.Runtime;
+import io.kubernetes.client.proto.V1;
+import io.kubernetes.client.proto.V1Discovery;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -23,6 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  * slice watch fed by {@link #changeEndpoint}. Other watches stay open and quiet. The pages of the initial
  * lists are rendered before the URL is announced, as a real API server serves lists from its watch cache:
  * building 15 MB of JSON would otherwise be this JVM's CPU inside the proxy's measured sync, on the same cores.
+ * It answers in protobuf, as kube-apiserver does, a request whose Accept header asks for it first.
  *
  * <p>Protocol on standard streams: prints {@code url URL} once listening; on the line
  * {@code changes RATE SECONDS} changes one endpoint's readiness RATE times per second for SECONDS, printing
@@ -41,6 +46,7 @@ public final class ScaleApiServer implements AutoCloseable {
     private static final java.time.format.DateTimeFormatter STAMP =
             java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSS'Z'").withZone(java.time.ZoneOffset.UTC);
     private static final String STAMP_PLACEHOLDER = "0000-00-00T00:00:00.000000000Z";
+    private static final byte[] PLACEHOLDER_BYTES = STAMP_PLACEHOLDER.getBytes(StandardCharsets.US_ASCII);
 
     private volatile long version = 1_000;
     /** Rendered list pages by resource, offset and limit; valid while {@link #version} is {@code renderedAt}. */
@@ -52,7 +58,9 @@ public final class ScaleApiServer implements AutoCloseable {
         this.endpoints = endpoints;
         for (int offset = 0; offset < services; offset += PAGE) {
             for (String resource : new String[] {"services", "endpointslices"}) {
-                pages.put(resource + ' ' + offset + ' ' + PAGE, page(resource, offset, PAGE));
+                for (boolean protobuf : new boolean[] {false, true}) {
+                    pages.put(resource + ' ' + offset + ' ' + PAGE + ' ' + protobuf, page(resource, offset, PAGE, protobuf));
+                }
             }
         }
         this.server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
@@ -140,6 +148,69 @@ public final class ScaleApiServer implements AutoCloseable {
         return s.append("]}").toString();
     }
 
+    /** kube-apiserver's encoding of an object: the magic {@code k8s\0}, then a runtime.Unknown holding it. */
+    private static byte[] envelope(String apiVersion, String kind, com.google.protobuf.MessageLite object) {
+        byte[] unknown = Runtime.Unknown.newBuilder()
+                .setTypeMeta(Runtime.TypeMeta.newBuilder().setApiVersion(apiVersion).setKind(kind))
+                .setRaw(object.toByteString()).setContentEncoding("").setContentType("").build().toByteArray();
+        byte[] out = new byte[4 + unknown.length];
+        out[0] = 'k';
+        out[1] = '8';
+        out[2] = 's';
+        System.arraycopy(unknown, 0, out, 4, unknown.length);
+        return out;
+    }
+
+    private V1.Service serviceProto(int i) {
+        String vip = ip(127, i + 256);
+        return V1.Service.newBuilder()
+                .setMetadata(Meta.ObjectMeta.newBuilder().setName("svc-" + i).setNamespace("bench")
+                        .setResourceVersion(String.valueOf(i)))
+                .setSpec(V1.ServiceSpec.newBuilder().setClusterIP(vip).addClusterIPs(vip).setType("ClusterIP")
+                        .addPorts(V1.ServicePort.newBuilder().setName("http").setPort(8080).setProtocol("TCP")))
+                .build();
+    }
+
+    /** {@link #slice} in protobuf. */
+    private V1Discovery.EndpointSlice sliceProto(int i, int notReady, long rv, String trigger) {
+        Meta.ObjectMeta.Builder metadata = Meta.ObjectMeta.newBuilder().setName("svc-" + i + "-1").setNamespace("bench")
+                .setResourceVersion(String.valueOf(rv)).putLabels("kubernetes.io/service-name", "svc-" + i);
+        if (trigger != null) {
+            metadata.putAnnotations("endpoints.kubernetes.io/last-change-trigger-time", trigger);
+        }
+        V1Discovery.EndpointSlice.Builder slice = V1Discovery.EndpointSlice.newBuilder().setMetadata(metadata)
+                .setAddressType("IPv4")
+                .addPorts(V1Discovery.EndpointPort.newBuilder().setName("http").setPort(9000).setProtocol("TCP"));
+        for (int e = 0; e < endpoints; e++) {
+            slice.addEndpoints(V1Discovery.Endpoint.newBuilder().addAddresses(ip(10, i * endpoints + e))
+                    .setConditions(V1Discovery.EndpointConditions.newBuilder().setReady(e != notReady)));
+        }
+        return slice.build();
+    }
+
+    /** One protobuf watch event as kube-apiserver frames it: 4-byte big-endian length, then the WatchEvent. */
+    private byte[] sliceFrame(long[] change) {
+        byte[] event = Meta.WatchEvent.newBuilder().setType("MODIFIED")
+                .setObject(Runtime.RawExtension.newBuilder().setRaw(com.google.protobuf.ByteString.copyFrom(
+                        envelope("discovery.k8s.io/v1", "EndpointSlice",
+                                sliceProto((int) change[0], (int) change[1], change[2], STAMP_PLACEHOLDER)))))
+                .build().toByteArray();
+        return java.nio.ByteBuffer.allocate(4 + event.length).putInt(event.length).put(event).array();
+    }
+
+    private static int indexOf(byte[] data, byte[] part) {
+        outer:
+        for (int i = 0; i <= data.length - part.length; i++) {
+            for (int j = 0; j < part.length; j++) {
+                if (data[i + j] != part[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -158,14 +229,18 @@ public final class ScaleApiServer implements AutoCloseable {
             socket.setTcpNoDelay(true);
             InputStream in = new BufferedInputStream(socket.getInputStream());
             String request = readHead(in);
+            boolean protobuf = request.toLowerCase(java.util.Locale.ROOT)
+                    .contains("\naccept: application/vnd.kubernetes.protobuf");
             String target = request.split(" ")[1];
             String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
             String query = target.contains("?") ? URLDecoder.decode(target.substring(target.indexOf('?') + 1),
                     StandardCharsets.UTF_8) : "";
             OutputStream out = socket.getOutputStream();
             if (query.contains("watch=true")) {
-                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-                        + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: "
+                        + (protobuf ? "application/vnd.kubernetes.protobuf;stream=watch" : "application/json")
+                        + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 while (true) {
                     long[] change = path.endsWith("endpointslices") ? sliceEvents.poll(1, TimeUnit.SECONDS) : null;
@@ -175,14 +250,15 @@ public final class ScaleApiServer implements AutoCloseable {
                         }
                         continue;
                     }
-                    String line = "{\"type\":\"MODIFIED\",\"object\":"
-                            + slice((int) change[0], (int) change[1], change[2], STAMP_PLACEHOLDER) + "}\n";
-                    byte[] data = line.getBytes(StandardCharsets.US_ASCII);
+                    byte[] data = protobuf ? sliceFrame(change) : ("{\"type\":\"MODIFIED\",\"object\":"
+                            + slice((int) change[0], (int) change[1], change[2], STAMP_PLACEHOLDER) + "}\n")
+                            .getBytes(StandardCharsets.US_ASCII);
                     // Stamped last, just before the write, as the EndpointSlice controller stamps its change: the
                     // proxy's network programming latency then covers the socket, decoding and applying, and
-                    // nothing of this server's own rendering.
+                    // nothing of this server's own rendering. (Same length in both encodings: it replaces the
+                    // placeholder's bytes in place.)
                     byte[] stamp = STAMP.format(Instant.now()).getBytes(StandardCharsets.US_ASCII);
-                    System.arraycopy(stamp, 0, data, line.indexOf(STAMP_PLACEHOLDER), stamp.length);
+                    System.arraycopy(stamp, 0, data, indexOf(data, PLACEHOLDER_BYTES), stamp.length);
                     // One chunk in one write: with Nagle's algorithm three small writes could wait for an ACK.
                     byte[] head = (Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
                     byte[] chunk = new byte[head.length + data.length + 2];
@@ -204,11 +280,13 @@ public final class ScaleApiServer implements AutoCloseable {
                 }
             }
             String resource = path.substring(path.lastIndexOf('/') + 1);
-            byte[] data = version == renderedAt ? pages.get(resource + ' ' + offset + ' ' + limit) : null;
+            byte[] data = version == renderedAt ? pages.get(resource + ' ' + offset + ' ' + limit + ' ' + protobuf) : null;
             if (data == null) {
-                data = page(resource, offset, limit);
+                data = page(resource, offset, limit, protobuf);
             }
-            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + data.length
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: "
+                    + (protobuf ? "application/vnd.kubernetes.protobuf" : "application/json")
+                    + "\r\nContent-Length: " + data.length
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(data);
             out.flush();
@@ -217,9 +295,31 @@ public final class ScaleApiServer implements AutoCloseable {
         }
     }
 
-    private byte[] page(String resource, int offset, int limit) {
+    private byte[] page(String resource, int offset, int limit, boolean protobuf) {
         int total = resource.equals("nodes") ? 0 : services;
         int to = (int) Math.min(total, (long) offset + limit);
+        if (protobuf) {
+            Meta.ListMeta.Builder metadata = Meta.ListMeta.newBuilder().setResourceVersion(String.valueOf(version));
+            if (to < total) {
+                metadata.setContinue(String.valueOf(to));
+            }
+            if (resource.equals("services")) {
+                V1.ServiceList.Builder list = V1.ServiceList.newBuilder().setMetadata(metadata);
+                for (int i = offset; i < to; i++) {
+                    list.addItems(serviceProto(i));
+                }
+                return envelope("v1", "ServiceList", list.build());
+            }
+            if (resource.equals("endpointslices")) {
+                V1Discovery.EndpointSliceList.Builder list = V1Discovery.EndpointSliceList.newBuilder()
+                        .setMetadata(metadata);
+                for (int i = offset; i < to; i++) {
+                    list.addItems(sliceProto(i, -1, i, null));
+                }
+                return envelope("discovery.k8s.io/v1", "EndpointSliceList", list.build());
+            }
+            return envelope("v1", "NodeList", V1.NodeList.newBuilder().setMetadata(metadata).build());
+        }
         StringBuilder body = new StringBuilder("{\"metadata\":{\"resourceVersion\":\"" + version + "\"");
         if (to < total) {
             body.append(",\"continue\":\"").append(to).append('"');

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import okhttp3.HttpUrl;
 import okhttp3.Response;
@@ -62,18 +63,30 @@ final class ApiStatusException extends Exception {
     }
 
     private static ApiStatusException withBody(Response response) {
-        String body;
+        byte[] bytes;
         try {
-            body = response.body().string();
+            bytes = response.body().bytes();
         } catch (IOException | RuntimeException e) {
             return new ApiStatusException(response.code(), response.message());
         }
         JsonObject status = null;
-        try {
-            JsonElement json = JsonParser.parseString(body);
-            status = json.isJsonObject() ? json.getAsJsonObject() : null;
-        } catch (RuntimeException e) {
-            // Not a Status: the message shows the start of the body instead.
+        String body;
+        if (KubeProto.isProtobuf(response.header("Content-Type"))) {
+            // kube-apiserver encodes a failure's Status as it would have encoded the answer (ErrorNegotiated).
+            try {
+                status = KubeProto.status(KubeProto.unwrap(new ProtoReader(bytes, 0, bytes.length)));
+            } catch (ProtoException e) {
+                // Not a Status: the message shows the start of the body instead.
+            }
+            body = new String(bytes, StandardCharsets.ISO_8859_1);
+        } else {
+            body = new String(bytes, StandardCharsets.UTF_8);
+            try {
+                JsonElement json = JsonParser.parseString(body);
+                status = json.isJsonObject() ? json.getAsJsonObject() : null;
+            } catch (RuntimeException e) {
+                // Not a Status: the message shows the start of the body instead.
+            }
         }
         if (status != null && string(status, "message") != null) {
             return of(response.code(), status);

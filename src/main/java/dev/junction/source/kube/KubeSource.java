@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * served again: not for other failures, as an API server every node fails to reach must not fail every node's
  * readiness at once, while refused credentials are this node's own problem.
  *
+ * <p>It asks for protobuf as kube-proxy does, or JSON ({@link ClientSettings}), and decodes each answer by its
+ * Content-Type; lists and relists are paced by kube-proxy's qps and burst, watches are not.
+ *
  * <p>The source takes over the client: it sets its read timeout to 0 (watches are long reads) and
  * installs {@link LenientJson}. Invalid objects are reported in one line each (kind, namespace/name,
  * reason) and skipped. Threading: one daemon thread per resource delivers; {@link #close()} returns
@@ -87,13 +90,19 @@ public final class KubeSource implements AutoCloseable {
             sink.flush();
         }
     };
+    private final ListRateLimiter limiter;
     private final ScheduledExecutorService watchdog;
     private boolean started;
 
     /** A source with default timing and the API server's rules, whose problems are logged at ERROR. */
     public KubeSource(ApiClient client, String nodeName, ObjectSink sink) {
+        this(client, nodeName, sink, ClientSettings.defaults());
+    }
+
+    /** As above, talking to the API server as {@code clientSettings} say. */
+    public KubeSource(ApiClient client, String nodeName, ObjectSink sink, ClientSettings clientSettings) {
         this(client, nodeName, sink, ObjectValidator.apiServer(), line -> log.error("{}", line),
-                WatchSettings.defaults());
+                WatchSettings.defaults(), clientSettings);
     }
 
     /**
@@ -102,6 +111,12 @@ public final class KubeSource implements AutoCloseable {
      */
     public KubeSource(ApiClient client, String nodeName, ObjectSink sink, ObjectValidator validator,
             Consumer<String> problemReporter, WatchSettings settings) {
+        this(client, nodeName, sink, validator, problemReporter, settings, ClientSettings.defaults());
+    }
+
+    /** As above, talking to the API server as {@code clientSettings} say. */
+    public KubeSource(ApiClient client, String nodeName, ObjectSink sink, ObjectValidator validator,
+            Consumer<String> problemReporter, WatchSettings settings, ClientSettings clientSettings) {
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(nodeName, "nodeName");
         this.sink = Objects.requireNonNull(sink, "sink");
@@ -110,6 +125,8 @@ public final class KubeSource implements AutoCloseable {
         Objects.requireNonNull(validator, "validator");
         LenientJson.install();
         client.setReadTimeout(0);
+        ContentNegotiation negotiation = new ContentNegotiation(client, clientSettings.contentType());
+        this.limiter = new ListRateLimiter(clientSettings.qps(), clientSettings.burst(), System::nanoTime);
         CoreV1Api core = new CoreV1Api(client);
         DiscoveryV1Api discovery = new DiscoveryV1Api(client);
         ResourceWatcher.Calls services = new ResourceWatcher.Calls() {
@@ -158,11 +175,11 @@ public final class KubeSource implements AutoCloseable {
         };
         this.watchers = List.of(
                 new ResourceWatcher<>("Service", V1Service.class, services, sink, validator, problemReporter,
-                        this::initialListDone, credentials, settings),
+                        this::initialListDone, credentials, settings, negotiation, limiter),
                 new ResourceWatcher<>("EndpointSlice", V1EndpointSlice.class, slices, sink, validator,
-                        problemReporter, this::initialListDone, credentials, settings),
+                        problemReporter, this::initialListDone, credentials, settings, negotiation, limiter),
                 new ResourceWatcher<>("Node", V1Node.class, node, sink, validator, problemReporter, () -> { },
-                        credentials, settings));
+                        credentials, settings, negotiation, limiter));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "junction-kube-watchdog");
             t.setDaemon(true);
@@ -207,6 +224,11 @@ public final class KubeSource implements AutoCloseable {
      */
     public long credentialsRefused() {
         return credentialsRefused.get();
+    }
+
+    /** Lists so far that waited for the client-side rate limit (--kube-api-qps, --kube-api-burst); any thread. */
+    public long listsThrottled() {
+        return limiter.throttled();
     }
 
     /** Called on a watcher's thread after its first complete list has been delivered. */

@@ -11,6 +11,7 @@ import dev.junction.source.ObjectValidator;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.JSON;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import okhttp3.Call;
 import okhttp3.Response;
+import okio.Buffer;
 import okio.BufferedSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * comparison the API's contract); others are never compared. Such relists back off like failures until
  * the watch delivers again, so a server that stays behind cannot make them a busy loop.
  *
- * <p>Every object is decoded on its own (a bad item does not fail its list) and validated; an invalid
+ * <p>Answers are decoded by their Content-Type, protobuf ({@link KubeProto}) or JSON, whatever was asked for
+ * ({@link ContentNegotiation}); lists wait their turn under the source's {@link ListRateLimiter}.
+ * Every object is decoded on its own (a bad item does not fail its list) and validated; an invalid
  * object is reported in one line and skipped, and when a valid version of it was delivered before,
  * that version stays in force. An object with the resourceVersion already delivered is not re-delivered
  * (the API server gives every write a new one), so a relist of an unchanged cluster delivers nothing.
@@ -58,6 +62,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
 
     private static final Logger log = LoggerFactory.getLogger(ResourceWatcher.class);
     private static final int STATUS_GONE = 410;
+    /** A watch event frame longer than this is refused rather than allocated: kube-apiserver's objects are < 3 MB. */
+    private static final int MAX_FRAME_BYTES = 64 << 20;
     /** API servers end a watch after timeoutSeconds; spread like client-go so watches do not restart together. */
     private static final int MIN_WATCH_SECONDS = 300;
 
@@ -68,7 +74,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         Call watch(String resourceVersion, int timeoutSeconds) throws ApiException;
     }
 
-    private enum WatchEnd { GONE, BEHIND, ENDED, QUIET }
+    private enum WatchEnd { GONE, BEHIND, ENDED, QUIET, REFUSED_PROTOBUF }
 
     /**
      * Told when the API server refuses this watcher's credentials (401 after the token file was re-read, or no
@@ -88,6 +94,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private final java.lang.reflect.Type lineType;
     /** {@code ListPage<T>}: a list page decoded straight into typed items. */
     private final java.lang.reflect.Type pageType;
+    private final KubeProto.Decoder<T> decoder;
     private final Calls calls;
     private final ObjectSink sink;
     private final ObjectValidator validator;
@@ -95,6 +102,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private final Runnable onFirstList;
     private final Credentials credentials;
     private final WatchSettings settings;
+    private final ContentNegotiation negotiation;
+    private final ListRateLimiter limiter;
     private final Thread thread;
     /** close() notifies it to cut a backoff pause short. */
     private final Object wakeUp = new Object();
@@ -118,6 +127,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private boolean behind;
     private long backoffMillis;
     private boolean listedOnce;
+    private long lastThrottleLogNanos;
+    /** The server answered JSON to a request for protobuf, and that was logged. */
+    private boolean toldJson;
 
     // Shared with the watchdog and close().
     private volatile boolean closed;
@@ -129,11 +141,13 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private volatile long relistsServerBehind;
 
     ResourceWatcher(String kind, Class<T> type, Calls calls, ObjectSink sink, ObjectValidator validator,
-            Consumer<String> reporter, Runnable onFirstList, Credentials credentials, WatchSettings settings) {
+            Consumer<String> reporter, Runnable onFirstList, Credentials credentials, WatchSettings settings,
+            ContentNegotiation negotiation, ListRateLimiter limiter) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.type = Objects.requireNonNull(type, "type");
         this.lineType = TypeToken.getParameterized(WatchLine.class, type).getType();
         this.pageType = TypeToken.getParameterized(ListPage.class, type).getType();
+        this.decoder = KubeProto.decoder(type);
         // Gson builds (and caches) a type's reflective adapter on first use; built here, the cost does not
         // land on the first change the watch delivers.
         JSON.getGson().getAdapter(TypeToken.get(lineType));
@@ -144,6 +158,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         this.onFirstList = Objects.requireNonNull(onFirstList, "onFirstList");
         this.credentials = Objects.requireNonNull(credentials, "credentials");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.negotiation = Objects.requireNonNull(negotiation, "negotiation");
+        this.limiter = Objects.requireNonNull(limiter, "limiter");
         this.backoffMillis = settings.minBackoff().toMillis();
         this.thread = new Thread(this::run, "junction-kube-" + kind.toLowerCase(Locale.ROOT));
         this.thread.setDaemon(true);
@@ -208,13 +224,15 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                 } else if (end == WatchEnd.BEHIND) {
                     needList = true;
                     pause();
+                } else if (end == WatchEnd.REFUSED_PROTOBUF) {
+                    continue;
                 } else if (end == WatchEnd.QUIET) {
                     log.warn("{}: watch quiet for more than {}; restarting it", kind, settings.quietLimit());
                 } else if (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1)) {
                     // A server that ends every watch at once must not turn this loop into a busy one.
                     pause();
                 }
-            } catch (IOException | ApiException | ApiStatusException | JsonParseException e) {
+            } catch (IOException | ApiException | ApiStatusException | JsonParseException | ProtoException e) {
                 if (closed) {
                     return;
                 }
@@ -250,7 +268,31 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
     }
 
-    private void list() throws IOException, ApiException, ApiStatusException {
+    /**
+     * Waits for the rate limit's turn to list ({@code --kube-api-qps}); close() cuts the wait short. One line when
+     * a list waited over a second, as client-go logs its long client-side throttling waits, at most every 10 s.
+     */
+    private void awaitListTurn() {
+        long waitNanos = limiter.reserveNanos();
+        if (waitNanos <= 0) {
+            return;
+        }
+        if (waitNanos > TimeUnit.SECONDS.toNanos(1)) {
+            long now = System.nanoTime();
+            if (now - lastThrottleLogNanos > TimeUnit.SECONDS.toNanos(10) || lastThrottleLogNanos == 0) {
+                lastThrottleLogNanos = now;
+                log.info("{}: waiting {} ms to list, for the client-side rate limit (--kube-api-qps, --kube-api-burst)",
+                        kind, TimeUnit.NANOSECONDS.toMillis(waitNanos));
+            }
+        }
+        sleep(waitNanos);
+    }
+
+    private void list() throws IOException, ApiException, ApiStatusException, ProtoException {
+        awaitListTurn();
+        if (closed) {
+            throw new InterruptedIOException("closed while waiting to list");
+        }
         // Each page is decoded and delivered as it arrives, so no page outlives it (100k endpoints held
         // as JSON trees until the last page cost the first sync its time in GC); what was delivered
         // before and is not listed now is deleted once the last page is in.
@@ -258,7 +300,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         String continueToken = null;
         String listVersion = null;
         while (true) {
-            Call call = calls.list(continueToken);
+            Call call = negotiation.accepting(calls.list(continueToken));
             call.timeout().timeout(settings.listTimeout().toMillis(), TimeUnit.MILLISECONDS);
             track(call);
             try (Response response = call.execute()) {
@@ -269,36 +311,16 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
                     continueToken = null;
                     continue;
                 }
+                if (negotiation.refused(response, kind)) {
+                    continue;
+                }
                 if (!response.isSuccessful()) {
                     throw ApiStatusException.of(response);
                 }
-                String body = response.body().string();
-                ListPage<T> page = typed(body);
-                if (page != null) {
-                    listVersion = page.metadata.resourceVersion;
-                    continueToken = page.metadata.continueToken;
-                    behindHeld("a list", listVersion);
-                    for (T item : page.items) {
-                        String key = key(item);
-                        listed.add(key);
-                        accept(key, item, item.getMetadata().getResourceVersion());
-                    }
-                } else {
-                    JsonObject list = JsonParser.parseString(body).getAsJsonObject();
-                    JsonObject metadata = object(list, "metadata");
-                    listVersion = string(metadata, "resourceVersion");
-                    continueToken = string(metadata, "continue");
-                    behindHeld("a list", listVersion);
-                    JsonElement items = list.get("items");
-                    if (items != null && items.isJsonArray()) {
-                        for (JsonElement item : items.getAsJsonArray()) {
-                            if (item.isJsonObject()) {
-                                listed.add(key(item.getAsJsonObject()));
-                                upsert(item.getAsJsonObject());
-                            }
-                        }
-                    }
-                }
+                KubeProto.ListMeta metadata = KubeProto.isProtobuf(response.header("Content-Type"))
+                        ? listProtobuf(response.body().bytes(), listed) : listJson(response.body().string(), listed);
+                listVersion = metadata.resourceVersion();
+                continueToken = metadata.continueToken();
                 if (continueToken != null && continueToken.isEmpty()) {
                     continueToken = null;
                 }
@@ -325,9 +347,49 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         log.debug("{}: listed {} objects at resourceVersion {}", kind, listed.size(), listVersion);
     }
 
-    private WatchEnd watch() throws IOException, ApiException, ApiStatusException {
+    /** Delivers the items of one protobuf page, adding their keys to {@code listed}; returns its metadata. */
+    private KubeProto.ListMeta listProtobuf(byte[] body, Set<String> listed) throws ProtoException {
+        ProtoReader page = KubeProto.unwrap(new ProtoReader(body, 0, body.length));
+        KubeProto.ListMeta metadata = KubeProto.listMeta(page);
+        behindHeld("a list", metadata.resourceVersion());
+        for (ProtoReader item : KubeProto.items(page)) {
+            listed.add(upsert(item));
+        }
+        return metadata;
+    }
+
+    /** Delivers the items of one JSON page, adding their keys to {@code listed}; returns its metadata. */
+    private KubeProto.ListMeta listJson(String body, Set<String> listed) {
+        answeredJson();
+        ListPage<T> page = typed(body);
+        if (page != null) {
+            behindHeld("a list", page.metadata.resourceVersion);
+            for (T item : page.items) {
+                String key = key(item);
+                listed.add(key);
+                accept(key, item, item.getMetadata().getResourceVersion());
+            }
+            return new KubeProto.ListMeta(page.metadata.resourceVersion, page.metadata.continueToken);
+        }
+        JsonObject list = JsonParser.parseString(body).getAsJsonObject();
+        JsonObject metadata = object(list, "metadata");
+        String listVersion = string(metadata, "resourceVersion");
+        behindHeld("a list", listVersion);
+        JsonElement items = list.get("items");
+        if (items != null && items.isJsonArray()) {
+            for (JsonElement item : items.getAsJsonArray()) {
+                if (item.isJsonObject()) {
+                    listed.add(key(item.getAsJsonObject()));
+                    upsert(item.getAsJsonObject());
+                }
+            }
+        }
+        return new KubeProto.ListMeta(listVersion, string(metadata, "continue"));
+    }
+
+    private WatchEnd watch() throws IOException, ApiException, ApiStatusException, ProtoException {
         int timeoutSeconds = ThreadLocalRandom.current().nextInt(MIN_WATCH_SECONDS, 2 * MIN_WATCH_SECONDS);
-        Call call = calls.watch(resourceVersion, timeoutSeconds);
+        Call call = negotiation.accepting(calls.watch(resourceVersion, timeoutSeconds));
         quietCancelled = false;
         lastActivityNanos = System.nanoTime();
         track(call);
@@ -335,6 +397,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         try (Response response = call.execute()) {
             if (response.code() == STATUS_GONE) {
                 return WatchEnd.GONE;
+            }
+            if (negotiation.refused(response, kind)) {
+                return WatchEnd.REFUSED_PROTOBUF;
             }
             if (!response.isSuccessful()) {
                 ApiStatusException failure = ApiStatusException.of(response);
@@ -346,6 +411,10 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             }
             recovered();
             BufferedSource source = response.body().source();
+            if (KubeProto.isProtobuf(response.header("Content-Type"))) {
+                return watchFrames(source);
+            }
+            answeredJson();
             String line;
             while ((line = source.readUtf8Line()) != null) {
                 lastActivityNanos = System.nanoTime();
@@ -368,6 +437,92 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             watching = false;
             current = null;
         }
+    }
+
+    /**
+     * Reads a protobuf watch ({@code ;stream=watch}): each event a frame of a 4-byte big-endian length and a
+     * {@code metav1.WatchEvent}, as kube-apiserver's LengthDelimitedFramer writes them.
+     */
+    private WatchEnd watchFrames(BufferedSource source) throws IOException, ApiStatusException, ProtoException {
+        while (!source.exhausted()) {
+            long length = source.readInt() & 0xFFFF_FFFFL;
+            if (length > MAX_FRAME_BYTES) {
+                throw new ProtoException("a watch event of " + length + " bytes is beyond the limit of "
+                        + MAX_FRAME_BYTES);
+            }
+            byte[] frame = source.readByteArray(length);
+            lastActivityNanos = System.nanoTime();
+            WatchEnd end = handleFrame(frame);
+            if (end != null) {
+                return end;
+            }
+            if (!frameBuffered(source.getBuffer())) {
+                // No further event read yet: apply what this burst delivered before waiting for more.
+                sink.flush();
+            }
+        }
+        return WatchEnd.ENDED;
+    }
+
+    /** True when {@code buffer} holds a whole frame, its length prefix included. */
+    private static boolean frameBuffered(Buffer buffer) {
+        if (buffer.size() < 4) {
+            return false;
+        }
+        long length = (buffer.getByte(0) & 0xFFL) << 24 | (buffer.getByte(1) & 0xFF) << 16
+                | (buffer.getByte(2) & 0xFF) << 8 | buffer.getByte(3) & 0xFF;
+        return buffer.size() >= 4 + length;
+    }
+
+    /**
+     * Applies one protobuf watch event; an object that does not decode is reported by the name its metadata
+     * gives, as far as that decodes. Returns how the watch ends, or null when it goes on.
+     */
+    private WatchEnd handleFrame(byte[] frame) throws ApiStatusException, ProtoException {
+        KubeProto.WatchEvent event = KubeProto.watchEvent(new ProtoReader(frame, 0, frame.length));
+        if ("ERROR".equals(event.type())) {
+            return errorEvent(KubeProto.status(event.object()));
+        }
+        T object;
+        try {
+            object = decoded(event.object());
+        } catch (ProtoException e) {
+            V1ObjectMeta identity = KubeProto.identity(event.object());
+            String key = key(identity.getNamespace(), identity.getName());
+            switch (event.type()) {
+                case "ADDED", "MODIFIED" -> reject(key, identity.getResourceVersion(), "cannot decode: " + e.getMessage());
+                case "DELETED" -> delete(key, null);
+                default -> log.debug("{}: ignoring a watch event of type {} that does not decode", kind, event.type());
+            }
+            delivering(identity.getResourceVersion());
+            return null;
+        }
+        return applyEvent(event.type(), object);
+    }
+
+    /** One object from its protobuf message; one without metadata does not decode. */
+    private T decoded(ProtoReader message) throws ProtoException {
+        T object = decoder.decode(message);
+        if (object.getMetadata() == null) {
+            throw new ProtoException("no metadata");
+        }
+        return object;
+    }
+
+    /** Decodes and delivers one protobuf list item, or reports it; returns its key. */
+    private String upsert(ProtoReader item) {
+        T object;
+        try {
+            object = decoded(item);
+        } catch (ProtoException e) {
+            V1ObjectMeta identity = KubeProto.identity(item);
+            String key = key(identity.getNamespace(), identity.getName());
+            reject(key, identity.getResourceVersion(), "cannot decode: " + e.getMessage());
+            return key;
+        }
+        String key = key(object);
+        accept(key, object, object.getMetadata().getResourceVersion());
+        return key;
     }
 
     /** Makes {@code call} the one close() and the watchdog cancel; a close that came first cancels it at once. */
@@ -437,21 +592,41 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             }
             if (event != null && event.type != null && event.object != null
                     && event.object.getMetadata() != null) {
-                String version = event.object.getMetadata().getResourceVersion();
-                if ("BOOKMARK".equals(event.type) && behindHeld("a bookmark", version)) {
-                    return WatchEnd.BEHIND;
-                }
-                switch (event.type) {
-                    case "ADDED", "MODIFIED" -> accept(key(event.object), event.object, version);
-                    case "DELETED" -> delete(key(event.object), event.object);
-                    case "BOOKMARK" -> { }
-                    default -> log.debug("{}: ignoring watch event of type {}", kind, event.type);
-                }
-                delivering(version);
-                return null;
+                return applyEvent(event.type, event.object);
             }
         }
         return handleEvent(JsonParser.parseString(line).getAsJsonObject());
+    }
+
+    /** Applies one decoded watch event; returns how the watch ends, or null when it goes on. */
+    private WatchEnd applyEvent(String type, T object) {
+        String version = object.getMetadata().getResourceVersion();
+        if ("BOOKMARK".equals(type) && behindHeld("a bookmark", version)) {
+            return WatchEnd.BEHIND;
+        }
+        switch (type) {
+            case "ADDED", "MODIFIED" -> accept(key(object), object, version);
+            case "DELETED" -> delete(key(object), object);
+            case "BOOKMARK" -> { }
+            default -> log.debug("{}: ignoring watch event of type {}", kind, type);
+        }
+        delivering(version);
+        return null;
+    }
+
+    /** A watch ERROR event carrying {@code status}: how the watch ends, or the failure it is. */
+    private WatchEnd errorEvent(JsonObject status) throws ApiStatusException {
+        JsonElement code = status.get("code");
+        int statusCode = code != null && code.isJsonPrimitive() ? code.getAsInt() : 0;
+        if (statusCode == STATUS_GONE) {
+            return WatchEnd.GONE;
+        }
+        ApiStatusException failure = ApiStatusException.of(statusCode, status);
+        if (failure.tooLargeResourceVersion()) {
+            serverBehind("watch ERROR event: " + failure.getMessage());
+            return WatchEnd.BEHIND;
+        }
+        throw failure;
     }
 
     /** Applies one watch event; returns how the watch ends, or null when it goes on. */
@@ -459,17 +634,7 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         String eventType = string(event, "type");
         JsonObject object = object(event, "object");
         if ("ERROR".equals(eventType)) {
-            JsonElement code = object.get("code");
-            int status = code != null && code.isJsonPrimitive() ? code.getAsInt() : 0;
-            if (status == STATUS_GONE) {
-                return WatchEnd.GONE;
-            }
-            ApiStatusException failure = ApiStatusException.of(status, object);
-            if (failure.tooLargeResourceVersion()) {
-                serverBehind("watch ERROR event: " + failure.getMessage());
-                return WatchEnd.BEHIND;
-            }
-            throw failure;
+            return errorEvent(object);
         }
         String version = string(object(object, "metadata"), "resourceVersion");
         if (eventType == null) {
@@ -618,6 +783,14 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         reporter.accept(kind + ' ' + key + ": " + reason + "; " + consequence);
     }
 
+    /** Called for every JSON answer: says once when protobuf was asked for and JSON came instead. */
+    private void answeredJson() {
+        if (!toldJson && negotiation.asksProtobuf()) {
+            toldJson = true;
+            log.info("{}: the API server answers JSON to a request for protobuf; decoding JSON", kind);
+        }
+    }
+
     private void failed(String reason) {
         if (!failing) {
             failing = true;
@@ -645,7 +818,12 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private void pause() {
         long jittered = backoffMillis / 2 + ThreadLocalRandom.current().nextLong(backoffMillis / 2 + 1);
         backoffMillis = Math.min(backoffMillis * 2, settings.maxBackoff().toMillis());
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(jittered);
+        sleep(TimeUnit.MILLISECONDS.toNanos(jittered));
+    }
+
+    /** Waits {@code nanos}, or until close(). */
+    private void sleep(long nanos) {
+        long deadline = System.nanoTime() + nanos;
         synchronized (wakeUp) {
             long left;
             while (!closed && (left = deadline - System.nanoTime()) > 0) {
@@ -701,6 +879,9 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
         }
         if (e instanceof ApiStatusException || e instanceof TokenFileAuth.Unreadable) {
             return e.getMessage();
+        }
+        if (e instanceof ProtoException) {
+            return "cannot decode the API server's protobuf: " + e.getMessage();
         }
         String type = e.getClass().getSimpleName();
         return "API server unreachable: " + (e.getMessage() == null ? type : type + ": " + e.getMessage());

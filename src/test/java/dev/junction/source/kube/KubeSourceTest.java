@@ -30,8 +30,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The kube source against a real HTTP server playing the API server: what reaches the sink, and when. */
+/**
+ * The kube source against a real HTTP server playing the API server: what reaches the sink, and when. Runs in
+ * protobuf, the default, as kube-proxy asks for it; {@code KubeSourceJsonTest} runs every case again in JSON.
+ */
 class KubeSourceTest {
+
+    /** What the source asks for. */
+    ApiContentType contentType() {
+        return ApiContentType.PROTOBUF;
+    }
 
     private static final String WEB = "upsert V1Service shop/web";
     private static final String WEB_SLICE = "upsert V1EndpointSlice shop/web-1";
@@ -53,8 +61,12 @@ class KubeSourceTest {
     }
 
     private KubeSource start(WatchSettings settings) {
+        return start(settings, ClientSettings.defaults());
+    }
+
+    private KubeSource start(WatchSettings settings, ClientSettings client) {
         source = new KubeSource(new ApiClient().setBasePath(api.url()), "node-a", sink, ObjectValidator.apiServer(),
-                problems::add, settings);
+                problems::add, settings, client.withContentType(contentType()));
         source.start();
         return source;
     }
@@ -507,10 +519,14 @@ class KubeSourceTest {
         awaitEvent(WEB_SLICE);
         V1Service web = (V1Service) sink.last(WEB);
         assertEquals("10.0.0.1", web.getSpec().getClusterIP());
-        // The scalar adapters survive the swap to lenient decoding: dates, int-or-string.
-        assertEquals(2026, web.getMetadata().getCreationTimestamp().getYear());
-        assertEquals(8080, web.getSpec().getPorts().get(0).getTargetPort().getIntValue());
+        if (contentType() == ApiContentType.JSON) {
+            // The scalar adapters survive the swap to lenient decoding: dates, int-or-string. (Protobuf decodes
+            // only the fields Junction reads, which these are not.)
+            assertEquals(2026, web.getMetadata().getCreationTimestamp().getYear());
+            assertEquals(8080, web.getSpec().getPorts().get(0).getTargetPort().getIntValue());
+        }
         assertEquals(List.of(), problems);
+        assertAnsweredIn(contentType());
     }
 
     /**
@@ -566,6 +582,19 @@ class KubeSourceTest {
         assertEquals(4, problems.size(), problems.toString());
     }
 
+    /** One object that does not decode, arriving on the watch: one line naming it, and the watch goes on. */
+    @Test
+    void anUndecodableObjectOnTheWatchIsReportedAndTheWatchGoesOn() {
+        startWatching();
+        api.apply(service("wrong-type", "10.0.0.3", 80, "").replace("\"port\": 80", "\"port\": \"eighty\""));
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        awaitFlushed(WEB);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("Service shop/wrong-type: cannot decode")
+                && problems.get(0).endsWith("; skipping it"), problems.get(0));
+        assertEquals(3, api.openWatches(), "the watch stayed open");
+    }
+
     @Test
     void syncedWaitsForBothLists() {
         api.apply(service("web", "10.0.0.1", 80, ""));
@@ -579,5 +608,79 @@ class KubeSourceTest {
         awaitEvent("synced");
         List<String> events = sink.events();
         assertTrue(events.indexOf(WEB_SLICE) < events.indexOf("synced"), events.toString());
+    }
+
+    /** Every list and watch of the source was answered in {@code type}, none in the other. */
+    private void assertAnsweredIn(ApiContentType type) {
+        String protobuf = "application/vnd.kubernetes.protobuf";
+        long protobufAnswers = api.answeredIn(protobuf) + api.answeredIn(protobuf + ";stream=watch");
+        long jsonAnswers = api.answeredIn("application/json");
+        assertTrue(type == ApiContentType.PROTOBUF ? protobufAnswers >= 6 && jsonAnswers == 0
+                : jsonAnswers >= 6 && protobufAnswers == 0, protobufAnswers + " protobuf, " + jsonAnswers + " JSON");
+    }
+
+    /**
+     * Issue 18: a server that answers JSON to a request for protobuf (kube-apiserver does, for resources it cannot
+     * encode in protobuf) is followed, by the answer's Content-Type, as client-go's negotiator follows it.
+     */
+    @Test
+    void aServerAnsweringJsonToAProtobufRequestIsFollowed() {
+        api.protobuf(FakeApiServer.ProtobufSupport.JSON_ONLY);
+        listsAndWatches();
+        assertAnsweredIn(ApiContentType.JSON);
+    }
+
+    /** The source lists a Service and its slice, then a Service created while it watches, without a problem. */
+    private void listsAndWatches() {
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        api.apply(slice("web-1", "web", 8080, "10.1.0.1"));
+        startWatching();
+        api.apply(service("later", "10.0.0.5", 80, ""));
+        awaitFlushed("upsert V1Service shop/later");
+        assertEquals(1, sink.count(WEB_SLICE));
+        assertEquals(List.of(), problems);
+    }
+
+    /**
+     * Issue 18: a server that refuses protobuf outright (406 Not Acceptable) is asked for JSON alone from then on,
+     * as client-go's REST client falls back to its second content type; with JSON forced, protobuf is never asked.
+     */
+    @Test
+    void aServerRefusingProtobufIsAskedForJsonFromThenOn() {
+        api.protobuf(FakeApiServer.ProtobufSupport.NOT_ACCEPTABLE);
+        listsAndWatches();
+        long refused = api.count("LIST ") + api.count("WATCH ") - 6;
+        // At most one 406 per resource (the three start together), and none once JSON is asked for.
+        assertTrue(refused <= (contentType() == ApiContentType.PROTOBUF ? 3 : 0), refused + " requests refused");
+        assertAnsweredIn(ApiContentType.JSON);
+    }
+
+    /**
+     * Issue 18, kube-proxy's --kube-api-qps / --kube-api-burst (client-go's token bucket): a watch cache that
+     * answers every watch 410 Gone makes every watcher relist at once, again and again; the lists are paced to
+     * the burst plus qps per second, all resources together, and counted.
+     */
+    @Test
+    void aRelistStormIsPacedByTheListRateLimit() {
+        double qps = 10;
+        int burst = 3;
+        api.apply(service("web", "10.0.0.1", 80, ""));
+        start(WatchSettings.defaults(), new ClientSettings(contentType(), qps, burst));
+        awaitFlushed("synced");
+        awaitWatching();
+        api.everyWatchGone(true);
+        api.expireWatches();
+        Conditions.await("a dozen lists", () -> api.count("LIST ") >= 12);
+        api.everyWatchGone(false);
+        List<Long> lists = api.receivedNanos("LIST ");
+        for (int i = 0; i < lists.size(); i++) {
+            for (int j = i + 1; j < lists.size(); j++) {
+                double allowed = burst + qps * (lists.get(j) - lists.get(i)) / 1e9;
+                // One list of slack: the server stamps a request a little after the client took its token.
+                assertTrue(j - i <= allowed + 1, "lists " + i + " to " + j + " within "
+                        + (lists.get(j) - lists.get(i)) / 1e6 + " ms: more than the burst and rate allow");
+            }
+        }
+        assertTrue(source.listsThrottled() > 0, "no list waited");
     }
 }
