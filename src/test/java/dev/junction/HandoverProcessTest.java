@@ -21,8 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code junction run} twice on one handover socket, as real processes: the second takes the first's sockets
@@ -45,13 +46,8 @@ class HandoverProcessTest {
         }
     }
 
-    /**
-     * On epoll: on io_uring, 1 of 4 handovers under this load left one new connection unanswered (read timed out)
-     * at the switch, an open problem (docs/ARCHITECTURE.md, "Handover"); this test holds the handover itself to
-     * its promise of none.
-     */
-    private Process junction(String name, Path manifests) throws IOException {
-        Process p = JunctionProcess.start(manifests, dir.resolve(name + ".log"), "--transport", "epoll",
+    private Process junction(String name, Path manifests, String transport) throws IOException {
+        Process p = JunctionProcess.start(manifests, dir.resolve(name + ".log"), "--transport", transport,
                 "--handover-socket",
                 dir.resolve("handover.sock").toString(), "--healthz-bind-address", "127.0.0.1:0",
                 "--metrics-bind-address", "127.0.0.1:0", "--shutdown-grace-period", "30s");
@@ -59,14 +55,21 @@ class HandoverProcessTest {
         return p;
     }
 
-    @Test
-    void aSecondProcessTakesOverWithoutRefusingAConnectionAndTheFirstExitsZeroOnceDrained() throws Exception {
+    /**
+     * On both transports that hand sockets over. On io_uring, before its listener took the connections queued as
+     * its accept was cancelled, 1 of 4 runs left a new connection unanswered at the switch (DataPlaneHandoverTest
+     * shows that loss in every run).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll"})
+    void aSecondProcessTakesOverWithoutRefusingAConnectionAndTheFirstExitsZeroOnceDrained(String transport)
+            throws Exception {
         backend = TestBackend.start("web");
         InetSocketAddress vip = Clients.unusedLoopbackVip();
         Path manifests = Files.createDirectory(dir.resolve("manifests"));
         Files.writeString(manifests.resolve("web.yaml"),
                 Manifests.serviceWithOneEndpoint("web", vip, backend.address(), backend.port()));
-        Process first = junction("first", manifests);
+        Process first = junction("first", manifests, transport);
         Conditions.await("the first serves", Duration.ofSeconds(30), () -> Clients.reachable(vip));
         Conditions.await("and listens for a successor", Duration.ofSeconds(10),
                 () -> Files.exists(dir.resolve("handover.sock")));
@@ -77,7 +80,7 @@ class HandoverProcessTest {
 
         SteadyConnections load = new SteadyConnections(vip);
         try {
-            Process second = junction("second", manifests);
+            Process second = junction("second", manifests, transport);
             Conditions.await("the second took over", Duration.ofSeconds(60),
                     () -> log("second").contains("handover: done"));
             int atSwitch = load.served();
