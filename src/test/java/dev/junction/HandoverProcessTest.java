@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code junction run} twice on one handover socket, as real processes: the second takes the first's sockets
@@ -51,13 +53,8 @@ class HandoverProcessTest {
         }
     }
 
-    /**
-     * On epoll: on io_uring, 1 of 4 handovers under this load left one new connection unanswered (read timed out)
-     * at the switch, an open problem (docs/ARCHITECTURE.md, "Handover"); this test holds the handover itself to
-     * its promise of none.
-     */
-    private Process junction(String name, Path manifests, String... flags) throws IOException {
-        List<String> all = new ArrayList<>(List.of("--transport", "epoll",
+    private Process junction(String name, Path manifests, String transport, String... flags) throws IOException {
+        List<String> all = new ArrayList<>(List.of("--transport", transport,
                 "--handover-socket", dir.resolve("handover.sock").toString(), "--healthz-bind-address", "127.0.0.1:0",
                 "--metrics-bind-address", "127.0.0.1:0", "--shutdown-grace-period", "30s"));
         all.addAll(List.of(flags));
@@ -75,11 +72,18 @@ class HandoverProcessTest {
         return manifests;
     }
 
-    @Test
-    void aSecondProcessTakesOverWithoutRefusingAConnectionAndTheFirstExitsZeroOnceDrained() throws Exception {
+    /**
+     * On both transports that hand sockets over. On io_uring, before its listener took the connections queued as
+     * its accept was cancelled, 1 of 4 runs left a new connection unanswered at the switch (DataPlaneHandoverTest
+     * shows that loss in every run).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll"})
+    void aSecondProcessTakesOverWithoutRefusingAConnectionAndTheFirstExitsZeroOnceDrained(String transport)
+            throws Exception {
         InetSocketAddress vip = Clients.unusedLoopbackVip();
         Path manifests = webService(vip);
-        Process first = junction("first", manifests);
+        Process first = junction("first", manifests, transport);
         Conditions.await("the first serves", Duration.ofSeconds(30), () -> Clients.reachable(vip));
         Conditions.await("and listens for a successor", Duration.ofSeconds(10),
                 () -> Files.exists(dir.resolve("handover.sock")));
@@ -90,7 +94,7 @@ class HandoverProcessTest {
 
         SteadyConnections load = new SteadyConnections(vip);
         try {
-            Process second = junction("second", manifests);
+            Process second = junction("second", manifests, transport);
             Conditions.await("the second took over", Duration.ofSeconds(60),
                     () -> log("second").contains("handover: done"));
             int atSwitch = load.served();
@@ -122,11 +126,12 @@ class HandoverProcessTest {
         Path manifests = webService(vip);
         Path firstReady = dir.resolve("first/ready");
         Path secondReady = dir.resolve("second/ready");
-        Process first = junction("first", manifests, "--after-handover", "wait", "--ready-file", firstReady.toString());
+        Process first = junction("first", manifests, "epoll", "--after-handover", "wait",
+                "--ready-file", firstReady.toString());
         Conditions.await("the first is ready", Duration.ofSeconds(30), () -> Files.exists(firstReady));
         assertTrue(Clients.reachable(vip));
 
-        Process second = junction("second", manifests, "--after-handover", "wait",
+        Process second = junction("second", manifests, "epoll", "--after-handover", "wait",
                 "--ready-file", secondReady.toString());
         Conditions.await("the second is ready", Duration.ofSeconds(60), () -> Files.exists(secondReady));
         assertTrue(log("second").contains("handover: done"), "ready only once it holds the sockets\n" + log("second"));
@@ -144,7 +149,7 @@ class HandoverProcessTest {
 
         // The kubelet restarts a container that ended (here: as if the waiting one had crashed) in the same pod,
         // whose directory still holds what the first recorded: the restarted one must not take the sockets back.
-        Process restarted = junction("first-restarted", manifests, "--after-handover", "wait",
+        Process restarted = junction("first-restarted", manifests, "epoll", "--after-handover", "wait",
                 "--ready-file", firstReady.toString());
         Conditions.await("the restarted first knows it was replaced", Duration.ofSeconds(30),
                 () -> log("first-restarted").contains("already handed its sockets to a newer Junction"));
@@ -165,7 +170,7 @@ class HandoverProcessTest {
     @Test
     void aSigtermDuringTheHandoverLetsTheSuccessorFinishFirst() throws Exception {
         InetSocketAddress vip = Clients.unusedLoopbackVip();
-        Process first = junction("first", webService(vip));
+        Process first = junction("first", webService(vip), "epoll");
         Conditions.await("the first listens for a successor", Duration.ofSeconds(30),
                 () -> Files.exists(dir.resolve("handover.sock")) && Clients.reachable(vip));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());

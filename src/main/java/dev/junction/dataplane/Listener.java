@@ -5,6 +5,7 @@ import dev.junction.model.Frontend;
 import io.netty.channel.Channel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.uring.HandoverIoUringServerSocketChannel;
 import java.net.InetSocketAddress;
 
 /**
@@ -57,10 +58,18 @@ public class Listener implements FrontendHandle {
     /**
      * Stops reading from the socket, without closing it: a successor holds the same kernel socket and takes
      * what arrives from now on (new connections, new datagrams), while what this process has open carries on;
-     * a UDP frontend still sends its sessions' replies. Returns once the listener's event loop has done it.
+     * a UDP frontend still sends its sessions' replies. Returns once the listener's event loop has done it. An
+     * io_uring TCP listener then takes the connections queued as its accept ended, which nothing else would
+     * ({@link HandoverIoUringServerSocketChannel#stopAccepting}); a close waits for that.
      */
     public final void stopAccepting() {
-        channel.eventLoop().submit(() -> channel.config().setAutoRead(false)).awaitUninterruptibly();
+        channel.eventLoop().submit(() -> {
+            if (channel instanceof HandoverIoUringServerSocketChannel uring) {
+                uring.stopAccepting();
+            } else {
+                channel.config().setAutoRead(false);
+            }
+        }).awaitUninterruptibly();
     }
 
     @Override

@@ -21,13 +21,12 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.HandoverIoUringServerSocketChannel;
 import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.AdoptedIoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoHandlerConfig;
-import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.Inet4Address;
@@ -141,7 +140,7 @@ public final class Transport implements AutoCloseable {
                 // Its socket channels have no family constructor, so they are dual-stack (an IPv4 peer goes
                 // through an IPv4-mapped address); measured as a whole it is still the cheaper transport.
                 return new Transport("io_uring", workers, IoUringIoHandler.newFactory(IO_URING_CONFIG), "junction-io",
-                        allocator, family -> new IoUringServerSocketChannel(), family -> new IoUringSocketChannel(),
+                        allocator, family -> new HandoverIoUringServerSocketChannel(), family -> new IoUringSocketChannel(),
                         IoUringDatagramChannel::new, IoUringChannelOption.IP_FREEBIND);
             case EPOLL:
                 if (!choice.fallback().isEmpty()) {
@@ -229,13 +228,13 @@ public final class Transport implements AutoCloseable {
     /**
      * A TCP server channel wrapping {@code fd}, a socket already bound and listening (handed over by a
      * predecessor); io_uring and epoll (NIO cannot adopt one). On io_uring it is
-     * {@link AdoptedIoUringServerSocketChannel}: Netty's own io_uring server channel takes no descriptor.
+     * {@link HandoverIoUringServerSocketChannel}: Netty's own io_uring server channel takes no descriptor.
      *
      * @throws UnsupportedOperationException on NIO
      */
     public ServerChannel adoptServerChannel(int fd) {
         return switch (name) {
-            case "io_uring" -> new AdoptedIoUringServerSocketChannel(fd);
+            case "io_uring" -> new HandoverIoUringServerSocketChannel(fd);
             case "epoll" -> new EpollServerSocketChannel(fd);
             default -> throw new UnsupportedOperationException("the " + name + " transport cannot adopt a listening socket");
         };

@@ -63,6 +63,7 @@ class DataPlaneHandoverTest {
     @TempDir
     Path dir;
     private final List<AutoCloseable> closing = new ArrayList<>();
+    private Transport exchanges;
 
     @AfterEach
     void tearDown() throws Exception {
@@ -73,6 +74,14 @@ class DataPlaneHandoverTest {
 
     private Transport epoll() {
         return transport(Transport.Kind.EPOLL);
+    }
+
+    /** The epoll transport both sides of every handover exchange run on, as UDP does in a Junction. */
+    private Transport exchanges() {
+        if (exchanges == null) {
+            exchanges = epoll();
+        }
+        return exchanges;
     }
 
     private Transport transport(Transport.Kind kind) {
@@ -89,7 +98,12 @@ class DataPlaneHandoverTest {
 
     /** The old side: offers {@code listeners}, and when they are taken runs {@code stopAccepting}. */
     private HandoverServer offer(List<Listener> listeners, Runnable stopAccepting) throws IOException {
-        HandoverServer server = HandoverServer.listen(dir.resolve("h.sock"), epoll().datagrams().group(),
+        return offer(dir.resolve("h.sock"), listeners, stopAccepting);
+    }
+
+    /** {@link #offer(List, Runnable)} on {@code path}. */
+    private HandoverServer offer(Path path, List<Listener> listeners, Runnable stopAccepting) throws IOException {
+        HandoverServer server = HandoverServer.listen(path, exchanges().group(),
                 new HandoverServer.Offer() {
                     @Override
                     public List<HandoverServer.Offered> sockets() {
@@ -109,8 +123,12 @@ class DataPlaneHandoverTest {
 
     /** The new side's takeover: the sockets by frontend, and the connection to confirm on. */
     private HandoverClient.Outcome.Taken take() {
+        return take(dir.resolve("h.sock"));
+    }
+
+    private HandoverClient.Outcome.Taken take(Path path) {
         return assertInstanceOf(HandoverClient.Outcome.Taken.class,
-                HandoverClient.take(dir.resolve("h.sock"), epoll().datagrams().group(), TIMEOUT));
+                HandoverClient.take(path, exchanges().group(), TIMEOUT));
     }
 
     private static InheritedSockets inherited(HandoverClient.Outcome.Taken taken) {
@@ -173,6 +191,55 @@ class DataPlaneHandoverTest {
         longOut.flush();
         assertEquals("still streaming", Clients.readLine(longIn), "the long-lived connection stays on the old plane");
         assertEquals(1, oldPlane.activeConnections());
+    }
+
+    /**
+     * Handover after handover, each of several frontends under new connections back to back: none refused, reset or
+     * left unanswered (issue 15: "no connection waiting in an accept queue is reset"). On io_uring, turning the old
+     * listener's auto-read off used to leave, in about 1 of 15 switches of a frontend, a connection in the accept
+     * queue that nobody was woken for ({@link io.netty.channel.uring.HandoverIoUringServerSocketChannel#stopAccepting});
+     * one client per frontend, so nothing else arrives to wake the new plane for it and it times out.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"IO_URING", "EPOLL"})
+    void handoversInARowUnderNewConnectionsLeaveNoneUnanswered(Transport.Kind kind) throws Exception {
+        TestBackend backend = TestBackend.start("web");
+        closing.add(backend);
+        TcpOptions options = new TcpOptions(Duration.ofSeconds(1), 3, Duration.ZERO);
+        EndpointTable table = table(Protocol.TCP, backend.address(), backend.port());
+        TcpDataPlane plane = new TcpDataPlane(transport(kind), options);
+        List<Frontend> frontends = new ArrayList<>();
+        List<SteadyConnections> loads = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            InetSocketAddress vip = plane.open(new Frontend(LOOPBACK, 0, Protocol.TCP), table).localAddress();
+            frontends.add(new Frontend(vip.getAddress(), vip.getPort(), Protocol.TCP));
+            SteadyConnections load = new SteadyConnections(vip);
+            closing.add(load);
+            loads.add(load);
+        }
+        for (int round = 0; round < 20; round++) {
+            TcpDataPlane old = plane;
+            CountDownLatch stopped = new CountDownLatch(1);
+            HandoverServer server = offer(dir.resolve(round + ".sock"), old.listeners().list(), () -> {
+                old.handedOver();
+                stopped.countDown();
+            });
+            HandoverClient.Outcome.Taken taken = take(server.path());
+            plane = new TcpDataPlane(transport(kind), options, inherited(taken));
+            for (Frontend f : frontends) {
+                plane.open(f, table);
+            }
+            taken.confirm(TIMEOUT);
+            assertTrue(stopped.await(5, TimeUnit.SECONDS), "the old plane is told to stop accepting");
+            for (SteadyConnections load : loads) {
+                load.awaitServed("web", load.served("web") + 50);
+            }
+        }
+        List<String> failures = new ArrayList<>();
+        for (SteadyConnections load : loads) {
+            failures.addAll(load.stop());
+        }
+        assertEquals(List.of(), failures, "no connection refused, reset or unanswered across 20 handovers");
     }
 
     @Test
