@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.testing.Conditions;
 import dev.junction.testing.EchoServer;
+import dev.junction.testing.HandoverLoad;
 import dev.junction.testing.ProbeAgent;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,8 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -58,12 +61,14 @@ class NodeTopologyTest {
     private Netns node;
     private Netns pod1;
     private Netns pod2;
+    private Netns clientPod;
     private Agent client;
     private Agent outside;
     private Agent onNode;
     private Path manifests;
     private Path logs;
     private String pristineLocalTable;
+    private Path handoverSocket;
     private Process junction;
 
     @BeforeAll
@@ -71,10 +76,11 @@ class NodeTopologyTest {
         Netns.requireNetns();
         logs = Files.createDirectories(Path.of("target", "netns-logs"));
         manifests = Files.createTempDirectory("junction-netns");
+        handoverSocket = Files.createTempDirectory("junction-netns-handover").resolve("handover.sock");
         node = ns("node");
         pod1 = ns("pod1");
         pod2 = ns("pod2");
-        Netns clientPod = ns("client");
+        clientPod = ns("client");
         Netns outsideHost = ns("outside");
         link(pod1, "p1", "10.244.1", "fd00:1::");
         link(pod2, "p2", "10.244.2", "fd00:2::");
@@ -93,7 +99,7 @@ class NodeTopologyTest {
         onNode = new Agent(node);
 
         writeManifests();
-        junction = startJunction(false);
+        junction = startJunction("junction", false, handoverSocket.toString());
         awaitRoutes(Set.of("10.96.0.10", "fd00:96::10", "203.0.113.10", "10.96.0.20", "10.96.0.50", "10.96.0.60"),
                 Set.of());
     }
@@ -250,6 +256,70 @@ class NodeTopologyTest {
         }
     }
 
+    // ---- handover ----
+
+    /**
+     * Issue 15's proof in the node topology: under new connections, long-lived CRC-checked streams and UDP
+     * requests from the client pod to ClusterIPs (by the node's routes alone), a second Junction takes the first's
+     * sockets. Nothing is refused, reset, timed out or broken; the routes stay in the kernel through the switch
+     * and the first's exit, and belong to the second: it routes a Service added after the handover, unroutes one
+     * the first had routed when it is deleted, and (the clean shutdown below) removes every route it holds.
+     */
+    @Test
+    @Order(15)
+    void aSecondJunctionTakesOverUnderLoadAndOwnsTheRoutes() throws Exception {
+        Path mark = logs.resolve("handover-switch");
+        Path stop = logs.resolve("handover-switch.stop");
+        Path loadLog = logs.resolve("handover-load.log");
+        for (Path leftover : List.of(mark, stop, loadLog)) {
+            Files.deleteIfExists(leftover);
+        }
+        Process load = clientPod.start(loadLog, java(HandoverLoad.class.getName(), "10.96.0.10:80", "10.96.0.60:53",
+                "60", "200", "20", mark.toString()));
+        processes.add(load);
+        Conditions.await("the load runs", Duration.ofSeconds(30), () -> read(loadLog).contains("running"));
+        String routesBefore = node.junctionRoutes();
+
+        Files.deleteIfExists(logs.resolve("junction-second.log"));
+        int firstLogBefore = read(logs.resolve("junction.log")).length();
+        Process second = startJunction("junction-second", false, handoverSocket.toString());
+        Files.createFile(mark);
+        Conditions.await("the second took over and the first stopped accepting", Duration.ofSeconds(60),
+                () -> read(logs.resolve("junction.log")).substring(firstLogBefore).contains("stops accepting"));
+        assertEquals(routesBefore, node.junctionRoutes(), "the routes stay through the handover");
+        for (int i = 0; i < 20; i++) {
+            assertTrue(Set.of("pod1", "pod2").contains(ok(client.probe("10.96.0.10", 80, 1))), "the second serves");
+        }
+
+        Files.createFile(stop);
+        assertTrue(load.waitFor(30, TimeUnit.SECONDS), "the load stops");
+        Map<String, String> counts = counts(read(loadLog));
+        for (String failure : List.of("refused", "reset", "timeout", "closed_early", "other", "streams_broken")) {
+            assertTrue(counts.get(failure).startsWith("0"), failure + " in " + counts);
+        }
+        assertTrue(Integer.parseInt(counts.get("udp_unanswered"))
+                <= Integer.parseInt(counts.get("udp_in_flight_at_switch")), "UDP unanswered beyond those in flight at the "
+                + "switch: " + counts);
+        assertTrue(Integer.parseInt(counts.get("ok")) > 0 && Integer.parseInt(counts.get("udp_ok")) > 0, counts.toString());
+        assertTrue(junction.waitFor(30, TimeUnit.SECONDS), "the first exits once its streams have ended");
+        assertEquals(0, junction.exitValue(), "the first's exit code");
+        assertEquals(routesBefore, node.junctionRoutes(), "the first's exit removes no route");
+        junction = second;
+
+        write("late", """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: late, namespace: default}
+                spec:
+                  clusterIP: 10.96.0.70
+                  ports: [{name: http, port: 80, targetPort: 8080}]
+                """ + slice("late", "  - {addresses: [10.244.1.2], conditions: {ready: true}}\n"));
+        awaitRoutes(Set.of("10.96.0.70"), Set.of());
+        assertEquals("pod1", ok(client.probe("10.96.0.70", 80, 1)), "a Service added after the handover");
+        Files.delete(manifests.resolve("pp.yaml"));
+        awaitRoutes(Set.of("10.96.0.70", "10.96.0.10"), Set.of("10.96.0.40"));
+    }
+
     // ---- lifecycle ----
 
     @Test
@@ -269,13 +339,13 @@ class NodeTopologyTest {
     @Test
     @Order(40)
     void restartReconcilesRoutesKeptFromTheLastRun() throws Exception {
-        Process kept = startJunction(true);
+        Process kept = startJunction("junction", true, "");
         awaitRoutes(Set.of("10.96.0.30", "203.0.113.30", "10.96.0.10"), Set.of());
         stop(kept);
         assertTrue(node.junctionRoutes().contains("203.0.113.30"), "--keep-routes keeps routes:\n" + node.junctionRoutes());
 
         Files.delete(manifests.resolve("lb.yaml"));
-        Process restarted = startJunction(false);
+        Process restarted = startJunction("junction", false, "");
         awaitRoutes(Set.of("10.96.0.10", "203.0.113.10"), Set.of("10.96.0.30", "203.0.113.30"));
         assertEquals("pod1", ok(client.probe("fd00:96::10", 80, 1)), "kept routes serve after the restart");
         stop(restarted);
@@ -285,7 +355,7 @@ class NodeTopologyTest {
     @Test
     @Order(50)
     void cleanupCommandLeavesTheLocalTableAsItWas() throws Exception {
-        Process kept = startJunction(true);
+        Process kept = startJunction("junction", true, "");
         awaitRoutes(Set.of("10.96.0.10", "fd00:96::10"), Set.of());
         stop(kept);
         assertTrue(!node.junctionRoutes().isBlank(), "routes were kept");
@@ -329,13 +399,7 @@ class NodeTopologyTest {
         Files.deleteIfExists(log);
         Process p = ns.start(log, java(EchoServer.class.getName(), name, "8080"));
         processes.add(p);
-        Conditions.await(name + " backend to start", Duration.ofSeconds(30), () -> {
-            try {
-                return Files.readString(log).contains("ready");
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        Conditions.await(name + " backend to start", Duration.ofSeconds(30), () -> read(log).contains("ready"));
     }
 
     private List<String> java(String mainClass, String... args) {
@@ -346,14 +410,15 @@ class NodeTopologyTest {
         return command;
     }
 
-    private Process startJunction(boolean keepRoutes) {
+    /** Junction in the node's namespace, logging to {@code <logName>.log}; {@code handoverSocket} "" hands nothing over. */
+    private Process startJunction(String logName, boolean keepRoutes, String handoverSocket) {
         List<String> args = new ArrayList<>(List.of("run", "--manifests", manifests.toString(), "--capture", "route",
                 "--hostname-override", "node", "--nodeport-addresses", "192.168.50.0/24", "--workers", "1",
-                "--handover-socket", ""));
+                "--handover-socket", handoverSocket));
         if (keepRoutes) {
             args.add("--keep-routes");
         }
-        Process p = node.start(logs.resolve("junction.log"), java("dev.junction.Main", args.toArray(String[]::new)));
+        Process p = node.start(logs.resolve(logName + ".log"), java("dev.junction.Main", args.toArray(String[]::new)));
         processes.add(p);
         return p;
     }
@@ -375,6 +440,28 @@ class NodeTopologyTest {
             }
             return routed.containsAll(present) && absent.stream().noneMatch(routed::contains);
         });
+    }
+
+    /** The load's last line, {@code key=value ...}, as a map. */
+    private static Map<String, String> counts(String loadOutput) {
+        String[] lines = loadOutput.strip().split("\n");
+        Map<String, String> counts = new HashMap<>();
+        for (String word : lines[lines.length - 1].split(" ")) {
+            int eq = word.indexOf('=');
+            if (eq > 0) {
+                counts.put(word.substring(0, eq), word.substring(eq + 1));
+            }
+        }
+        return counts;
+    }
+
+    /** A log's text so far; "" before it exists. */
+    private static String read(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private static String ok(String result) {
