@@ -136,6 +136,8 @@ public final class HandoverClient {
         private final List<HandedSocket> described = new ArrayList<>();
         private final List<Received> received = new ArrayList<>();
         private int expected = -1;
+        /** Descriptors asked for so far. */
+        private int askedFor;
 
         Exchange(CompletableFuture<Outcome> outcome) {
             this.outcome = outcome;
@@ -159,6 +161,8 @@ public final class HandoverClient {
                 received.add(new Received(described.get(received.size()), fd));
                 if (received.size() == expected) {
                     done(ctx);
+                } else if (received.size() == askedFor) {
+                    askForMore(ctx);
                 }
             } else {
                 line(ctx, (String) msg);
@@ -172,7 +176,10 @@ public final class HandoverClient {
                 } else {
                     described.add(HandedSocket.parse(line));
                     if (described.size() == expected) {
-                        sendNow(ctx);
+                        // From here on the descriptors arrive: read them as such, then ask for them.
+                        ((EpollDomainSocketChannelConfig) ctx.channel().config())
+                                .setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
+                        askForMore(ctx);
                     }
                 }
             } catch (IllegalArgumentException e) {
@@ -192,8 +199,6 @@ public final class HandoverClient {
                     throw new IllegalArgumentException("a negative count: " + line);
                 }
                 if (expected == 0) {
-                    // Still said, so the old side's turns stay the same whatever the count.
-                    sendNow(ctx);
                     done(ctx);
                 }
             } else {
@@ -201,10 +206,11 @@ public final class HandoverClient {
             }
         }
 
-        /** From here on the descriptors arrive: read them as such, then ask for them. */
-        private void sendNow(ChannelHandlerContext ctx) {
-            ((EpollDomainSocketChannelConfig) ctx.channel().config()).setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
-            ctx.writeAndFlush(Wire.SEND + '\n');
+        /** Asks for the next batch, once the last one has arrived whole. */
+        private void askForMore(ChannelHandlerContext ctx) {
+            int k = Math.min(Wire.BATCH, expected - askedFor);
+            askedFor += k;
+            ctx.writeAndFlush(Wire.SEND + ' ' + k + '\n');
         }
 
         private void done(ChannelHandlerContext ctx) {

@@ -166,6 +166,9 @@ public final class HandoverServer implements AutoCloseable {
 
         private enum Step { HELLO, OFFERED, SENT, DONE }
 
+        /** How many of {@link #offered} have been sent. */
+        private int sent;
+
         private Step step = Step.HELLO;
         private List<Offered> offered = List.of();
         /** This exchange's latch in {@link #underWay}, once it holds it. */
@@ -186,7 +189,7 @@ public final class HandoverServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, String line) {
             switch (step) {
                 case HELLO -> hello(ctx, line);
-                case OFFERED -> expect(ctx, line, Wire.SEND, () -> send(ctx));
+                case OFFERED -> send(ctx, line);
                 case SENT -> expect(ctx, line, Wire.TAKEN, () -> taken(ctx));
                 case DONE -> ctx.close();
             }
@@ -212,7 +215,7 @@ public final class HandoverServer implements AutoCloseable {
                 out.append(o.socket().line()).append('\n');
             }
             ctx.writeAndFlush(out.toString());
-            step = Step.OFFERED;
+            step = offered.isEmpty() ? Step.SENT : Step.OFFERED;
             log.info("handover: a new Junction asks for the listening sockets; offering {}", offered.size());
         }
 
@@ -231,23 +234,47 @@ public final class HandoverServer implements AutoCloseable {
             }
         }
 
-        private void send(ChannelHandlerContext ctx) {
-            Channel ch = ctx.channel();
+        /** Sends the next batch the new Junction asks for with {@code SEND k}. */
+        private void send(ChannelHandlerContext ctx, String line) {
+            int k = batch(line);
+            if (k < 1 || k > Wire.BATCH || k > offered.size() - sent) {
+                log.warn("handover: expected {} 1-{}, the new Junction said \"{}\"; still serving", Wire.SEND,
+                        Math.min(Wire.BATCH, offered.size() - sent), line);
+                ctx.close();
+                return;
+            }
+            List<Offered> next = offered.subList(sent, sent + k);
             // A listener closed since the offer (its Service went away) has a descriptor number the kernel may
             // already have given to another socket: sending it could pass the wrong socket. Give up instead;
             // the new Junction then binds for itself.
-            for (Offered o : offered) {
+            for (Offered o : next) {
                 if (!o.fd().isOpen()) {
                     log.warn("handover: {} closed while being handed over; giving up, still serving", o.socket());
                     ctx.close();
                     return;
                 }
             }
-            for (Offered o : offered) {
+            Channel ch = ctx.channel();
+            for (Offered o : next) {
                 ch.write(o.fd());
             }
             ch.flush();
-            step = Step.SENT;
+            sent += k;
+            if (sent == offered.size()) {
+                step = Step.SENT;
+            }
+        }
+
+        /** k of {@code SEND k}, or -1. */
+        private static int batch(String line) {
+            if (!line.startsWith(Wire.SEND + ' ')) {
+                return -1;
+            }
+            try {
+                return Integer.parseInt(line.substring(Wire.SEND.length() + 1));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
         }
 
         /**
