@@ -15,6 +15,9 @@ import org.slf4j.Logger;
  */
 final class ProblemLog {
 
+    /** Problems of the moment written per batch; the rest are counted in one line. */
+    static final int MOMENT_LINES = 10;
+
     private final Logger log;
     /** The problems last logged per Service that has any. */
     private final Map<ServiceKey, Set<String>> reported = new HashMap<>();
@@ -41,8 +44,22 @@ final class ProblemLog {
         reported.put(service, Set.copyOf(problems));
     }
 
-    /** Problems of the moment, such as failed binds: each logged now. */
+    /**
+     * Problems of the moment, such as failed binds, logged now: the first {@link #MOMENT_LINES}, then one line
+     * counting the rest (a restart beside a Junction still holding 10,000 ports wrote 9,546 lines at once).
+     */
     void happened(Collection<String> problems) {
-        problems.forEach(log::warn);
+        int n = 0;
+        for (String problem : problems) {
+            if (++n > MOMENT_LINES) {
+                break;
+            }
+            log.warn(problem);
+        }
+        if (problems.size() > MOMENT_LINES) {
+            log.warn("... and {} more such problems in this batch (failed binds are retried every second; "
+                    + "junction_frontend_bind_retries_failed_total counts the retries that fail)",
+                    problems.size() - MOMENT_LINES);
+        }
     }
 }

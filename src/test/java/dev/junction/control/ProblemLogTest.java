@@ -1,9 +1,11 @@
 package dev.junction.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.testing.Warnings;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -47,5 +49,14 @@ class ProblemLogTest {
         problems.happened(List.of("web: bind failed"));
         problems.happened(List.of("web: bind failed"));
         assertEquals(List.of("web: bind failed", "web: bind failed"), warnings);
+    }
+
+    @Test
+    void aBatchOfThousandsOfProblemsOfTheMomentIsTenLinesAndACount() {
+        problems.happened(IntStream.range(0, 9546).mapToObj(i -> "s" + i + ": bind failed").toList());
+        assertEquals(ProblemLog.MOMENT_LINES + 1, warnings.size());
+        assertEquals("s9: bind failed", warnings.get(ProblemLog.MOMENT_LINES - 1));
+        assertTrue(warnings.get(ProblemLog.MOMENT_LINES).startsWith("... and 9536 more such problems in this batch"),
+                warnings.get(ProblemLog.MOMENT_LINES));
     }
 }
