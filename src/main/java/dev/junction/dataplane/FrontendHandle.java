@@ -3,6 +3,8 @@ package dev.junction.dataplane;
 import dev.junction.lb.EndpointTable;
 import dev.junction.model.Frontend;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 
 /**
  * A bound listener for one frontend. {@link #update} is one volatile write: connections already open
@@ -22,4 +24,13 @@ public interface FrontendHandle {
 
     /** Stops accepting; connections already established carry on until they end. */
     void close();
+
+    /**
+     * {@link #close}, begun and not waited for: the future completes once it has. For closing many at once,
+     * which one by one can take milliseconds each (an io_uring listener waits for its accept's cancellation).
+     */
+    default Future<?> startClosing() {
+        close();
+        return CompletableFuture.completedFuture(null);
+    }
 }

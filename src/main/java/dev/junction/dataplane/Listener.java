@@ -7,6 +7,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.uring.HandoverIoUringServerSocketChannel;
 import java.net.InetSocketAddress;
+import java.util.concurrent.Future;
 
 /**
  * A bound frontend and its slot: the volatile table that traffic reads. The control context writes the
@@ -75,6 +76,11 @@ public class Listener implements FrontendHandle {
     @Override
     public final void close() {
         channel.close().awaitUninterruptibly();
+    }
+
+    @Override
+    public final Future<?> startClosing() {
+        return channel.close();
     }
 
     @Override
