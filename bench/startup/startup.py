@@ -8,6 +8,8 @@ is started:
   started   the "junction started" log line (JVM start, configuration, data planes up, source started)
   synced    the "sources synced" log line (first full sync programmed: every frontend listening)
   served    the first connection through the last Service's VIP that gets its bytes echoed by the backend
+  cpu       the CPU seconds (user + system, every thread: JIT, GC) Junction had used by then: the work of the
+            start, much less disturbed than the wall time by whatever else the machine runs
 then kills it with SIGKILL (a crash: nothing is closed in order). Every run is bounded (RUN_LIMIT seconds).
 
 Sources: "manifests" (a generated directory, files of 100 Services each with one EndpointSlice) and "api"
@@ -102,8 +104,14 @@ def forwarded(address):
         return False
 
 
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_once(java, opts, source_args, probe_vip, log_path):
-    """One start: returns (started, synced, served) seconds from just before the process starts."""
+    """One start: returns (started, synced, served, cpu) seconds from just before the process starts."""
     cmd = [java] + opts + ["-jar", ARGS.jar, "run"] + source_args + [
         "--capture", "none", "--hostname-override", "startup-bench", "--handover-socket", "",
         "--healthz-bind-address", "", "--metrics-bind-address", ""]
@@ -129,6 +137,7 @@ def run_once(java, opts, source_args, probe_vip, log_path):
                 break
             if forwarded(probe_vip):
                 marks["served"] = time.monotonic() - t0
+                marks["cpu"] = cpu_seconds(proc.pid)
                 break
             time.sleep(0.005)
         # The synced line may follow the first served connection by a little.
@@ -140,7 +149,7 @@ def run_once(java, opts, source_args, probe_vip, log_path):
         proc.wait()
         reader.join(5)
         log.close()
-    return marks.get("started"), marks.get("synced"), marks.get("served")
+    return marks.get("started"), marks.get("synced"), marks.get("served"), marks.get("cpu")
 
 
 def train(jdk, cache, out_file, work):
@@ -161,6 +170,8 @@ def cache_opts(cache, file):
 
 def main():
     global ARGS, IMAGE_OPTS
+    # A stop (SIGTERM, Ctrl-C) unwinds through the cleanup below: no Junction or API server is left behind.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     p = argparse.ArgumentParser()
     p.add_argument("--jar", required=True)
     p.add_argument("--bench-jar", required=True)
@@ -209,7 +220,7 @@ def main():
                     url = api.stdout.readline().split()[1]
                     setups.append((n, source, ["--master", url]))
         with open(os.path.join(ARGS.out, "runs.csv"), "w") as csv:
-            csv.write("round,services,source,jdk,cache,started_s,synced_s,served_s\n")
+            csv.write("round,services,source,jdk,cache,started_s,synced_s,served_s,cpu_s\n")
             results = {}
             for r in range(1, ARGS.rounds + 1):
                 for n, source, source_args in setups:
@@ -226,10 +237,11 @@ def main():
         with open(os.path.join(ARGS.out, "summary.md"), "w") as md:
             md.write("Medians of %d rounds, seconds from process start (image JVM flags: %s)\n\n"
                      % (ARGS.rounds, " ".join(IMAGE_OPTS)))
-            md.write("| Services | source | JDK | cache | started | synced | served |\n|---:|---|---|---|---:|---:|---:|\n")
+            md.write("| Services | source | JDK | cache | started | synced | served | CPU s to serve |\n"
+                     "|---:|---|---|---|---:|---:|---:|---:|\n")
             for (n, source, major, cache), runs in results.items():
                 cells = []
-                for k in range(3):
+                for k in range(4):
                     values = [m[k] for m in runs if m[k] is not None]
                     cells.append("%.2f" % statistics.median(values) if values else "-")
                 md.write("| %d | %s | %s | %s | %s |\n" % (n, source, major, cache, " | ".join(cells)))
@@ -237,7 +249,10 @@ def main():
     finally:
         for api in apis:
             api.stdin.close()
-            api.wait(10)
+            try:
+                api.wait(10)
+            except subprocess.TimeoutExpired:
+                api.kill()
         echo.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
