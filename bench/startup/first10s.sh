@@ -83,12 +83,12 @@ mkdir "$work/manifests"
 } >"$work/manifests/bench.yaml"
 
 # The image's training run, with the option that writes the cache at exit.
-train() { # JDK OPTION
-  PATH="$1/bin:$PATH" JUNCTION_JAR="$PWD/target/junction.jar" JUNCTION_JAVA_OPTS="${image_opts[*]} $2" \
-    timeout 180 bin/junction-training >"$out/training-$(basename "$1")-${2%%=*}.log" 2>&1
+train() { # JDK NAME OPTION
+  PATH="$1/bin:$PATH" JUNCTION_JAR="$PWD/target/junction.jar" JUNCTION_JAVA_OPTS="${image_opts[*]} $3" \
+    timeout 180 bin/junction-training >"$out/training-$2.log" 2>&1
 }
-train $jdk17 "-XX:ArchiveClassesAtExit=$work/17.jsa"
-train $jdk25 "-XX:AOTCacheOutput=$work/25.aot"
+train $jdk17 17-cds "-XX:ArchiveClassesAtExit=$work/17.jsa"
+train $jdk25 25-aot "-XX:AOTCacheOutput=$work/25.aot"
 configs=("17 none $jdk17" "17 cds $jdk17 -XX:SharedArchiveFile=$work/17.jsa"
          "25 none $jdk25" "25 aot $jdk25 -XX:AOTCache=$work/25.aot")
 
