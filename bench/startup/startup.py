@@ -17,7 +17,7 @@ Sources: "manifests" (a generated directory, files of 100 Services each with one
 endpoint is a local echo server on this machine's own non-loopback address (the API source, as the API
 server, refuses loopback endpoints), reached through the loopback interface all the same. Caches: "none"; "cds" (a dynamic AppCDS archive, -XX:ArchiveClassesAtExit
 in a training run, -XX:SharedArchiveFile after); "aot" (JDK 25's AOT cache, -XX:AOTCacheOutput in a
-training run, -XX:AOTCache after). The training run is the image's: bin/junction-training (junction demo
+training run, -XX:AOTCache after). The training run is the image's: bin/junction-training (junction demo, 1,000 manifest Services
 with forwarded requests), not the measured workload.
 
 Writes DIR/runs.csv (one line per run) and DIR/summary.md (medians). Loopback only; cleans up after itself.
