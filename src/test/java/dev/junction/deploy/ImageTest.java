@@ -139,15 +139,11 @@ class ImageTest {
     @Test
     void entrypointIsTheLauncherAndHonoursJunctionJavaOpts(@TempDir Path dir) throws Exception {
         assertEquals("[\"/opt/junction/bin/junction\"]", starting("ENTRYPOINT").get(0));
-        assertTrue(starting("COPY").contains("bin/junction /opt/junction/bin/junction"));
+        assertTrue(starting("COPY").contains("bin/junction bin/junction-training /opt/junction/bin/"));
         Map<String, String> env = env();
         assertTrue(starting("COPY").stream().anyMatch(c -> c.endsWith(" " + env.get("JUNCTION_JAR"))),
                 "JUNCTION_JAR names the jar the image copies");
-        // A stand-in java on PATH prints the arguments it was given, one per line.
-        Path bin = Files.createDirectories(dir.resolve("bin"));
-        Path java = bin.resolve("java");
-        Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
-        assertTrue(java.toFile().setExecutable(true));
+        Path bin = standInJava(dir);
         Path jar = Files.writeString(dir.resolve("junction.jar"), "");
         List<String> args = launch(bin, Map.of("JUNCTION_JAR", jar.toString(),
                 "JUNCTION_JAVA_OPTS", env.get("JUNCTION_JAVA_OPTS")), "run", "--config=/etc/junction/config.yaml");
@@ -158,8 +154,60 @@ class ImageTest {
                 launch(bin, Map.of("JUNCTION_JAR", jar.toString(), "JUNCTION_JAVA_OPTS", "-Xmx200m"), "run"));
     }
 
+    /**
+     * The image's build trains JDK 25's AOT cache with the image's own flags (the ENV before it) into the file
+     * the launcher looks for beside bin/, and the launcher passes it to java only when it is there: a checkout
+     * run on JDK 17, where no cache exists, gets no flag it would refuse.
+     */
+    @Test
+    void imageTrainsTheAotCacheThatTheLauncherPassesOnlyWhenPresent(@TempDir Path dir) throws Exception {
+        List<String> all = instructions();
+        int training = -1;
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).startsWith("RUN ") && all.get(i).contains("/opt/junction/bin/junction-training")) {
+                training = i;
+            }
+        }
+        assertTrue(training >= 0, "a RUN of bin/junction-training");
+        String run = all.get(training);
+        assertTrue(run.contains("JUNCTION_JAVA_OPTS=\"$JUNCTION_JAVA_OPTS -XX:AOTCacheOutput=/opt/junction/junction.aot\""),
+                "trained with the image's flags into /opt/junction/junction.aot: " + run);
+        int env = all.indexOf(all.stream().filter(i -> i.startsWith("ENV ") && i.contains("JUNCTION_JAVA_OPTS"))
+                .findFirst().orElseThrow());
+        assertTrue(env < training, "the image's JUNCTION_JAVA_OPTS are set before the training run");
+
+        // The launcher as the image lays it out: /opt/junction/bin/junction, the cache in /opt/junction.
+        Path home = Files.createDirectories(dir.resolve("opt/junction"));
+        Path launcher = Files.createDirectories(home.resolve("bin")).resolve("junction");
+        Files.copy(LAUNCHER, launcher);
+        Path bin = standInJava(dir);
+        Path jar = Files.writeString(dir.resolve("junction.jar"), "");
+        Map<String, String> image = Map.of("JUNCTION_JAR", jar.toString(), "JUNCTION_JAVA_OPTS", "-Xmx200m");
+        assertEquals(List.of("-Xmx200m", "-jar", jar.toString(), "run"), launch(launcher, bin, image, "run"));
+        Path cache = Files.writeString(home.resolve("junction.aot"), "");
+        assertEquals(List.of("-Xmx200m", "-XX:AOTCache=" + cache, "-jar", jar.toString(), "run"),
+                launch(launcher, bin, image, "run"));
+        Map<String, String> disabled = new LinkedHashMap<>(image);
+        disabled.put("JUNCTION_AOT_CACHE", "");
+        assertEquals(List.of("-Xmx200m", "-jar", jar.toString(), "run"), launch(launcher, bin, disabled, "run"));
+    }
+
+    /** A directory with a stand-in java that prints the arguments it was given, one per line. */
+    private static Path standInJava(Path dir) throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path java = bin.resolve("java");
+        Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+        assertTrue(java.toFile().setExecutable(true));
+        return bin;
+    }
+
     private static List<String> launch(Path javaDir, Map<String, String> env, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(LAUNCHER.toAbsolutePath().toString()));
+        return launch(LAUNCHER, javaDir, env, args);
+    }
+
+    private static List<String> launch(Path launcher, Path javaDir, Map<String, String> env, String... args)
+            throws Exception {
+        List<String> command = new ArrayList<>(List.of(launcher.toAbsolutePath().toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().putAll(env);

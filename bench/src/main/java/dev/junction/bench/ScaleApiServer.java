@@ -29,6 +29,10 @@ import java.util.concurrent.locks.LockSupport;
  * building 15 MB of JSON would otherwise be this JVM's CPU inside the proxy's measured sync, on the same cores.
  * It answers in protobuf, as kube-apiserver does, a request whose Accept header asks for it first.
  *
+ * <p>Arguments: SERVICES ENDPOINTS [BACKEND_IP BACKEND_PORT [SERVICE_PORT]]; with a backend, every endpoint is that
+ * address and port (ENDPOINTS must then be 1), so connections to the Services' VIPs reach something real
+ * (bench/startup); SERVICE_PORT (default 8080) keeps its VIPs apart from another run's.
+ *
  * <p>Protocol on standard streams: prints {@code url URL} once listening; on the line
  * {@code changes RATE SECONDS} changes one endpoint's readiness RATE times per second for SECONDS, printing
  * {@code sent N} about every second and {@code done N} at the end. Exits when standard input closes.
@@ -36,6 +40,10 @@ import java.util.concurrent.locks.LockSupport;
 public final class ScaleApiServer implements AutoCloseable {
     private final int services;
     private final int endpoints;
+    /** Every endpoint's address and port, or null for generated 10.x addresses on port 9000. */
+    private final String backendIp;
+    private final int backendPort;
+    private final int servicePort;
     private final ServerSocket server;
     /** Changes to send: Service index, the endpoint not ready, resourceVersion. */
     private final BlockingQueue<long[]> sliceEvents = new LinkedBlockingQueue<>();
@@ -54,8 +62,19 @@ public final class ScaleApiServer implements AutoCloseable {
     private final long renderedAt = version;
 
     ScaleApiServer(int services, int endpoints) throws IOException {
+        this(services, endpoints, null, 9000, 8080);
+    }
+
+    private ScaleApiServer(int services, int endpoints, String backendIp, int backendPort, int servicePort)
+            throws IOException {
+        if (backendIp != null && endpoints != 1) {
+            throw new IllegalArgumentException("a backend address needs exactly 1 endpoint per Service");
+        }
         this.services = services;
         this.endpoints = endpoints;
+        this.backendIp = backendIp;
+        this.backendPort = backendPort;
+        this.servicePort = servicePort;
         for (int offset = 0; offset < services; offset += PAGE) {
             for (String resource : new String[] {"services", "endpointslices"}) {
                 for (boolean protobuf : new boolean[] {false, true}) {
@@ -77,7 +96,10 @@ public final class ScaleApiServer implements AutoCloseable {
         int services = Integer.parseInt(args[0]);
         int endpoints = Integer.parseInt(args[1]);
         BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (ScaleApiServer api = new ScaleApiServer(services, endpoints)) {
+        String backendIp = args.length > 2 ? args[2] : null;
+        int backendPort = args.length > 3 ? Integer.parseInt(args[3]) : 9000;
+        int servicePort = args.length > 4 ? Integer.parseInt(args[4]) : 8080;
+        try (ScaleApiServer api = new ScaleApiServer(services, endpoints, backendIp, backendPort, servicePort)) {
             System.out.println("url " + api.url());
             String command;
             while ((command = commands.readLine()) != null) {
@@ -126,7 +148,7 @@ public final class ScaleApiServer implements AutoCloseable {
         String vip = ip(127, i + 256);
         return "{\"metadata\":{\"name\":\"svc-" + i + "\",\"namespace\":\"bench\",\"resourceVersion\":\"" + i
                 + "\"},\"spec\":{\"clusterIP\":\"" + vip + "\",\"clusterIPs\":[\"" + vip + "\"],\"type\":\"ClusterIP\","
-                + "\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]}}";
+                + "\"ports\":[{\"name\":\"http\",\"port\":" + servicePort + ",\"protocol\":\"TCP\"}]}}";
     }
 
     /** Service {@code i}'s slice; {@code trigger}, when given, is its last-change-trigger-time. */
@@ -137,12 +159,13 @@ public final class ScaleApiServer implements AutoCloseable {
                 + "\"metadata\":{\"name\":\"svc-" + i + "-1\",\"namespace\":\"bench\",\"resourceVersion\":\"" + rv
                 + "\",\"labels\":{\"kubernetes.io/service-name\":\"svc-" + i + "\"}" + annotations
                 + "},\"addressType\":\"IPv4\","
-                + "\"ports\":[{\"name\":\"http\",\"port\":9000,\"protocol\":\"TCP\"}],\"endpoints\":[");
+                + "\"ports\":[{\"name\":\"http\",\"port\":" + backendPort + ",\"protocol\":\"TCP\"}],\"endpoints\":[");
         for (int e = 0; e < endpoints; e++) {
             if (e > 0) {
                 s.append(',');
             }
-            s.append("{\"addresses\":[\"").append(ip(10, i * endpoints + e)).append("\"],\"conditions\":{\"ready\":")
+            String address = backendIp != null ? backendIp : ip(10, i * endpoints + e);
+            s.append("{\"addresses\":[\"").append(address).append("\"],\"conditions\":{\"ready\":")
                     .append(e != notReady).append("}}");
         }
         return s.append("]}").toString();

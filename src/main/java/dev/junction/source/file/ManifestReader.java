@@ -14,10 +14,15 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.resolver.Resolver;
 import org.yaml.snakeyaml.nodes.Tag;
 import org.yaml.snakeyaml.representer.Representer;
 
@@ -29,8 +34,9 @@ import org.yaml.snakeyaml.representer.Representer;
  * {@code Yaml.loadAll}, because {@code loadAll} accepts any apiVersion group for a known kind
  * ({@code foo/v1 Service} becomes a {@code V1Service}), turns unknown kinds into
  * {@code DynamicKubernetesObject}, and silently drops (with its own ERROR log) a document that is
- * not a mapping. The typed object is then built the way client-java builds it: dump the mapping
- * and load it as the model class, which rejects unknown fields as {@code kubectl apply} does; before that,
+ * not a mapping. The typed object is then built with client-java's constructor from the mapping's
+ * node (what dumping the mapping and loading that text as the model class would build, without the
+ * text), which rejects unknown fields as {@code kubectl apply} does; before that,
  * {@link FieldTypes} refuses wrong-typed fields, which the bean loader would read as unset or convert.
  *
  * <p>The parser is bounded against hostile text: at most {@link #MAX_CODE_POINTS} per document, 50 aliases
@@ -69,8 +75,10 @@ final class ManifestReader {
     List<KubernetesObject> read(String text) throws InvalidManifestException {
         List<KubernetesObject> objects = new ArrayList<>();
         Map<ObjectKey, Integer> seen = new HashMap<>();
-        Map<Class<?>, org.yaml.snakeyaml.Yaml> typed = new HashMap<>();
-        Iterator<Object> documents = treeYaml().loadAll(text).iterator();
+        Map<Class<?>, Yaml.CustomConstructor> typed = new HashMap<>();
+        org.yaml.snakeyaml.Yaml tree = treeYaml();
+        NodeComposer composer = new NodeComposer();
+        Iterator<Object> documents = tree.loadAll(text).iterator();
         int number = 0;
         while (true) {
             number++;
@@ -87,7 +95,7 @@ final class ManifestReader {
             if (document == null) {
                 continue;
             }
-            KubernetesObject object = toObject(document, number, typed);
+            KubernetesObject object = toObject(document, number, tree, composer, typed);
             List<String> problems = validator.validate(object);
             if (!problems.isEmpty()) {
                 throw new InvalidManifestException("document " + number + ": " + String.join("; ", problems));
@@ -102,8 +110,8 @@ final class ManifestReader {
         }
     }
 
-    private static KubernetesObject toObject(Object document, int number,
-            Map<Class<?>, org.yaml.snakeyaml.Yaml> typed) throws InvalidManifestException {
+    private static KubernetesObject toObject(Object document, int number, org.yaml.snakeyaml.Yaml tree,
+            NodeComposer composer, Map<Class<?>, Yaml.CustomConstructor> typed) throws InvalidManifestException {
         if (!(document instanceof Map<?, ?> map)) {
             throw new InvalidManifestException("document " + number
                     + ": not a Kubernetes object (expected a mapping with apiVersion and kind)");
@@ -124,10 +132,34 @@ final class ManifestReader {
             throw new InvalidManifestException("document " + number + ": " + wrongType);
         }
         try {
-            org.yaml.snakeyaml.Yaml yaml = typed.computeIfAbsent(type, t -> Yaml.getSnakeYaml(t, null, limits()));
-            return yaml.loadAs(yaml.dump(map), type);
+            // The mapping's node, as dumping it would write it and the parse of that text would return it: the
+            // same tags (scalars by their Java type; a string that looks like a number stays a string), without
+            // writing and re-reading the text, which was half of the decoding of a directory at start.
+            Yaml.CustomConstructor constructor = typed.computeIfAbsent(type, t -> {
+                Yaml.CustomConstructor c = new Yaml.CustomConstructor(t, limits());
+                c.setComposer(composer);
+                return c;
+            });
+            composer.next = tree.represent(map);
+            return type.cast(constructor.getSingleData(type));
         } catch (RuntimeException e) {
             throw new InvalidManifestException("document " + number + ": " + describeMapping(e));
+        }
+    }
+
+    /** Hands the constructors of one read the node set last, instead of composing one from text. */
+    private static final class NodeComposer extends Composer {
+        private Node next;
+
+        NodeComposer() {
+            super(new ParserImpl(new StreamReader(""), limits()), new Resolver(), limits());
+        }
+
+        @Override
+        public Node getSingleNode() {
+            Node node = next;
+            next = null;
+            return node;
         }
     }
 
@@ -182,7 +214,7 @@ final class ManifestReader {
 
     /**
      * Builds "spec.ports.port: reason" from the chain of "Cannot create property=…" exceptions.
-     * Positions are left out: they point into the re-dumped text, not into the file.
+     * Positions are left out: the typed construction works on a node rebuilt from the mapping, not on the file.
      */
     private static String describeMapping(Throwable e) {
         StringBuilder path = new StringBuilder();
