@@ -205,6 +205,28 @@ public final class Transport implements AutoCloseable {
     }
 
     /**
+     * {@link #newServerChannel}, with IP_FREEBIND set when {@code freeBind}, so it binds an address not (yet)
+     * local. On io_uring this is set on the socket itself: Netty's io_uring config sets it only after a cast to
+     * its own server channel class, which fails for {@link HandoverIoUringServerSocketChannel} (a bootstrap
+     * option merely logs that, and route capture's binds then fail).
+     *
+     * @throws IllegalStateException when the transport cannot (NIO)
+     */
+    public ServerChannel newServerChannel(InetAddress address, boolean freeBind) {
+        ServerChannel ch = newServerChannel(address);
+        if (!freeBind) {
+            return ch;
+        }
+        if (ch instanceof HandoverIoUringServerSocketChannel uring) {
+            uring.setFreeBind();
+        } else if (this.freeBind == null || !ch.config().setOption(this.freeBind, true)) {
+            ch.unsafe().closeForcibly();
+            throw new IllegalStateException("the " + name + " transport cannot set IP_FREEBIND");
+        }
+        return ch;
+    }
+
+    /**
      * A new, unregistered TCP channel for connecting to {@code address}, of that address's family: an IPv4
      * peer gets an IPv4 socket, which spares the IPV6_V6ONLY call a dual-stack socket costs at creation and
      * the kernel's IPv4-mapped detour on every connect and send.

@@ -236,7 +236,7 @@ public final class TcpDataPlane implements DataPlane {
                 .group(transport.group())
                 .channelFactory(handedOver != null
                         ? () -> transport.adoptServerChannel(handedOver.intValue())
-                        : () -> transport.newServerChannel(frontend.socketAddress().getAddress()))
+                        : () -> transport.newServerChannel(frontend.socketAddress().getAddress(), options.freeBind()))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, transport.allocator())
@@ -255,9 +255,6 @@ public final class TcpDataPlane implements DataPlane {
         if (handedOver != null) {
             // Bound and listening already, its accept queue intact: registering it is all it needs.
             return new Binding(listener, b.register());
-        }
-        if (options.freeBind()) {
-            b.option(transport.freeBind(), true);
         }
         return new Binding(listener, b.bind(frontend.socketAddress()));
     }

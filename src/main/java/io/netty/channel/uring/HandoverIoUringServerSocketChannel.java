@@ -1,9 +1,11 @@
 package io.netty.channel.uring;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.ServerSocketChannelConfig;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -44,6 +46,18 @@ public final class HandoverIoUringServerSocketChannel extends AbstractIoUringSer
     @Override
     public ServerSocketChannelConfig config() {
         return config;
+    }
+
+    /**
+     * IP_FREEBIND on the socket, before it is bound. Netty's {@link IoUringServerSocketChannelConfig} sets it only
+     * after casting its channel to {@link IoUringServerSocketChannel}, which this is not.
+     */
+    public void setFreeBind() {
+        try {
+            socket.setIpFreeBind(true);
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
     }
 
     /**
