@@ -1,5 +1,6 @@
 package dev.junction.control;
 
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Objects;
@@ -26,16 +27,36 @@ record SliceEndpoint(
     static SliceEndpoint of(InetAddress address, String nodeName, boolean ready, boolean serving, boolean terminating,
             Set<String> nodeHints, Set<String> zoneHints) {
         byte[] bytes = address.getAddress();
+        return new SliceEndpoint(address, nodeName, ready, serving, terminating, nodeHints, zoneHints, high(bytes),
+                low(bytes));
+    }
+
+    /**
+     * True when {@code bytes} (as {@code model.Addresses.parseBytes} returns them) are this endpoint's
+     * address, found without building an address. The 16 bytes of an IPv4-mapped literal, which parse to an
+     * IPv4 address, never match: such an endpoint is built and compared as built.
+     */
+    boolean hasAddress(byte[] bytes) {
+        return (bytes.length == 4) == (address instanceof Inet4Address) && high(bytes) == addressHigh
+                && low(bytes) == addressLow;
+    }
+
+    /** The bytes before the last 8 as an unsigned number: 0 for IPv4. */
+    private static long high(byte[] bytes) {
         long high = 0;
-        long low = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            if (i < bytes.length - 8) {
-                high = high << 8 | (bytes[i] & 0xff);
-            } else {
-                low = low << 8 | (bytes[i] & 0xff);
-            }
+        for (int i = 0; i < bytes.length - 8; i++) {
+            high = high << 8 | (bytes[i] & 0xff);
         }
-        return new SliceEndpoint(address, nodeName, ready, serving, terminating, nodeHints, zoneHints, high, low);
+        return high;
+    }
+
+    /** The last 8 bytes (all 4 of IPv4) as an unsigned number. */
+    private static long low(byte[] bytes) {
+        long low = 0;
+        for (int i = Math.max(0, bytes.length - 8); i < bytes.length; i++) {
+            low = low << 8 | (bytes[i] & 0xff);
+        }
+        return low;
     }
 
     boolean servingTerminating() {

@@ -16,6 +16,22 @@ public final class Addresses {
      * @throws IllegalArgumentException naming the text when it is not an IP literal
      */
     public static InetAddress parse(String text) {
+        byte[] bytes = parseBytes(text);
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("invalid IP address \"" + text + '"', e);
+        }
+    }
+
+    /**
+     * The bytes {@link #parse} builds its address from: 4 for a dotted quad, 16 for an IPv6 literal (an
+     * IPv4-mapped one included, which {@link InetAddress#getByAddress(byte[])} turns into IPv4). For callers
+     * that compare an address with one they hold before deciding to build it.
+     *
+     * @throws IllegalArgumentException naming the text when it is not an IP literal
+     */
+    public static byte[] parseBytes(String text) {
         if (text == null || text.isEmpty()) {
             throw new IllegalArgumentException("empty IP address");
         }
@@ -23,11 +39,7 @@ public final class Addresses {
         if (bytes == null) {
             throw new IllegalArgumentException("invalid IP address \"" + text + '"');
         }
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("invalid IP address \"" + text + '"', e);
-        }
+        return bytes;
     }
 
     /** True when {@code text} is an IP literal; never resolves a name. */
