@@ -123,7 +123,7 @@ record CachedSlice(String namespace, String name, String addressType, List<Port>
         boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
         Set<String> nodeHints = hints == null ? Set.of() : nodeNames(hints.getForNodes());
         Set<String> zoneHints = hints == null ? Set.of() : zoneNames(hints.getForZones());
-        if (previous != null && previous.hasAddress(Addresses.parseBytes(text))
+        if (previous != null && previous.hasAddress(text)
                 && Objects.equals(previous.nodeName(), endpoint.getNodeName()) && previous.ready() == ready
                 && previous.serving() == serving && previous.terminating() == terminating
                 && previous.nodeHints().equals(nodeHints) && previous.zoneHints().equals(zoneHints)) {

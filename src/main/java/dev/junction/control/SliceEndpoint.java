@@ -1,5 +1,6 @@
 package dev.junction.control;
 
+import dev.junction.model.Addresses;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -32,13 +33,18 @@ record SliceEndpoint(
     }
 
     /**
-     * True when {@code bytes} (as {@code model.Addresses.parseBytes} returns them) are this endpoint's
-     * address, found without building an address. The 16 bytes of an IPv4-mapped literal, which parse to an
-     * IPv4 address, never match: such an endpoint is built and compared as built.
+     * True when {@code text} (an IP literal) is this endpoint's address, found without building an address.
+     * An IPv4-mapped IPv6 literal, which parses to an IPv4 address, never matches: such an endpoint is built
+     * and compared as built.
      */
-    boolean hasAddress(byte[] bytes) {
-        return (bytes.length == 4) == (address instanceof Inet4Address) && high(bytes) == addressHigh
-                && low(bytes) == addressLow;
+    boolean hasAddress(String text) {
+        if (text.indexOf(':') < 0) {
+            // IPv4 keeps its 32 bits in addressLow.
+            long bits = Addresses.parseV4Bits(text);
+            return bits >= 0 && address instanceof Inet4Address && addressLow == bits;
+        }
+        byte[] bytes = Addresses.parseBytes(text);
+        return address instanceof Inet6Address && high(bytes) == addressHigh && low(bytes) == addressLow;
     }
 
     /** The bytes before the last 8 as an unsigned number: 0 for IPv4. */

@@ -493,26 +493,23 @@ public final class ObjectValidator {
 
     /** What {@link #checkFamily} and {@link #checkNonSpecial} accept, found without recording anything. */
     private boolean isValidEndpointAddress(String address, String addressType) {
-        byte[] bytes;
+        if (address.indexOf(':') < 0) {
+            // A dotted quad, so an IPv4 address: Inet4Address's tests read from its number, so the common case
+            // builds no address object.
+            long bits = Addresses.parseV4Bits(address);
+            long first = bits >>> 24;
+            boolean loopback = first == 127;
+            boolean linkLocal = bits >>> 16 == 0xA9FE;
+            boolean multicastLinkLocal = bits >>> 8 == 0xE00000;
+            return bits > 0 && "IPv4".equals(addressType) && (loopbackEndpoints || !loopback) && !linkLocal
+                    && !multicastLinkLocal;
+        }
+        InetAddress parsed;
         try {
-            bytes = Addresses.parseBytes(address);
+            parsed = Addresses.parse(address);
         } catch (IllegalArgumentException e) {
             return false;
         }
-        if (bytes.length == 4) {
-            // A dotted quad, so an IPv4 address: Inet4Address's tests read from the bytes, so the common case
-            // builds no address object.
-            int b0 = bytes[0] & 0xff;
-            int b1 = bytes[1] & 0xff;
-            int b2 = bytes[2] & 0xff;
-            boolean unspecified = (b0 | b1 | b2 | bytes[3]) == 0;
-            boolean loopback = b0 == 127;
-            boolean linkLocal = b0 == 169 && b1 == 254;
-            boolean multicastLinkLocal = b0 == 224 && b1 == 0 && b2 == 0;
-            return "IPv4".equals(addressType) && !unspecified && (loopbackEndpoints || !loopback) && !linkLocal
-                    && !multicastLinkLocal;
-        }
-        InetAddress parsed = Addresses.parse(address);
         return isOfFamily(address, parsed, addressType) && specialReason(parsed, loopbackEndpoints) == null;
     }
 
