@@ -21,8 +21,12 @@ final class BatchTiming {
     private final long startNanos = System.nanoTime();
     /** The Services each event changed, in batch order: an event is live once all of them are. */
     private final List<Set<ServiceKey>> changedBy;
-    /** When each Service's new tables were swapped in; absent when it opened or closed a frontend. */
-    private final Map<ServiceKey, Long> swappedAt = new HashMap<>();
+    // When each Service's new tables were swapped in; absent when it opened or closed a frontend. The first
+    // Service has fields of its own and the map is made for a second: at a thousand changes per second most
+    // batches hold one change, and a map per batch was garbage on every change.
+    private ServiceKey firstSwapped;
+    private long firstSwappedAt;
+    private Map<ServiceKey, Long> swappedAt;
 
     BatchTiming(int events) {
         changedBy = new ArrayList<>(events);
@@ -35,7 +39,16 @@ final class BatchTiming {
 
     /** {@code service}'s new tables are live now: it opened and closed no frontend. */
     void swapped(ServiceKey service) {
-        swappedAt.put(service, System.nanoTime());
+        long now = System.nanoTime();
+        if (firstSwapped == null || firstSwapped.equals(service)) {
+            firstSwapped = service;
+            firstSwappedAt = now;
+            return;
+        }
+        if (swappedAt == null) {
+            swappedAt = new HashMap<>();
+        }
+        swappedAt.put(service, now);
     }
 
     /**
@@ -74,7 +87,11 @@ final class BatchTiming {
         }
         long live = Long.MIN_VALUE;
         for (ServiceKey key : changed) {
-            Long at = swappedAt.get(key);
+            if (key.equals(firstSwapped)) {
+                live = Math.max(live, firstSwappedAt);
+                continue;
+            }
+            Long at = swappedAt == null ? null : swappedAt.get(key);
             if (at == null) {
                 return flushed;
             }

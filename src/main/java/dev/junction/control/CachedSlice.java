@@ -45,6 +45,19 @@ record CachedSlice(String namespace, String name, String addressType, List<Port>
     }
 
     static CachedSlice of(V1EndpointSlice slice) {
+        return of(slice, null);
+    }
+
+    /**
+     * {@code slice} as a new version of {@code previous} (same namespace and name; null when there is none),
+     * with every endpoint that is unchanged from it (same position, equal) the previous instance, found
+     * before its address is built, and the previous names and ports when equal. A change usually touches
+     * one endpoint of many; without this each change would build, then keep alive until the slice's next
+     * change, seconds later, a fresh copy of all of them: long enough to reach the old generation at a
+     * thousand changes per second. Controllers keep endpoint order stable, so matching by position finds
+     * them.
+     */
+    static CachedSlice of(V1EndpointSlice slice, CachedSlice previous) {
         V1ObjectMeta meta = slice.getMetadata();
         String namespace = Objects.requireNonNullElse(meta.getNamespace(), "");
         String name = meta.getName();
@@ -54,32 +67,20 @@ record CachedSlice(String namespace, String name, String addressType, List<Port>
         List<SliceEndpoint> endpoints = List.of();
         // FQDN slices are never merged, so their endpoints are not kept.
         if ((IPV4.equals(addressType) || IPV6.equals(addressType)) && slice.getEndpoints() != null) {
+            List<SliceEndpoint> before = previous == null ? List.of() : previous.endpoints;
             endpoints = new ArrayList<>(slice.getEndpoints().size());
             for (V1Endpoint endpoint : slice.getEndpoints()) {
-                endpoints.add(endpoint(endpoint));
+                int i = endpoints.size();
+                endpoints.add(endpoint(endpoint, i < before.size() ? before.get(i) : null));
             }
         }
-        return new CachedSlice(namespace, name, addressType, ports(slice.getPorts()), endpoints);
-    }
-
-    /**
-     * This slice, a new version of {@code previous} (same namespace and name), with every endpoint that is
-     * unchanged from it (same position, equal) replaced
-     * by the previous instance. A change usually touches one endpoint of many; without this each change
-     * would keep a fresh copy of all of them alive until the slice's next change, seconds later, long
-     * enough to reach the old generation at a thousand changes per second. Controllers keep endpoint order
-     * stable, so matching by position finds them.
-     */
-    CachedSlice sharing(CachedSlice previous) {
-        List<SliceEndpoint> before = previous.endpoints;
-        List<SliceEndpoint> shared = new ArrayList<>(endpoints.size());
-        for (int i = 0; i < endpoints.size(); i++) {
-            SliceEndpoint e = endpoints.get(i);
-            shared.add(i < before.size() && before.get(i).equals(e) ? before.get(i) : e);
+        List<Port> ports = ports(slice.getPorts());
+        if (previous == null) {
+            return new CachedSlice(namespace, name, addressType, ports, endpoints);
         }
         // Same id, so the previous name strings serve; the new ones die young.
         return new CachedSlice(previous.namespace, previous.name, addressType,
-                ports.equals(previous.ports) ? previous.ports : ports, shared);
+                ports.equals(previous.ports) ? previous.ports : ports, endpoints);
     }
 
     /** The slice's port number for {@code spn}, matched by name and protocol; 0 when the slice has none. */
@@ -110,19 +111,26 @@ record CachedSlice(String namespace, String name, String addressType, List<Port>
 
     /**
      * The endpoint as route building reads it: its first address only (kube-proxy's rule), conditions as
-     * kube-proxy reads them (ready and serving unless false, terminating only if true).
+     * kube-proxy reads them (ready and serving unless false, terminating only if true); {@code previous}
+     * itself when equal to it.
      */
-    private static SliceEndpoint endpoint(V1Endpoint endpoint) {
+    private static SliceEndpoint endpoint(V1Endpoint endpoint, SliceEndpoint previous) {
         V1EndpointConditions c = endpoint.getConditions();
         V1EndpointHints hints = endpoint.getHints();
-        return SliceEndpoint.of(
-                Addresses.parse(endpoint.getAddresses().get(0)),
-                endpoint.getNodeName(),
-                c == null || !Boolean.FALSE.equals(c.getReady()),
-                c == null || !Boolean.FALSE.equals(c.getServing()),
-                c != null && Boolean.TRUE.equals(c.getTerminating()),
-                hints == null ? Set.of() : nodeNames(hints.getForNodes()),
-                hints == null ? Set.of() : zoneNames(hints.getForZones()));
+        String text = endpoint.getAddresses().get(0);
+        boolean ready = c == null || !Boolean.FALSE.equals(c.getReady());
+        boolean serving = c == null || !Boolean.FALSE.equals(c.getServing());
+        boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
+        Set<String> nodeHints = hints == null ? Set.of() : nodeNames(hints.getForNodes());
+        Set<String> zoneHints = hints == null ? Set.of() : zoneNames(hints.getForZones());
+        if (previous != null && previous.hasAddress(text)
+                && Objects.equals(previous.nodeName(), endpoint.getNodeName()) && previous.ready() == ready
+                && previous.serving() == serving && previous.terminating() == terminating
+                && previous.nodeHints().equals(nodeHints) && previous.zoneHints().equals(zoneHints)) {
+            return previous;
+        }
+        return SliceEndpoint.of(Addresses.parse(text), endpoint.getNodeName(), ready, serving, terminating, nodeHints,
+                zoneHints);
     }
 
     private static Set<String> nodeNames(List<V1ForNode> forNodes) {

@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -184,12 +186,65 @@ final class ControlPlaneMetrics {
             return;
         }
         try {
-            Duration latency = Duration.between(Instant.parse(trigger), live);
+            Duration latency = Duration.between(parseTriggerTime(trigger), live);
             if (!latency.isNegative()) {
                 networkProgramming.record(latency);
             }
         } catch (DateTimeParseException e) {
             // A malformed annotation only costs this one sample.
         }
+    }
+
+    /**
+     * As {@link Instant#parse}, which allocates a parse context, a field map and BigDecimals on every change:
+     * the form the EndpointSlice controller writes (RFC 3339 in UTC, {@code 2006-01-02T15:04:05.999999999Z})
+     * is read here by hand; anything else, out-of-range fields included, goes to {@link Instant#parse}.
+     *
+     * @throws DateTimeParseException when {@link Instant#parse} refuses {@code text}
+     */
+    static Instant parseTriggerTime(String text) {
+        int length = text.length();
+        if (length < 20 || text.charAt(length - 1) != 'Z' || text.charAt(4) != '-' || text.charAt(7) != '-'
+                || text.charAt(10) != 'T' || text.charAt(13) != ':' || text.charAt(16) != ':') {
+            return Instant.parse(text);
+        }
+        int year = digits(text, 0, 4);
+        int month = digits(text, 5, 7);
+        int day = digits(text, 8, 10);
+        int hour = digits(text, 11, 13);
+        int minute = digits(text, 14, 16);
+        int second = digits(text, 17, 19);
+        int fractionDigits = length - 21;
+        int nanos = 0;
+        if (length > 20) {
+            if (text.charAt(19) != '.' || fractionDigits < 1 || fractionDigits > 9) {
+                return Instant.parse(text);
+            }
+            nanos = digits(text, 20, length - 1);
+            for (int i = fractionDigits; i < 9 && nanos >= 0; i++) {
+                nanos *= 10;
+            }
+        }
+        // A leap second (:60) and every other out-of-range field keep Instant.parse's own handling.
+        if (year < 0 || month < 1 || month > 12 || day < 1 || day > 28 && day > YearMonth.of(year, month)
+                .lengthOfMonth() || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59
+                || nanos < 0) {
+            return Instant.parse(text);
+        }
+        long epochDay = LocalDate.of(year, month, day).toEpochDay();
+        return Instant.ofEpochSecond(epochDay * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
+    }
+
+    /** The decimal number in {@code text[from, to)}, or -1 when a character there is not a digit. */
+    private static int digits(String text, int from, int to) {
+        int value = 0;
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
     }
 }

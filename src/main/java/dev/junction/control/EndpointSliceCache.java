@@ -39,14 +39,13 @@ final class EndpointSliceCache {
         if (service == null) {
             return previous == null ? Set.of() : delete(id);
         }
-        CachedSlice cached = CachedSlice.of(slice);
-        if (previous != null && previous.service.equals(service) && previous.slice.equals(cached)) {
+        boolean sameService = previous != null && previous.service.equals(service);
+        CachedSlice cached = CachedSlice.of(slice, sameService ? previous.slice : null);
+        if (sameService && previous.slice.equals(cached)) {
             return Set.of();
         }
-        if (previous != null && !previous.service.equals(service)) {
+        if (previous != null && !sameService) {
             forget(id, previous.service);
-        } else if (previous != null) {
-            cached = cached.sharing(previous.slice);
         }
         slices.put(id, new Held(service, cached));
         byService.computeIfAbsent(service, k -> new TreeMap<>()).put(id.name, cached);

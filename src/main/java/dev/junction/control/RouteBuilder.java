@@ -116,10 +116,18 @@ final class RouteBuilder {
         }
         List<InetAddress> clusterIps = addresses("clusterIP", clusterIpTexts(), null);
         Set<String> families = new LinkedHashSet<>();
-        clusterIps.forEach(ip -> families.add(family(ip)));
+        for (InetAddress ip : clusterIps) {
+            families.add(family(ip));
+        }
         List<InetAddress> externalIps = addresses("externalIP", spec.getExternalIPs(), families);
         List<InetAddress> lbIps = addresses("load balancer IP", vipIngress(), families);
-        List<InetAddress> nodeIps = node.nodePortAddresses().stream().filter(a -> families.contains(family(a))).toList();
+        // Loops, not streams and lambdas: every EndpointSlice change rebuilds its Service's routes here.
+        List<InetAddress> nodeIps = new ArrayList<>(node.nodePortAddresses().size());
+        for (InetAddress a : node.nodePortAddresses()) {
+            if (families.contains(family(a))) {
+                nodeIps.add(a);
+            }
+        }
         LbPolicy policy = policy(defaultPolicy);
         Duration affinity = affinityTimeout();
         boolean internalLocal = "Local".equals(spec.getInternalTrafficPolicy());
@@ -134,20 +142,26 @@ final class RouteBuilder {
                 continue;
             }
             int servicePort = port.getPort();
-            List<Target> targets = new ArrayList<>();
-            clusterIps.forEach(ip -> targets.add(new Target(FrontendKind.CLUSTER_IP, ip, servicePort)));
-            externalIps.forEach(ip -> targets.add(new Target(FrontendKind.EXTERNAL_IP, ip, servicePort)));
-            lbIps.forEach(ip -> targets.add(new Target(FrontendKind.LOAD_BALANCER, ip, servicePort)));
             Integer nodePort = port.getNodePort();
             // 0 is how an API object says "none", as with every unset integer.
-            if (nodePort != null && nodePort != 0) {
-                nodeIps.forEach(ip -> targets.add(new Target(FrontendKind.NODE_PORT, ip, nodePort)));
+            boolean hasNodePort = nodePort != null && nodePort != 0;
+            List<Target> targets = new ArrayList<>(clusterIps.size() + externalIps.size() + lbIps.size()
+                    + (hasNodePort ? nodeIps.size() : 0));
+            addTargets(targets, FrontendKind.CLUSTER_IP, clusterIps, servicePort);
+            addTargets(targets, FrontendKind.EXTERNAL_IP, externalIps, servicePort);
+            addTargets(targets, FrontendKind.LOAD_BALANCER, lbIps, servicePort);
+            if (hasNodePort) {
+                addTargets(targets, FrontendKind.NODE_PORT, nodeIps, nodePort);
             }
             // All frontends of one port and family share the merged, categorized endpoints.
             Map<String, EndpointFilter.Usable> usableByFamily = new HashMap<>();
             for (Target target : targets) {
-                EndpointFilter.Usable usable = usableByFamily.computeIfAbsent(
-                        family(target.address), f -> EndpointFilter.categorize(merge(spn, f), node));
+                String targetFamily = family(target.address);
+                EndpointFilter.Usable usable = usableByFamily.get(targetFamily);
+                if (usable == null) {
+                    usable = EndpointFilter.categorize(merge(spn, targetFamily), node);
+                    usableByFamily.put(targetFamily, usable);
+                }
                 boolean local = target.kind.external() ? externalLocal : internalLocal;
                 Frontend frontend = new Frontend(target.address, target.port, spn.protocol());
                 // kube-proxy applies loadBalancerSourceRanges to LoadBalancer IPs only.
@@ -161,12 +175,17 @@ final class RouteBuilder {
                 }
             }
             if (internalLocal || externalLocal) {
-                boolean hasNodePort = nodePort != null && nodePort != 0;
                 usableByFamily.forEach((family, usable) -> countWithoutLocal(usable, internalLocal,
                         externalLocal && (hasNodePort || hasFamily(externalIps, family) || hasFamily(lbIps, family))));
             }
         }
         return Collections.unmodifiableMap(routes);
+    }
+
+    private static void addTargets(List<Target> targets, FrontendKind kind, List<InetAddress> addresses, int port) {
+        for (InetAddress address : addresses) {
+            targets.add(new Target(kind, address, port));
+        }
     }
 
     /** One service port of one family; no endpoint anywhere is a refused port, not a missing local one. */
@@ -241,7 +260,7 @@ final class RouteBuilder {
      * kube-proxy proxies a family only when the Service has a ClusterIP of that family.
      */
     private List<InetAddress> addresses(String what, List<String> texts, Set<String> families) {
-        List<InetAddress> out = new ArrayList<>();
+        List<InetAddress> out = new ArrayList<>(texts == null ? 0 : texts.size());
         for (String text : texts == null ? List.<String>of() : texts) {
             InetAddress ip = Addresses.parse(text);
             if (families == null || families.contains(family(ip))) {

@@ -1,5 +1,7 @@
 package dev.junction.control;
 
+import dev.junction.model.Addresses;
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Objects;
@@ -26,16 +28,41 @@ record SliceEndpoint(
     static SliceEndpoint of(InetAddress address, String nodeName, boolean ready, boolean serving, boolean terminating,
             Set<String> nodeHints, Set<String> zoneHints) {
         byte[] bytes = address.getAddress();
-        long high = 0;
-        long low = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            if (i < bytes.length - 8) {
-                high = high << 8 | (bytes[i] & 0xff);
-            } else {
-                low = low << 8 | (bytes[i] & 0xff);
-            }
+        return new SliceEndpoint(address, nodeName, ready, serving, terminating, nodeHints, zoneHints, high(bytes),
+                low(bytes));
+    }
+
+    /**
+     * True when {@code text} (an IP literal) is this endpoint's address, found without building an address.
+     * An IPv4-mapped IPv6 literal, which parses to an IPv4 address, never matches: such an endpoint is built
+     * and compared as built.
+     */
+    boolean hasAddress(String text) {
+        if (text.indexOf(':') < 0) {
+            // IPv4 keeps its 32 bits in addressLow.
+            long bits = Addresses.parseV4Bits(text);
+            return bits >= 0 && address instanceof Inet4Address && addressLow == bits;
         }
-        return new SliceEndpoint(address, nodeName, ready, serving, terminating, nodeHints, zoneHints, high, low);
+        byte[] bytes = Addresses.parseBytes(text);
+        return address instanceof Inet6Address && high(bytes) == addressHigh && low(bytes) == addressLow;
+    }
+
+    /** The bytes before the last 8 as an unsigned number: 0 for IPv4. */
+    private static long high(byte[] bytes) {
+        long high = 0;
+        for (int i = 0; i < bytes.length - 8; i++) {
+            high = high << 8 | (bytes[i] & 0xff);
+        }
+        return high;
+    }
+
+    /** The last 8 bytes (all 4 of IPv4) as an unsigned number. */
+    private static long low(byte[] bytes) {
+        long low = 0;
+        for (int i = Math.max(0, bytes.length - 8); i < bytes.length; i++) {
+            low = low << 8 | (bytes[i] & 0xff);
+        }
+        return low;
     }
 
     boolean servingTerminating() {

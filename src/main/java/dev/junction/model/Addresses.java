@@ -16,6 +16,22 @@ public final class Addresses {
      * @throws IllegalArgumentException naming the text when it is not an IP literal
      */
     public static InetAddress parse(String text) {
+        byte[] bytes = parseBytes(text);
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("invalid IP address \"" + text + '"', e);
+        }
+    }
+
+    /**
+     * The bytes {@link #parse} builds its address from: 4 for a dotted quad, 16 for an IPv6 literal (an
+     * IPv4-mapped one included, which {@link InetAddress#getByAddress(byte[])} turns into IPv4). For callers
+     * that compare an address with one they hold before deciding to build it.
+     *
+     * @throws IllegalArgumentException naming the text when it is not an IP literal
+     */
+    public static byte[] parseBytes(String text) {
         if (text == null || text.isEmpty()) {
             throw new IllegalArgumentException("empty IP address");
         }
@@ -23,11 +39,7 @@ public final class Addresses {
         if (bytes == null) {
             throw new IllegalArgumentException("invalid IP address \"" + text + '"');
         }
-        try {
-            return InetAddress.getByAddress(bytes);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("invalid IP address \"" + text + '"', e);
-        }
+        return bytes;
     }
 
     /** True when {@code text} is an IP literal; never resolves a name. */
@@ -45,32 +57,45 @@ public final class Addresses {
         return address instanceof Inet6Address ? "[" + host + "]:" + port : host + ':' + port;
     }
 
-    private static byte[] parseV4(String s) {
-        byte[] out = new byte[4];
+    /**
+     * A dotted quad's 32 bits (the first byte highest), or -1 when {@code text} is not one {@link #parse}
+     * accepts: for callers that judge or compare IPv4 addresses by number, building no address or array.
+     */
+    public static long parseV4Bits(String text) {
+        long bits = 0;
         int part = 0;
         int value = -1;
-        for (int i = 0; i <= s.length(); i++) {
-            char c = i == s.length() ? '.' : s.charAt(i);
+        for (int i = 0; i <= text.length(); i++) {
+            char c = i == text.length() ? '.' : text.charAt(i);
             if (c == '.') {
                 if (value < 0 || part == 4) {
-                    return null;
+                    return -1;
                 }
-                out[part++] = (byte) value;
+                bits = bits << 8 | value;
+                part++;
                 value = -1;
             } else if (c >= '0' && c <= '9') {
                 // Leading zeros are ambiguous (octal in some parsers); Kubernetes rejects them too.
                 if (value == 0) {
-                    return null;
+                    return -1;
                 }
                 value = (value < 0 ? 0 : value * 10) + (c - '0');
                 if (value > 255) {
-                    return null;
+                    return -1;
                 }
             } else {
-                return null;
+                return -1;
             }
         }
-        return part == 4 ? out : null;
+        return part == 4 ? bits : -1;
+    }
+
+    private static byte[] parseV4(String s) {
+        long bits = parseV4Bits(s);
+        if (bits < 0) {
+            return null;
+        }
+        return new byte[] {(byte) (bits >>> 24), (byte) (bits >>> 16), (byte) (bits >>> 8), (byte) bits};
     }
 
     private static byte[] parseV6(String s) {

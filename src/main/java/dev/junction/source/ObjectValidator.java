@@ -122,15 +122,23 @@ public final class ObjectValidator {
                 problems.add("metadata.labels: key " + shown(key) + " is invalid: " + reason);
             }
             // A null value is what an empty one decodes to in the API server.
-            checkSyntax("metadata.labels[" + shown(key) + ']', value == null ? "" : value, KubeNames::labelValue,
-                    problems);
+            String text = value == null ? "" : value;
+            List<String> reasons = KubeNames.labelValue(text);
+            // The path is built only for a problem: every change of the watch passes here.
+            if (!reasons.isEmpty()) {
+                addReasons("metadata.labels[" + shown(key) + ']', text, reasons, problems);
+            }
         });
     }
 
     /** One problem per reason {@code value} breaks {@code rule}. */
     private static void checkSyntax(String path, String value, Function<String, List<String>> rule,
             List<String> problems) {
-        for (String reason : rule.apply(value)) {
+        addReasons(path, value, rule.apply(value), problems);
+    }
+
+    private static void addReasons(String path, String value, List<String> reasons, List<String> problems) {
+        for (String reason : reasons) {
             problems.add(path + ": " + shown(value) + " is invalid: " + reason);
         }
     }
@@ -360,6 +368,14 @@ public final class ObjectValidator {
      */
     private static void checkNonSpecial(
             String path, String value, InetAddress ip, boolean loopbackAllowed, List<String> problems) {
+        String reason = specialReason(ip, loopbackAllowed);
+        if (reason != null) {
+            problems.add(path + ": " + shown(value) + ' ' + reason);
+        }
+    }
+
+    /** Why {@code ip} may not be used, or null when it may. */
+    private static String specialReason(InetAddress ip, boolean loopbackAllowed) {
         String reason = null;
         if (ip.isAnyLocalAddress()) {
             reason = "may not be unspecified (0.0.0.0, ::)";
@@ -370,9 +386,7 @@ public final class ObjectValidator {
         } else if (ip.isMCLinkLocal()) {
             reason = "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)";
         }
-        if (reason != null) {
-            problems.add(path + ": " + shown(value) + ' ' + reason);
-        }
+        return reason;
     }
 
     private static void checkUnique(
@@ -440,18 +454,25 @@ public final class ObjectValidator {
             }
             if ("IPv4".equals(addressType) || "IPv6".equals(addressType)) {
                 for (int j = 0; j < addresses.size(); j++) {
-                    String path = "endpoints[" + i + "].addresses[" + j + "]";
-                    InetAddress ip = checkFamily(path, addresses.get(j), addressType, problems);
-                    if (ip != null) {
-                        checkNonSpecial(path, addresses.get(j), ip, loopbackEndpoints, problems);
+                    // Every endpoint of every change passes here: a valid address costs no path string.
+                    if (!isValidEndpointAddress(addresses.get(j), addressType)) {
+                        String path = "endpoints[" + i + "].addresses[" + j + "]";
+                        InetAddress ip = checkFamily(path, addresses.get(j), addressType, problems);
+                        if (ip != null) {
+                            checkNonSpecial(path, addresses.get(j), ip, loopbackEndpoints, problems);
+                        }
                     }
                 }
             }
             if (endpoint.getNodeName() != null) {
-                checkSyntax("endpoints[" + i + "].nodeName", endpoint.getNodeName(), KubeNames::dns1123Subdomain,
-                        problems);
+                List<String> reasons = KubeNames.dns1123Subdomain(endpoint.getNodeName());
+                if (!reasons.isEmpty()) {
+                    addReasons("endpoints[" + i + "].nodeName", endpoint.getNodeName(), reasons, problems);
+                }
             }
-            checkHints("endpoints[" + i + "].hints", endpoint.getHints(), problems);
+            if (endpoint.getHints() != null) {
+                checkHints("endpoints[" + i + "].hints", endpoint.getHints(), problems);
+            }
         }
         List<DiscoveryV1EndpointPort> ports = nonNull(slice.getPorts());
         Map<String, Integer> namesSeen = new HashMap<>();
@@ -470,20 +491,46 @@ public final class ObjectValidator {
         }
     }
 
+    /** What {@link #checkFamily} and {@link #checkNonSpecial} accept, found without recording anything. */
+    private boolean isValidEndpointAddress(String address, String addressType) {
+        if (address.indexOf(':') < 0) {
+            // A dotted quad, so an IPv4 address: Inet4Address's tests read from its number, so the common case
+            // builds no address object.
+            long bits = Addresses.parseV4Bits(address);
+            long first = bits >>> 24;
+            boolean loopback = first == 127;
+            boolean linkLocal = bits >>> 16 == 0xA9FE;
+            boolean multicastLinkLocal = bits >>> 8 == 0xE00000;
+            return bits > 0 && "IPv4".equals(addressType) && (loopbackEndpoints || !loopback) && !linkLocal
+                    && !multicastLinkLocal;
+        }
+        InetAddress parsed;
+        try {
+            parsed = Addresses.parse(address);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return isOfFamily(address, parsed, addressType) && specialReason(parsed, loopbackEndpoints) == null;
+    }
+
     /** The parsed address when it is one of {@code addressType}, else null after recording why not. */
     private static InetAddress checkFamily(String path, String address, String addressType, List<String> problems) {
         InetAddress parsed = checkIp(path, address, problems);
         if (parsed == null) {
             return null;
         }
-        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is of neither family: Java parses it as IPv4 and the
-        // API server's IPv6 check refuses it. So the text and the parsed address must both be of the family.
-        boolean v6 = "IPv6".equals(addressType);
-        if ((address.indexOf(':') >= 0) != v6 || (parsed instanceof Inet6Address) != v6) {
+        if (!isOfFamily(address, parsed, addressType)) {
             problems.add(path + ": \"" + address + "\" is not an " + addressType + " address");
             return null;
         }
         return parsed;
+    }
+
+    private static boolean isOfFamily(String address, InetAddress parsed, String addressType) {
+        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is of neither family: Java parses it as IPv4 and the
+        // API server's IPv6 check refuses it. So the text and the parsed address must both be of the family.
+        boolean v6 = "IPv6".equals(addressType);
+        return (address.indexOf(':') >= 0) == v6 && (parsed instanceof Inet6Address) == v6;
     }
 
     /** Zones are named as label values, nodes as Nodes are; each hint once. */

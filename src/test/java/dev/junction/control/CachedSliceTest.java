@@ -5,7 +5,10 @@ import static dev.junction.control.Fixtures.hinted;
 import static dev.junction.control.Fixtures.slice;
 import static dev.junction.control.Fixtures.slicePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.model.Addresses;
 import dev.junction.model.Protocol;
@@ -27,6 +30,39 @@ class CachedSliceTest {
 
         assertEquals(List.of(SliceEndpoint.of(Addresses.parse("10.1.0.1"), "node-b", false, true, true,
                 Set.of("node-b"), Set.of("zone-a", "zone-b"))), cached.endpoints());
+    }
+
+    @Test
+    void anEndpointMatchesTheTextOfItsOwnAddressOnly() {
+        SliceEndpoint v4 = SliceEndpoint.of(Addresses.parse("10.1.0.1"), null, true, true, false, Set.of(), Set.of());
+        SliceEndpoint v6 = SliceEndpoint.of(Addresses.parse("fd00::1"), null, true, true, false, Set.of(), Set.of());
+
+        assertTrue(v4.hasAddress("10.1.0.1"));
+        assertFalse(v4.hasAddress("10.1.0.2"));
+        // The same IPv4 address once parsed, but an IPv6 literal: such an endpoint is built and compared as built.
+        assertFalse(v4.hasAddress("::ffff:10.1.0.1"));
+        assertFalse(v4.hasAddress("::a01:1"));
+        assertTrue(v6.hasAddress("fd00::1"));
+        assertFalse(v6.hasAddress("fd00::1:0:0:0:1"));
+    }
+
+    @Test
+    void aNewVersionKeepsEachUnchangedEndpointAndConvertsTheChangedOnes() {
+        CachedSlice previous = CachedSlice.of(slice("web-1", "web", slicePort("http", 8080))
+                .addEndpointsItem(ep("10.1.0.1")).addEndpointsItem(ep("10.1.0.2")).addEndpointsItem(ep("10.1.0.3"))
+                .addEndpointsItem(ep("10.1.0.4")));
+        V1EndpointSlice changed = slice("web-1", "web", slicePort("http", 8080))
+                .addEndpointsItem(ep("10.1.0.1")).addEndpointsItem(ep("10.1.0.9")).addEndpointsItem(ep("10.1.0.3"))
+                .addEndpointsItem(hinted(ep("10.1.0.4"), List.of("node-b"), List.of()));
+
+        CachedSlice next = CachedSlice.of(changed, previous);
+
+        assertEquals(CachedSlice.of(changed), next);
+        assertSame(previous.endpoints().get(0), next.endpoints().get(0));
+        assertNotSame(previous.endpoints().get(1), next.endpoints().get(1));
+        assertSame(previous.endpoints().get(2), next.endpoints().get(2));
+        assertNotSame(previous.endpoints().get(3), next.endpoints().get(3));
+        assertSame(previous.ports(), next.ports());
     }
 
     @Test

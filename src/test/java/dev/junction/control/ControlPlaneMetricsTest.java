@@ -75,6 +75,33 @@ class ControlPlaneMetricsTest {
     }
 
     @Test
+    void triggerTimesParseAsInstantParseDoes() {
+        // kube-proxy reads endpoints.kubernetes.io/last-change-trigger-time with time.Parse(time.RFC3339Nano);
+        // the hand-read common form and Instant.parse's fallback must agree on every text, refusals included.
+        List<String> texts = List.of("2026-12-08T03:37:01Z", "2026-12-08T03:37:01.5Z",
+                "2026-12-08T03:37:01.123456789Z",
+                "1970-01-01T00:00:00.000000001Z", "2024-02-29T23:59:59.999Z", "2023-02-29T10:00:00Z",
+                "2026-13-01T00:00:00Z", "2026-12-08T24:00:00Z", "2026-12-08T23:59:60Z", "2026-12-08T03:37:01.Z",
+                "2026-12-08T03:37:01.1234567891Z", "2026-12-08T03:37:01+01:00", "2026-12-08t03:37:01Z",
+                "2026-12-08T03:3x:01Z", "+12026-12-08T03:37:01Z", "2026-04-31T00:00:00Z", "not a time");
+        for (String text : texts) {
+            Object expected;
+            try {
+                expected = Instant.parse(text);
+            } catch (java.time.format.DateTimeParseException e) {
+                expected = "refused";
+            }
+            Object actual;
+            try {
+                actual = ControlPlaneMetrics.parseTriggerTime(text);
+            } catch (java.time.format.DateTimeParseException e) {
+                actual = "refused";
+            }
+            assertEquals(expected, actual, text);
+        }
+    }
+
+    @Test
     void recordsSyncDurationLatenciesAndChangeCounts() {
         V1Service web = Fixtures.service("web", port("http", vipPort));
         web.getSpec().clusterIP("127.0.8.1").clusterIPs(List.of("127.0.8.1"));

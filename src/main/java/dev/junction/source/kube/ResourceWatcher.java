@@ -64,6 +64,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
     private static final int STATUS_GONE = 410;
     /** A watch event frame longer than this is refused rather than allocated: kube-apiserver's objects are < 3 MB. */
     private static final int MAX_FRAME_BYTES = 64 << 20;
+    /** Watch events up to this size are read into one array per watch; EndpointSlices are a few KB at most. */
+    private static final int REUSED_FRAME_BYTES = 64 << 10;
     /** API servers end a watch after timeoutSeconds; spread like client-go so watches do not restart together. */
     private static final int MIN_WATCH_SECONDS = 300;
 
@@ -444,15 +446,18 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
      * {@code metav1.WatchEvent}, as kube-apiserver's LengthDelimitedFramer writes them.
      */
     private WatchEnd watchFrames(BufferedSource source) throws IOException, ApiStatusException, ProtoException {
+        // One array for the frames of this watch, not one per event: decoding copies out what it keeps.
+        byte[] reused = new byte[REUSED_FRAME_BYTES];
         while (!source.exhausted()) {
             long length = source.readInt() & 0xFFFF_FFFFL;
             if (length > MAX_FRAME_BYTES) {
                 throw new ProtoException("a watch event of " + length + " bytes is beyond the limit of "
                         + MAX_FRAME_BYTES);
             }
-            byte[] frame = source.readByteArray(length);
+            byte[] frame = length <= reused.length ? reused : new byte[(int) length];
+            readFully(source, frame, (int) length);
             lastActivityNanos = System.nanoTime();
-            WatchEnd end = handleFrame(frame);
+            WatchEnd end = handleFrame(frame, (int) length);
             if (end != null) {
                 return end;
             }
@@ -462,6 +467,14 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
             }
         }
         return WatchEnd.ENDED;
+    }
+
+    /** The next {@code length} bytes of {@code source} into the start of {@code frame}, as readByteArray reads them. */
+    private static void readFully(BufferedSource source, byte[] frame, int length) throws IOException {
+        source.require(length);
+        for (int read = 0; read < length; ) {
+            read += source.read(frame, read, length - read);
+        }
     }
 
     /** True when {@code buffer} holds a whole frame, its length prefix included. */
@@ -478,8 +491,8 @@ final class ResourceWatcher<T extends KubernetesObject> implements AutoCloseable
      * Applies one protobuf watch event; an object that does not decode is reported by the name its metadata
      * gives, as far as that decodes. Returns how the watch ends, or null when it goes on.
      */
-    private WatchEnd handleFrame(byte[] frame) throws ApiStatusException, ProtoException {
-        KubeProto.WatchEvent event = KubeProto.watchEvent(new ProtoReader(frame, 0, frame.length));
+    private WatchEnd handleFrame(byte[] frame, int length) throws ApiStatusException, ProtoException {
+        KubeProto.WatchEvent event = KubeProto.watchEvent(new ProtoReader(frame, 0, length));
         if ("ERROR".equals(event.type())) {
             return errorEvent(KubeProto.status(event.object()));
         }
