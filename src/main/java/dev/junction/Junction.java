@@ -83,8 +83,11 @@ public final class Junction implements AutoCloseable {
     private final CountDownLatch stop = new CountDownLatch(1);
     /** Counted down once a successor took the sockets and this process stopped accepting. */
     private final CountDownLatch stoppedAccepting = new CountDownLatch(1);
-    /** Started in a pod that had handed its sockets over: serves nothing, only waits for the signal. */
-    private boolean superseded;
+    /**
+     * Started in a pod that had handed its sockets over: the record that says so, and this process serves
+     * nothing, only waits for the signal; else null.
+     */
+    private Path superseded;
     /** Counted down by SIGTERM/SIGINT only. */
     private final CountDownLatch signalled = new CountDownLatch(1);
     /** Set when a successor took the sockets: System.nanoTime() then, else 0. */
@@ -112,9 +115,9 @@ public final class Junction implements AutoCloseable {
         config.warnings().forEach(log::warn);
         Path marker = operations.readyFile() == null ? null : ReadyFile.handedOverMarker(operations.readyFile());
         if (operations.afterHandover() == OperationsConfig.AfterHandover.WAIT && marker != null && Files.exists(marker)) {
-            superseded = true;
-            log.warn("this pod already handed its sockets to a newer Junction ({} exists): a restarted container "
-                    + "serves nothing and takes nothing back; waiting for SIGTERM", marker);
+            // Said once the signal is handled (serveUntilSignal): a SIGTERM sent on seeing the line must not
+            // find the JVM's default handler, which exits 143.
+            superseded = marker;
             return this;
         }
         KubeClients.Connection api = null;
@@ -398,8 +401,14 @@ public final class Junction implements AutoCloseable {
     public int serveUntilSignal() throws Exception {
         Duration grace = operations.shutdownGracePeriod();
         // The shutdown hook's bound: a successor under way may take its deadline before the drain begins.
-        return untilSignal(stop, signalled, grace.plus(HandoverServer.EXCHANGE_DEADLINE), () -> {
-            if (superseded) {
+        Runnable handlingSignals = () -> {
+            if (superseded != null) {
+                log.warn("this pod already handed its sockets to a newer Junction ({} exists): a restarted "
+                        + "container serves nothing and takes nothing back; waiting for SIGTERM", superseded);
+            }
+        };
+        return untilSignal(stop, signalled, grace.plus(HandoverServer.EXCHANGE_DEADLINE), handlingSignals, () -> {
+            if (superseded != null) {
                 return;
             }
             try {
@@ -447,15 +456,15 @@ public final class Junction implements AutoCloseable {
      */
     public static int untilSignal(Duration grace, OnSignal onSignal) throws Exception {
         CountDownLatch signalled = new CountDownLatch(1);
-        return untilSignal(signalled, signalled, grace, onSignal);
+        return untilSignal(signalled, signalled, grace, () -> { }, onSignal);
     }
 
     /**
      * {@link #untilSignal(Duration, OnSignal)}, also ended by whoever counts {@code wake} down; the signal
-     * counts down both {@code wake} and {@code signalled}.
+     * counts down both {@code wake} and {@code signalled}. {@code handling} runs once the signal is handled.
      */
-    private static int untilSignal(CountDownLatch wake, CountDownLatch signalled, Duration grace, OnSignal onSignal)
-            throws Exception {
+    private static int untilSignal(CountDownLatch wake, CountDownLatch signalled, Duration grace, Runnable handling,
+            OnSignal onSignal) throws Exception {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             wake.countDown();
@@ -468,6 +477,7 @@ public final class Junction implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }, "junction-shutdown"));
+        handling.run();
         try {
             wake.await();
             onSignal.stop();
