@@ -572,12 +572,20 @@ class UdpDataPlaneTest {
         long allocations = activeDirectAllocations();
 
         exhausted.set(true);
+        // Fifty refused clients: a leaked datagram buffer each would show as fifty more active allocations,
+        // well above the pool's own noise (a reply buffer released a moment after its client woke, buffers
+        // trimmed from a thread's cache), which made an exact count flaky.
+        int refusals = 50;
         UdpClient refused = client(vip);
         refused.send("no socket for me".getBytes(StandardCharsets.US_ASCII));
-        Conditions.awaitEquals("the new client refused", 1L, plane::refusedSessions);
+        for (int i = 1; i < refusals; i++) {
+            client(vip).send("no socket for me".getBytes(StandardCharsets.US_ASCII));
+        }
+        Conditions.awaitEquals("the new clients refused", (long) refusals, plane::refusedSessions);
         assertEquals(1, frontend.sessions(), "no session without a socket");
         assertEquals(1, plane.activeSessions());
-        Conditions.awaitEquals("the refused datagram's buffer back in the pool", allocations, this::activeDirectAllocations);
+        Conditions.await("the refused datagrams' buffers back in the pool", Duration.ofSeconds(10),
+                () -> activeDirectAllocations() < allocations + refusals / 5);
         assertEquals("b0", existing.ask("still served").backend());
 
         exhausted.set(false);
