@@ -96,7 +96,7 @@ public class ServiceRouteBenchmark {
         };
         // As the cache holds them: the second version shares the unchanged endpoints of the first.
         CachedSlice first = CachedSlice.of(versions[0]);
-        converted = new List[] {List.of(first), List.of(CachedSlice.of(versions[1]).sharing(first))};
+        converted = new List[] {List.of(first), List.of(CachedSlice.of(versions[1], first))};
 
         Map.Entry<Frontend, ServiceRoute> initial = only(RouteBuilder.build(service, converted[0], NODE,
                 LbPolicy.ROUND_ROBIN, PROBLEMS));
