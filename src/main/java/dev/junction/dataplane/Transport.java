@@ -196,24 +196,17 @@ public final class Transport implements AutoCloseable {
     }
 
     /**
-     * A new, unregistered TCP server channel for binding {@code address}. An IPv4 address gets an IPv4 socket
-     * rather than a dual-stack IPv6 one, so its accepted connections are IPv4 sockets too (see
-     * {@link #newSocketChannel}).
-     */
-    public ServerChannel newServerChannel(InetAddress address) {
-        return serverChannels.apply(family(address));
-    }
-
-    /**
-     * {@link #newServerChannel}, with IP_FREEBIND set when {@code freeBind}, so it binds an address not (yet)
-     * local. On io_uring this is set on the socket itself: Netty's io_uring config sets it only after a cast to
+     * A new, unregistered TCP server channel for binding {@code address}, with IP_FREEBIND when
+     * {@code freeBind}, so it binds an address not (yet) local. An IPv4 address gets an IPv4 socket rather than
+     * a dual-stack IPv6 one, so its accepted connections are IPv4 sockets too (see {@link #newSocketChannel}).
+     * On io_uring IP_FREEBIND is set on the socket itself: Netty's io_uring config sets it only after a cast to
      * its own server channel class, which fails for {@link HandoverIoUringServerSocketChannel} (a bootstrap
      * option merely logs that, and route capture's binds then fail).
      *
-     * @throws IllegalStateException when the transport cannot (NIO)
+     * @throws IllegalStateException when the transport cannot set IP_FREEBIND (NIO)
      */
     public ServerChannel newServerChannel(InetAddress address, boolean freeBind) {
-        ServerChannel ch = newServerChannel(address);
+        ServerChannel ch = serverChannels.apply(family(address));
         if (!freeBind) {
             return ch;
         }

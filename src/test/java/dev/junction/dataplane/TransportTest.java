@@ -37,7 +37,7 @@ class TransportTest {
             CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
             Channel server = new ServerBootstrap()
                     .group(transport.group())
-                    .channelFactory(() -> transport.newServerChannel(loopback))
+                    .channelFactory(() -> transport.newServerChannel(loopback, false))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -100,7 +100,7 @@ class TransportTest {
             CompletableFuture<InetAddress> remote = new CompletableFuture<>();
             Channel server = new ServerBootstrap()
                     .group(transport.group())
-                    .channelFactory(() -> transport.newServerChannel(v6))
+                    .channelFactory(() -> transport.newServerChannel(v6, false))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {

@@ -202,6 +202,13 @@ class HandoverTest {
         assertEquals("stale handover socket " + path + ": nobody listening (connection refused)", failed.reason());
     }
 
+    /** The new side confirms, the old side is told, and the descriptors received are closed. */
+    private static void confirmAndClose(HandoverClient.Outcome.Taken taken, FixedOffer offer) throws InterruptedException {
+        taken.confirm(TIMEOUT);
+        assertTrue(offer.taken.await(5, TimeUnit.SECONDS), "the old side is told");
+        taken.sockets().forEach(r -> HandoverClient.closeQuietly(r.fd()));
+    }
+
     /** Serves an offer of one listening TCP socket. */
     private FixedOffer serveOneListener(Socket tcp) throws IOException {
         FixedOffer offer = new FixedOffer(List.of(new HandoverServer.Offered(
@@ -254,12 +261,11 @@ class HandoverTest {
                 HandoverClient.take(path, group, TIMEOUT));
         assertEquals(1000, taken.sockets().size());
         for (HandoverClient.Received r : taken.sockets()) {
-            Socket received = new Socket(r.fd().intValue());
-            closing.add(received::close);
-            assertEquals(r.socket().address(), received.localAddress(), "the descriptor of its own line");
+            // A view of the descriptor, not a second owner: confirmAndClose closes it once.
+            assertEquals(r.socket().address(), new Socket(r.fd().intValue()).localAddress(),
+                    "the descriptor of its own line");
         }
-        taken.confirm(TIMEOUT);
-        assertTrue(offer.taken.await(5, TimeUnit.SECONDS));
+        confirmAndClose(taken, offer);
     }
 
     @Test
@@ -299,9 +305,7 @@ class HandoverTest {
                 HandoverClient.take(path, group, TIMEOUT));
         assertEquals(1, offer.taken.getCount(), "the first one never confirmed");
         assertTrue(tcp.isOpen(), "the old side's own socket is untouched");
-        taken.confirm(TIMEOUT);
-        assertTrue(offer.taken.await(5, TimeUnit.SECONDS));
-        taken.sockets().forEach(r -> HandoverClient.closeQuietly(r.fd()));
+        confirmAndClose(taken, offer);
     }
 
     /** A peer that asks and then stalls must not hold the one-at-a-time handover from the next Junction. */
@@ -320,9 +324,7 @@ class HandoverTest {
         }
         HandoverClient.Outcome.Taken taken = assertInstanceOf(HandoverClient.Outcome.Taken.class,
                 HandoverClient.take(path, group, TIMEOUT));
-        taken.confirm(TIMEOUT);
-        assertTrue(offer.taken.await(5, TimeUnit.SECONDS));
-        taken.sockets().forEach(r -> HandoverClient.closeQuietly(r.fd()));
+        confirmAndClose(taken, offer);
     }
 
     @Test
